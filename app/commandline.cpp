@@ -1,0 +1,487 @@
+#include "commandline.h"
+
+#include "commandparsing.h"
+#include "database.h"
+#include "deliveryjson.h"
+#include "deliveryreader.h"
+#include "endpointrepository.h"
+#include "output.h"
+#include "payloaddecoder.h"
+#include "servecommand.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+using Output::errorLine;
+using Output::outLine;
+
+namespace {
+
+using namespace CommandParsing;
+
+bool openDatabase(Database &database, const QCommandLineParser &parser)
+{
+    QString error;
+    if (!database.open(databasePath(parser), &error)) {
+        errorLine(QStringLiteral("%1: %2").arg(Program, error));
+        return false;
+    }
+    return true;
+}
+
+void printJson(const QJsonDocument &document)
+{
+    Output::outBytes(document.toJson(QJsonDocument::Indented));
+}
+
+QString orDash(const QString &text)
+{
+    return text.isEmpty() ? QStringLiteral("-") : text;
+}
+
+QString padded(const QString &text, qsizetype width)
+{
+    return text.leftJustified(width, u' ');
+}
+
+// Prints rows as aligned columns.
+void printTable(const QStringList &header, const QList<QStringList> &rows)
+{
+    QList<qsizetype> widths;
+    for (const QString &title : header)
+        widths.append(title.size());
+    for (const QStringList &row : rows) {
+        for (qsizetype i = 0; i < row.size(); ++i)
+            widths[i] = std::max(widths[i], row[i].size());
+    }
+    auto line = [&widths](const QStringList &cells) {
+        QString text;
+        for (qsizetype i = 0; i < cells.size(); ++i)
+            text += i + 1 < cells.size() ? padded(cells[i], widths[i] + 2) : cells[i];
+        return text;
+    };
+    outLine(line(header));
+    for (const QStringList &row : rows)
+        outLine(line(row));
+}
+
+std::optional<QByteArray> readSecret(const QCommandLineParser &parser, const QString &command)
+{
+    const QString variable = parser.value(QStringLiteral("secret-env"));
+    const QString file = parser.value(QStringLiteral("secret-file"));
+    if (!variable.isEmpty() && !file.isEmpty()) {
+        errorLine(QStringLiteral("%1 %2: give --secret-env or --secret-file, not both")
+                      .arg(Program, command));
+        return std::nullopt;
+    }
+    if (!variable.isEmpty()) {
+        const QByteArray value = qgetenv(variable.toLocal8Bit().constData());
+        if (value.isEmpty()) {
+            errorLine(QStringLiteral("%1 %2: the environment variable %3 is not set or empty")
+                          .arg(Program, command, variable));
+            return std::nullopt;
+        }
+        return value;
+    }
+    if (!file.isEmpty()) {
+        QFile secretFile(file);
+        if (!secretFile.open(QIODevice::ReadOnly)) {
+            errorLine(QStringLiteral("%1 %2: cannot read the secret file %3: %4")
+                          .arg(Program, command, file, secretFile.errorString()));
+            return std::nullopt;
+        }
+        QByteArray value = secretFile.readAll();
+        // Editors and `echo` end files with a newline that is not part of the secret.
+        if (value.endsWith('\n'))
+            value.chop(1);
+        if (value.endsWith('\r'))
+            value.chop(1);
+        if (value.isEmpty()) {
+            errorLine(
+                QStringLiteral("%1 %2: the secret file %3 is empty").arg(Program, command, file));
+            return std::nullopt;
+        }
+        return value;
+    }
+    return QByteArray();
+}
+
+int endpointAdd(const QStringList &arguments)
+{
+    const QString command = QStringLiteral("endpoint add");
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Add an endpoint: deliveries whose path starts "
+                                                    "with PATH are verified with its scheme."));
+    parser.addPositionalArgument(QStringLiteral("NAME"), QStringLiteral("Name of the endpoint."));
+    parser.addOption({QStringLiteral("path"),
+                      QStringLiteral("Path prefix, e.g. /hooks/hostedhooks."),
+                      QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("scheme"),
+                      QStringLiteral("Signature scheme: %1 (default: none).")
+                          .arg(schemeNames().join(QStringLiteral(", "))),
+                      QStringLiteral("SCHEME")});
+    parser.addOption({QStringLiteral("secret-env"),
+                      QStringLiteral("Read the signing secret from environment variable VAR."),
+                      QStringLiteral("VAR")});
+    parser.addOption({QStringLiteral("secret-file"),
+                      QStringLiteral("Read the signing secret from FILE (one trailing newline is "
+                                     "ignored)."),
+                      QStringLiteral("FILE")});
+    parser.addOption({QStringLiteral("tolerance"),
+                      QStringLiteral("Accepted timestamp skew in seconds (default: %1).")
+                          .arg(Endpoint::DefaultToleranceSeconds),
+                      QStringLiteral("SECONDS")});
+    parser.addOption(dbOption());
+    if (!parse(parser, command, arguments, 1, 1))
+        return CommandLine::Failure;
+    if (helpRequested(parser, QStringLiteral("endpoint add NAME --path PATH [options]")))
+        return CommandLine::Success;
+
+    Endpoint endpoint;
+    endpoint.name = parser.positionalArguments().constFirst().trimmed();
+    if (endpoint.name.isEmpty()) {
+        errorLine(QStringLiteral("%1 %2: the name must not be empty").arg(Program, command));
+        return CommandLine::Failure;
+    }
+    if (!parser.isSet(QStringLiteral("path")) ||
+        parser.value(QStringLiteral("path")).trimmed().isEmpty()) {
+        errorLine(QStringLiteral("%1 %2: --path PATH is required").arg(Program, command));
+        return CommandLine::Failure;
+    }
+    endpoint.path = Endpoint::normalizePath(parser.value(QStringLiteral("path")));
+    if (parser.isSet(QStringLiteral("scheme"))) {
+        const auto scheme = schemeFromName(parser.value(QStringLiteral("scheme")));
+        if (!scheme) {
+            errorLine(QStringLiteral("%1 %2: unknown scheme '%3' (known: %4)")
+                          .arg(Program, command, parser.value(QStringLiteral("scheme")),
+                               schemeNames().join(QStringLiteral(", "))));
+            return CommandLine::Failure;
+        }
+        endpoint.scheme = *scheme;
+    }
+    if (parser.isSet(QStringLiteral("tolerance"))) {
+        bool ok = false;
+        const int tolerance = parser.value(QStringLiteral("tolerance")).toInt(&ok);
+        if (!ok || tolerance < 0) {
+            errorLine(QStringLiteral("%1 %2: --tolerance wants a whole number of seconds, got '%3'")
+                          .arg(Program, command, parser.value(QStringLiteral("tolerance"))));
+            return CommandLine::Failure;
+        }
+        endpoint.toleranceSeconds = tolerance;
+    }
+    const auto secret = readSecret(parser, command);
+    if (!secret)
+        return CommandLine::Failure;
+    if (!secret->isEmpty())
+        endpoint.secrets.append({QStringLiteral("secret 1"), *secret});
+
+    Database database;
+    if (!openDatabase(database, parser))
+        return CommandLine::Failure;
+    QString error;
+    if (!EndpointRepository(database).add(endpoint, &error)) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        return CommandLine::Failure;
+    }
+    outLine(
+        QStringLiteral("added endpoint %1: path %2, scheme %3, %4, tolerance %5 s")
+            .arg(endpoint.name, endpoint.path, schemeName(endpoint.scheme),
+                 endpoint.hasSecret() ? QStringLiteral("1 secret") : QStringLiteral("no secret"))
+            .arg(endpoint.toleranceSeconds));
+    if (endpoint.scheme != SignatureScheme::None && !endpoint.hasSecret())
+        errorLine(QStringLiteral("%1 %2: warning: no secret given, so signatures to %3 will not be "
+                                 "checked (verdict \"unverified\")")
+                      .arg(Program, command, endpoint.name));
+    return CommandLine::Success;
+}
+
+int endpointList(const QStringList &arguments)
+{
+    const QString command = QStringLiteral("endpoint list");
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("List the endpoints (secrets are never shown)."));
+    parser.addOption(jsonOption(QStringLiteral("the endpoints")));
+    parser.addOption(dbOption());
+    if (!parse(parser, command, arguments, 0, 0))
+        return CommandLine::Failure;
+    if (helpRequested(parser, QStringLiteral("endpoint list [--json] [--db FILE]")))
+        return CommandLine::Success;
+    Database database;
+    if (!openDatabase(database, parser))
+        return CommandLine::Failure;
+    QString error;
+    const auto endpoints = EndpointRepository(database).list(&error);
+    if (!endpoints) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        return CommandLine::Failure;
+    }
+    if (parser.isSet(QStringLiteral("json"))) {
+        QJsonArray array;
+        for (const Endpoint &endpoint : *endpoints)
+            array.append(DeliveryJson::endpoint(endpoint));
+        printJson(QJsonDocument(array));
+        return CommandLine::Success;
+    }
+    QList<QStringList> rows;
+    for (const Endpoint &endpoint : *endpoints) {
+        rows.append({endpoint.name, endpoint.path, schemeName(endpoint.scheme),
+                     QString::number(endpoint.secrets.size()),
+                     QStringLiteral("%1 s").arg(endpoint.toleranceSeconds)});
+    }
+    printTable({QStringLiteral("NAME"), QStringLiteral("PATH"), QStringLiteral("SCHEME"),
+                QStringLiteral("SECRETS"), QStringLiteral("TOLERANCE")},
+               rows);
+    return CommandLine::Success;
+}
+
+int endpointRemove(const QStringList &arguments)
+{
+    const QString command = QStringLiteral("endpoint remove");
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Remove an endpoint. Its deliveries stay."));
+    parser.addPositionalArgument(QStringLiteral("NAME"), QStringLiteral("Name of the endpoint."));
+    parser.addOption(dbOption());
+    if (!parse(parser, command, arguments, 1, 1))
+        return CommandLine::Failure;
+    if (helpRequested(parser, QStringLiteral("endpoint remove NAME [--db FILE]")))
+        return CommandLine::Success;
+    Database database;
+    if (!openDatabase(database, parser))
+        return CommandLine::Failure;
+    QString error;
+    const QString name = parser.positionalArguments().constFirst();
+    if (!EndpointRepository(database).find(name, &error)) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        return error.startsWith(QStringLiteral("no endpoint")) ? CommandLine::NotFound
+                                                               : CommandLine::Failure;
+    }
+    if (!EndpointRepository(database).remove(name, &error)) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        return CommandLine::Failure;
+    }
+    outLine(QStringLiteral("removed endpoint %1").arg(name));
+    return CommandLine::Success;
+}
+
+int endpoint(const QStringList &arguments)
+{
+    const QString action = arguments.value(0);
+    const QStringList rest = arguments.mid(1);
+    if (action == u"add")
+        return endpointAdd(rest);
+    if (action == u"list")
+        return endpointList(rest);
+    if (action == u"remove")
+        return endpointRemove(rest);
+    if (action == u"--help" || action == u"-h") {
+        outLine(QStringLiteral("Usage: %1 endpoint (add|list|remove) ...").arg(Program));
+        return CommandLine::Success;
+    }
+    errorLine(action.isEmpty()
+                  ? QStringLiteral("%1 endpoint: missing action (add, list or remove)").arg(Program)
+                  : QStringLiteral("%1 endpoint: unknown action '%2' (add, list or remove)")
+                        .arg(Program, action));
+    return CommandLine::Failure;
+}
+
+int deliveries(const QStringList &arguments)
+{
+    const QString command = QStringLiteral("deliveries");
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("List stored deliveries, newest first."));
+    parser.addOption({QStringLiteral("limit"),
+                      QStringLiteral("Show at most N deliveries (default: 50)."),
+                      QStringLiteral("N"), QStringLiteral("50")});
+    parser.addOption(jsonOption(QStringLiteral("the deliveries")));
+    parser.addOption(dbOption());
+    if (!parse(parser, command, arguments, 0, 0))
+        return CommandLine::Failure;
+    if (helpRequested(parser, QStringLiteral("deliveries [--limit N] [--json] [--db FILE]")))
+        return CommandLine::Success;
+    bool ok = false;
+    const int limit = parser.value(QStringLiteral("limit")).toInt(&ok);
+    if (!ok || limit <= 0) {
+        errorLine(QStringLiteral("%1 %2: --limit wants a positive number, got '%3'")
+                      .arg(Program, command, parser.value(QStringLiteral("limit"))));
+        return CommandLine::Failure;
+    }
+    Database database;
+    if (!openDatabase(database, parser))
+        return CommandLine::Failure;
+    QString error;
+    const auto rows = DeliveryReader(database).latest(limit, &error);
+    if (!rows) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        return CommandLine::Failure;
+    }
+    if (parser.isSet(QStringLiteral("json"))) {
+        QJsonArray array;
+        for (const DeliverySummary &row : *rows)
+            array.append(DeliveryJson::summary(row));
+        printJson(QJsonDocument(array));
+        return CommandLine::Success;
+    }
+    QList<QStringList> table;
+    for (const DeliverySummary &row : *rows) {
+        table.append({QString::number(row.id), DeliveryJson::timestamp(row.receivedAtMs),
+                      row.method, row.path, orDash(row.endpoint), orDash(row.eventType),
+                      verdictName(row.verdict), QString::number(row.responseStatus),
+                      QString::number(row.bodySize)});
+    }
+    printTable({QStringLiteral("ID"), QStringLiteral("RECEIVED (UTC)"), QStringLiteral("METHOD"),
+                QStringLiteral("PATH"), QStringLiteral("ENDPOINT"), QStringLiteral("EVENT"),
+                QStringLiteral("VERDICT"), QStringLiteral("STATUS"), QStringLiteral("BYTES")},
+               table);
+    return CommandLine::Success;
+}
+
+void printDelivery(const Delivery &d)
+{
+    const Verification &v = d.verification;
+    outLine(QStringLiteral("Delivery %1").arg(d.id));
+    outLine(QStringLiteral("  received   %1 from %2")
+                .arg(DeliveryJson::timestamp(d.receivedAtMs), d.remoteAddress));
+    outLine(QStringLiteral("  request    %1 %2 HTTP/%3").arg(d.method, d.path, d.httpVersion));
+    outLine(QStringLiteral("  endpoint   %1").arg(orDash(d.endpoint)));
+    outLine(QStringLiteral("  event      %1 (id %2)").arg(orDash(d.eventType), orDash(d.eventId)));
+    if (!d.subscriberId.isEmpty())
+        outLine(QStringLiteral("  subscriber %1").arg(d.subscriberId));
+    outLine(QStringLiteral("  answered   %1 after %2 ms")
+                .arg(d.responseStatus)
+                .arg(d.handlingMicros / 1000.0, 0, 'f', 2));
+    outLine(QString());
+    outLine(QStringLiteral("Verification: %1").arg(verdictName(v.verdict).toUpper()));
+    if (!v.reason.isEmpty())
+        outLine(QStringLiteral("  %1").arg(v.reason));
+    if (!v.scheme.isEmpty())
+        outLine(QStringLiteral("  scheme     %1").arg(v.scheme));
+    if (!v.signedString.isEmpty())
+        outLine(QStringLiteral("  signed     %1").arg(v.signedString));
+    if (!v.expected.isEmpty())
+        outLine(QStringLiteral("  expected   %1").arg(v.expected));
+    if (!v.received.isEmpty())
+        outLine(QStringLiteral("  received   %1").arg(v.received));
+    if (v.timestamp)
+        outLine(QStringLiteral("  timestamp  %1 (skew %2 s)")
+                    .arg(*v.timestamp)
+                    .arg(v.skewSeconds.value_or(0)));
+    if (!v.matchedSecret.isEmpty())
+        outLine(QStringLiteral("  secret     %1").arg(v.matchedSecret));
+    outLine(QString());
+    outLine(QStringLiteral("Headers:"));
+    for (const auto &[name, value] : d.headers.entries())
+        outLine(
+            QStringLiteral("  %1: %2").arg(QString::fromLatin1(name), QString::fromLatin1(value)));
+    outLine(QString());
+    const DecodedPayload payload = PayloadDecoder::decode(d.body, d.headers.value("Content-Type"));
+    outLine(
+        QStringLiteral("Body (%1 bytes, %2):").arg(d.body.size()).arg(formatName(payload.format)));
+    outLine(Verification::displayBytes(d.body, 64 * 1024));
+    if (!payload.fields.isEmpty()) {
+        outLine(QString());
+        outLine(QStringLiteral("Fields:"));
+        for (const DecodedField &field : payload.fields) {
+            if (field.type == u"object" || field.type == u"array")
+                continue;
+            outLine(QStringLiteral("  %1 = %2 (%3)").arg(field.path, field.value, field.type));
+        }
+    }
+}
+
+int show(const QStringList &arguments)
+{
+    const QString command = QStringLiteral("show");
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Show one delivery: request, verification, "
+                                                    "headers, body and decoded fields."));
+    parser.addPositionalArgument(QStringLiteral("ID"), QStringLiteral("Delivery id."));
+    parser.addOption(jsonOption(QStringLiteral("the delivery")));
+    parser.addOption(dbOption());
+    if (!parse(parser, command, arguments, 1, 1))
+        return CommandLine::Failure;
+    if (helpRequested(parser, QStringLiteral("show ID [--json] [--db FILE]")))
+        return CommandLine::Success;
+    bool ok = false;
+    const qint64 id = parser.positionalArguments().constFirst().toLongLong(&ok);
+    if (!ok || id <= 0) {
+        errorLine(QStringLiteral("%1 %2: '%3' is not a delivery id")
+                      .arg(Program, command, parser.positionalArguments().constFirst()));
+        return CommandLine::Failure;
+    }
+    Database database;
+    if (!openDatabase(database, parser))
+        return CommandLine::Failure;
+    QString error;
+    const auto delivery = DeliveryReader(database).find(id, &error);
+    if (!delivery) {
+        if (!error.isEmpty()) {
+            errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+            return CommandLine::Failure;
+        }
+        errorLine(QStringLiteral("%1 %2: no delivery with id %3").arg(Program, command).arg(id));
+        return CommandLine::NotFound;
+    }
+    if (parser.isSet(QStringLiteral("json")))
+        printJson(QJsonDocument(DeliveryJson::full(*delivery)));
+    else
+        printDelivery(*delivery);
+    return CommandLine::Success;
+}
+
+} // namespace
+
+QString CommandLine::usage()
+{
+    return QStringLiteral("HookScope %1 - inspect webhook deliveries\n"
+                          "\n"
+                          "Usage:\n"
+                          "  hookscope serve [--listen HOST:PORT] [--db FILE] [--json]\n"
+                          "  hookscope endpoint add NAME --path PATH [--scheme %2]\n"
+                          "                          [--secret-env VAR | --secret-file FILE] "
+                          "[--tolerance SECONDS] "
+                          "[--db FILE]\n"
+                          "  hookscope endpoint list [--json] [--db FILE]\n"
+                          "  hookscope endpoint remove NAME [--db FILE]\n"
+                          "  hookscope deliveries [--limit N] [--json] [--db FILE]\n"
+                          "  hookscope show ID [--json] [--db FILE]\n"
+                          "  hookscope --help | --version\n"
+                          "\n"
+                          "Each command has its own --help. The database defaults to\n"
+                          "  %3\n")
+        .arg(QCoreApplication::applicationVersion(), schemeNames().join(u'|'),
+             Database::defaultPath());
+}
+
+int CommandLine::run(const QStringList &arguments)
+{
+    const QString command = arguments.value(1);
+    const QStringList rest = arguments.mid(2);
+    if (command == u"--help" || command == u"-h" || command == u"help") {
+        Output::out(usage());
+        return Success;
+    }
+    if (command == u"--version" || command == u"-v") {
+        outLine(QStringLiteral("hookscope %1").arg(QCoreApplication::applicationVersion()));
+        return Success;
+    }
+    if (command == u"serve")
+        return ServeCommand::run(rest);
+    if (command == u"endpoint")
+        return endpoint(rest);
+    if (command == u"deliveries")
+        return deliveries(rest);
+    if (command == u"show")
+        return show(rest);
+    if (command.isEmpty())
+        errorLine(QStringLiteral("%1: no command given").arg(Program));
+    else if (command.startsWith(u'-'))
+        errorLine(QStringLiteral("%1: unknown option '%2'").arg(Program, command));
+    else
+        errorLine(QStringLiteral("%1: unknown command '%2'").arg(Program, command));
+    errorLine(usage());
+    return Failure;
+}

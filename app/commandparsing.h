@@ -1,0 +1,20 @@
+#pragma once
+
+#include <QCommandLineOption>
+#include <QCommandLineParser>
+
+// What every subcommand parses alike: --db, --json, --help and argument counts.
+namespace CommandParsing {
+
+extern const QString Program;
+
+QCommandLineOption dbOption();
+QCommandLineOption jsonOption(const QString &what);
+// Parses the words after the command; on a mistake prints it with a hint and returns false.
+bool parse(QCommandLineParser &parser, const QString &command, const QStringList &arguments,
+           int minPositional, int maxPositional);
+// Prints the command's help when --help was given; `synopsis` follows "Usage: hookscope".
+bool helpRequested(const QCommandLineParser &parser, const QString &synopsis);
+QString databasePath(const QCommandLineParser &parser);
+
+} // namespace CommandParsing

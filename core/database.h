@@ -1,0 +1,40 @@
+#pragma once
+
+#include <QSqlDatabase>
+#include <QString>
+
+// One connection to a HookScope database file, owned by the thread that opened it.
+// Opening creates the file (mode 0600) when it does not exist, refuses files that are not
+// HookScope databases and brings older schemas up to date.
+class Database
+{
+public:
+    // Written into the SQLite header (PRAGMA application_id) so that a HookScope file can be
+    // told from any other SQLite file: "HkSc".
+    static constexpr qint32 ApplicationId = 0x486b5363;
+    static constexpr int SchemaVersion = 1;
+    static constexpr int DefaultBusyTimeoutMs = 5000;
+
+    Database();
+    ~Database();
+    Database(const Database &) = delete;
+    Database &operator=(const Database &) = delete;
+
+    bool open(const QString &path, QString *error, int busyTimeoutMs = DefaultBusyTimeoutMs);
+    void close();
+    bool isOpen() const;
+
+    QSqlDatabase connection() const;
+    QString path() const { return m_path; }
+
+    // hookscope.db in the per-user application data folder.
+    static QString defaultPath();
+
+private:
+    bool checkIdentity(QString *error);
+    bool migrate(QString *error);
+    bool exec(const QString &statement, QString *error);
+
+    QString m_connectionName;
+    QString m_path;
+};

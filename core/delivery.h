@@ -1,0 +1,50 @@
+#pragma once
+
+#include "headerlist.h"
+#include "verification.h"
+
+#include <QByteArray>
+#include <QString>
+
+// One HTTP request as received, with what HookScope made of it.
+struct Delivery
+{
+    qint64 id = 0;
+    qint64 receivedAtMs = 0; // Unix time in milliseconds, UTC
+    QString remoteAddress;
+    QString method;
+    QString path;        // request target: path with query, as sent
+    QString httpVersion; // "1.1"
+    HeaderList headers;
+    QByteArray body;
+    QString endpoint; // name of the endpoint that matched; empty for none
+    QString eventType;
+    QString eventId;
+    QString subscriberId;
+    Verification verification;
+    int responseStatus = 0;    // the status answered to the sender
+    qint64 handlingMicros = 0; // from the end of the request to the committed row
+
+    qint64 bodySize() const { return body.size(); }
+    // The request path without its query string.
+    QString pathWithoutQuery() const;
+};
+
+// What the delivery list shows of a delivery: no headers, no body.
+struct DeliverySummary
+{
+    qint64 id = 0;
+    qint64 receivedAtMs = 0;
+    QString remoteAddress;
+    QString method;
+    QString path;
+    QString endpoint;
+    QString eventType;
+    QString eventId;
+    QString subscriberId;
+    Verdict verdict = Verdict::Unverified;
+    int responseStatus = 0;
+    qint64 bodySize = 0;
+
+    static DeliverySummary of(const Delivery &delivery);
+};

@@ -1,0 +1,78 @@
+#include "deliveryjson.h"
+
+#include "payloaddecoder.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QStringDecoder>
+
+namespace DeliveryJson {
+
+QString timestamp(qint64 msSinceEpoch)
+{
+    return QDateTime::fromMSecsSinceEpoch(msSinceEpoch, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+QJsonObject summary(const DeliverySummary &d)
+{
+    return QJsonObject{
+        {QStringLiteral("id"), d.id},
+        {QStringLiteral("received_at"), timestamp(d.receivedAtMs)},
+        {QStringLiteral("method"), d.method},
+        {QStringLiteral("path"), d.path},
+        {QStringLiteral("endpoint"), d.endpoint},
+        {QStringLiteral("event_type"), d.eventType},
+        {QStringLiteral("event_id"), d.eventId},
+        {QStringLiteral("subscriber_id"), d.subscriberId},
+        {QStringLiteral("verdict"), verdictName(d.verdict)},
+        {QStringLiteral("response_status"), d.responseStatus},
+        {QStringLiteral("body_size"), d.bodySize},
+    };
+}
+
+QJsonObject full(const Delivery &d)
+{
+    QJsonObject object = summary(DeliverySummary::of(d));
+    object.insert(QStringLiteral("remote_address"), d.remoteAddress);
+    object.insert(QStringLiteral("http_version"), d.httpVersion);
+    object.insert(QStringLiteral("handling_us"), d.handlingMicros);
+
+    QJsonArray headers;
+    for (const auto &[name, value] : d.headers.entries())
+        headers.append(QJsonArray{QString::fromLatin1(name), QString::fromLatin1(value)});
+    object.insert(QStringLiteral("headers"), headers);
+
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString text = decoder(d.body);
+    if (decoder.hasError())
+        object.insert(QStringLiteral("body_base64"), QString::fromLatin1(d.body.toBase64()));
+    else
+        object.insert(QStringLiteral("body"), text);
+
+    const DecodedPayload payload = PayloadDecoder::decode(d.body, d.headers.value("Content-Type"));
+    object.insert(QStringLiteral("body_format"), formatName(payload.format));
+    if (!payload.error.isEmpty())
+        object.insert(QStringLiteral("body_error"), payload.error);
+    QJsonArray fields;
+    for (const DecodedField &field : payload.fields) {
+        fields.append(QJsonObject{{QStringLiteral("path"), field.path},
+                                  {QStringLiteral("type"), field.type},
+                                  {QStringLiteral("value"), field.value}});
+    }
+    object.insert(QStringLiteral("fields"), fields);
+    object.insert(QStringLiteral("verification"), d.verification.toJson());
+    return object;
+}
+
+QJsonObject endpoint(const Endpoint &e)
+{
+    return QJsonObject{
+        {QStringLiteral("name"), e.name},
+        {QStringLiteral("path"), e.path},
+        {QStringLiteral("scheme"), schemeName(e.scheme)},
+        {QStringLiteral("secrets"), e.secrets.size()},
+        {QStringLiteral("tolerance_seconds"), e.toleranceSeconds},
+    };
+}
+
+} // namespace DeliveryJson

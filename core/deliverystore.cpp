@@ -1,0 +1,292 @@
+#include "deliverystore.h"
+
+#include "database.h"
+#include "endpointrepository.h"
+
+#include <QJsonDocument>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QThread>
+
+#include <future>
+
+namespace {
+
+QString lastError(const QSqlQuery &query)
+{
+    const QSqlError error = query.lastError();
+    return (error.databaseText().isEmpty() ? error.text() : error.databaseText()).trimmed();
+}
+
+// A null QString or QByteArray binds as SQL NULL; the columns want '' for "none".
+QString notNull(const QString &text)
+{
+    return text.isNull() ? QStringLiteral("") : text;
+}
+
+QByteArray notNull(const QByteArray &bytes)
+{
+    return bytes.isNull() ? QByteArray("") : bytes;
+}
+
+} // namespace
+
+// Runs on the store's thread and owns the connection there.
+class DeliveryStore::Writer
+{
+public:
+    explicit Writer(DeliveryStore &store)
+        : m_store(store)
+    {}
+
+    bool open(QString *error)
+    {
+        if (!m_database.open(m_store.m_options.path, error, m_store.m_options.busyTimeoutMs))
+            return false;
+        m_insert = std::make_unique<QSqlQuery>(m_database.connection());
+        m_insert->prepare(QStringLiteral(
+            "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
+            "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
+            "verification, response_status, handling_us) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        m_dataVersion = std::make_unique<QSqlQuery>(m_database.connection());
+        m_dataVersion->prepare(QStringLiteral("PRAGMA data_version"));
+        pollEndpoints(true);
+        return true;
+    }
+
+    void run()
+    {
+        auto nextPoll = Clock::now() + m_store.m_options.endpointPollInterval;
+        for (;;) {
+            std::vector<PendingWrite> batch;
+            bool stop = false;
+            {
+                std::unique_lock lock(m_store.m_mutex);
+                m_store.m_wake.wait_until(lock, nextPoll, [this] {
+                    return !m_store.m_queue.empty() || m_store.m_stopping;
+                });
+                const auto take = std::min<size_t>(m_store.m_queue.size(),
+                                                   static_cast<size_t>(m_store.m_options.maxBatch));
+                batch.reserve(take);
+                for (size_t i = 0; i < take; ++i) {
+                    batch.push_back(std::move(m_store.m_queue.front()));
+                    m_store.m_queue.pop_front();
+                }
+                stop = m_store.m_stopping && m_store.m_queue.empty();
+            }
+            if (!batch.empty())
+                write(batch);
+            if (Clock::now() >= nextPoll) {
+                pollEndpoints(false);
+                nextPoll = Clock::now() + m_store.m_options.endpointPollInterval;
+            }
+            if (stop)
+                break;
+        }
+        m_insert.reset();
+        m_dataVersion.reset();
+        m_database.close();
+    }
+
+private:
+    void write(std::vector<PendingWrite> &batch)
+    {
+        QString error;
+        QList<DeliverySummary> written;
+        written.reserve(static_cast<qsizetype>(batch.size()));
+        QSqlDatabase db = m_database.connection();
+        QSqlQuery begin(db);
+        bool ok = begin.exec(QStringLiteral("BEGIN IMMEDIATE"));
+        if (!ok)
+            error = lastError(begin);
+        for (PendingWrite &item : batch) {
+            if (!ok)
+                break;
+            Delivery &d = item.delivery;
+            d.handlingMicros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                   Clock::now() - item.requestEnd)
+                                   .count();
+            m_insert->addBindValue(d.receivedAtMs);
+            m_insert->addBindValue(notNull(d.remoteAddress));
+            m_insert->addBindValue(notNull(d.method));
+            m_insert->addBindValue(notNull(d.path));
+            m_insert->addBindValue(notNull(d.httpVersion));
+            m_insert->addBindValue(notNull(d.headers.serialize()));
+            m_insert->addBindValue(notNull(d.body));
+            m_insert->addBindValue(d.bodySize());
+            m_insert->addBindValue(notNull(d.endpoint));
+            m_insert->addBindValue(notNull(d.eventType));
+            m_insert->addBindValue(notNull(d.eventId));
+            m_insert->addBindValue(notNull(d.subscriberId));
+            m_insert->addBindValue(verdictName(d.verification.verdict));
+            m_insert->addBindValue(QString::fromUtf8(
+                QJsonDocument(d.verification.toJson()).toJson(QJsonDocument::Compact)));
+            m_insert->addBindValue(d.responseStatus);
+            m_insert->addBindValue(d.handlingMicros);
+            if (!m_insert->exec()) {
+                ok = false;
+                error = lastError(*m_insert);
+                break;
+            }
+            d.id = m_insert->lastInsertId().toLongLong();
+            written.append(DeliverySummary::of(d));
+        }
+        if (ok && !db.commit()) {
+            ok = false;
+            error = db.lastError().databaseText().isEmpty() ? db.lastError().text()
+                                                            : db.lastError().databaseText();
+        }
+        if (!ok) {
+            db.rollback();
+            if (error.isEmpty())
+                error = QStringLiteral("the database could not be written");
+            for (PendingWrite &item : batch) {
+                if (item.done)
+                    item.done(0, error);
+            }
+            m_failing = true;
+            Q_EMIT m_store.storageFailed(error);
+            return;
+        }
+        for (PendingWrite &item : batch) {
+            if (item.done)
+                item.done(item.delivery.id, QString());
+        }
+        if (m_failing) {
+            m_failing = false;
+            Q_EMIT m_store.storageRecovered();
+        }
+        Q_EMIT m_store.stored(written);
+    }
+
+    // PRAGMA data_version changes when another connection commits; only then are the
+    // endpoints read again.
+    void pollEndpoints(bool force)
+    {
+        if (!m_dataVersion->exec() || !m_dataVersion->next())
+            return;
+        const qint64 version = m_dataVersion->value(0).toLongLong();
+        m_dataVersion->finish();
+        if (!force && version == m_lastDataVersion)
+            return;
+        m_lastDataVersion = version;
+        QString error;
+        const auto endpoints = EndpointRepository(m_database).list(&error);
+        if (!endpoints)
+            return;
+        if (force || *endpoints != m_endpoints) {
+            m_endpoints = *endpoints;
+            {
+                std::lock_guard lock(m_store.m_mutex);
+                m_store.m_endpoints = m_endpoints;
+            }
+            Q_EMIT m_store.endpointsChanged(m_endpoints);
+        }
+    }
+
+    DeliveryStore &m_store;
+    Database m_database;
+    std::unique_ptr<QSqlQuery> m_insert;
+    std::unique_ptr<QSqlQuery> m_dataVersion;
+    qint64 m_lastDataVersion = -1;
+    QList<Endpoint> m_endpoints;
+    bool m_failing = false;
+};
+
+DeliveryStore::DeliveryStore(QObject *parent)
+    : QObject(parent)
+{}
+
+DeliveryStore::~DeliveryStore()
+{
+    close();
+}
+
+bool DeliveryStore::open(const Options &options, QString *error)
+{
+    close();
+    m_options = options;
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = false;
+    }
+    std::promise<QString> opened;
+    std::future<QString> openResult = opened.get_future();
+    m_thread = QThread::create([this, &opened] {
+        Writer writer(*this);
+        QString openError;
+        if (!writer.open(&openError)) {
+            opened.set_value(openError.isEmpty() ? QStringLiteral("cannot open the database")
+                                                 : openError);
+            return;
+        }
+        opened.set_value(QString());
+        writer.run();
+    });
+    m_thread->setObjectName(QStringLiteral("hookscope-store"));
+    m_thread->start();
+    const QString openError = openResult.get();
+    if (!openError.isEmpty()) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_thread->wait();
+        delete m_thread;
+        m_thread = nullptr;
+        if (error)
+            *error = openError;
+        return false;
+    }
+    m_open = true;
+    return true;
+}
+
+void DeliveryStore::close()
+{
+    if (!m_thread)
+        return;
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    m_thread->wait();
+    delete m_thread;
+    m_thread = nullptr;
+    m_open = false;
+}
+
+bool DeliveryStore::isOpen() const
+{
+    return m_open;
+}
+
+void DeliveryStore::submit(Delivery delivery, Clock::time_point requestEnd, Completion done)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_stopping) {
+            m_queue.push_back({std::move(delivery), requestEnd, std::move(done)});
+            done = nullptr;
+        }
+    }
+    if (done) {
+        done(0, QStringLiteral("the store is closed"));
+        return;
+    }
+    m_wake.notify_one();
+}
+
+qsizetype DeliveryStore::pendingCount() const
+{
+    std::lock_guard lock(m_mutex);
+    return static_cast<qsizetype>(m_queue.size());
+}
+
+QList<Endpoint> DeliveryStore::endpoints() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_endpoints;
+}

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "delivery.h"
+#include "endpoint.h"
+
+#include <QList>
+#include <QObject>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+class QThread;
+
+// The single writer of a database file. Deliveries submitted from any thread are written on
+// the store's own thread, many to a transaction; each submitter learns of the commit (or the
+// failure) through its completion, which runs on the writer thread.
+//
+// The writer also watches the file for endpoint changes made by other connections (the
+// command line, the GUI) and announces them, so that a running listener picks them up.
+class DeliveryStore : public QObject
+{
+    Q_OBJECT
+
+public:
+    using Clock = std::chrono::steady_clock;
+    // `id` is the new row's id, or 0 with `error` set when the delivery was not stored.
+    using Completion = std::function<void(qint64 id, const QString &error)>;
+
+    struct Options
+    {
+        QString path;
+        int busyTimeoutMs = 5000;
+        int maxBatch = 512;
+        std::chrono::milliseconds endpointPollInterval{1000};
+    };
+
+    explicit DeliveryStore(QObject *parent = nullptr);
+    ~DeliveryStore() override;
+
+    // Opens the file on the writer thread and waits until it is open (or failed).
+    bool open(const Options &options, QString *error);
+    // Writes everything already submitted, then stops the writer thread.
+    void close();
+    bool isOpen() const;
+    QString path() const { return m_options.path; }
+
+    // Thread-safe. `requestEnd` is when the request was fully received, for handling time.
+    void submit(Delivery delivery, Clock::time_point requestEnd, Completion done);
+
+    // The endpoints as last read from the file. Thread-safe.
+    QList<Endpoint> endpoints() const;
+
+    // How many submitted deliveries wait for the writer.
+    qsizetype pendingCount() const;
+
+Q_SIGNALS:
+    // Emitted on the writer thread after each commit, with the rows it wrote.
+    void stored(const QList<DeliverySummary> &batch);
+    void endpointsChanged(const QList<Endpoint> &endpoints);
+    void storageFailed(const QString &error);
+    void storageRecovered();
+
+private:
+    struct PendingWrite
+    {
+        Delivery delivery;
+        Clock::time_point requestEnd;
+        Completion done;
+    };
+
+    class Writer;
+
+    Options m_options;
+    QThread *m_thread = nullptr;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<PendingWrite> m_queue;
+    bool m_stopping = true; // until open() succeeds
+    bool m_open = false;
+    QList<Endpoint> m_endpoints; // guarded by m_mutex
+};

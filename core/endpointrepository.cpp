@@ -1,0 +1,179 @@
+#include "endpointrepository.h"
+
+#include "database.h"
+
+#include <QDateTime>
+#include <QHash>
+#include <QSqlError>
+#include <QSqlQuery>
+
+namespace {
+
+bool fail(const QSqlQuery &query, QString *error)
+{
+    if (error)
+        *error = query.lastError().databaseText().isEmpty() ? query.lastError().text()
+                                                            : query.lastError().databaseText();
+    return false;
+}
+
+// Runs `work` in one transaction; rolls back when it fails.
+template<typename Work> bool inTransaction(const Database &database, QString *error, Work work)
+{
+    QSqlDatabase db = database.connection();
+    if (!db.transaction()) {
+        if (error)
+            *error = db.lastError().text();
+        return false;
+    }
+    if (!work()) {
+        db.rollback();
+        return false;
+    }
+    if (!db.commit()) {
+        if (error)
+            *error = db.lastError().text();
+        db.rollback();
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const
+{
+    QSqlQuery query(m_database.connection());
+    if (!query.exec(QStringLiteral("SELECT id, name, path, scheme, tolerance_seconds FROM "
+                                   "endpoints ORDER BY name"))) {
+        fail(query, error);
+        return std::nullopt;
+    }
+    QList<Endpoint> endpoints;
+    QHash<qint64, qsizetype> indexById;
+    while (query.next()) {
+        Endpoint endpoint;
+        endpoint.id = query.value(0).toLongLong();
+        endpoint.name = query.value(1).toString();
+        endpoint.path = query.value(2).toString();
+        endpoint.scheme = schemeFromName(query.value(3).toString()).value_or(SignatureScheme::None);
+        endpoint.toleranceSeconds = query.value(4).toInt();
+        indexById.insert(endpoint.id, endpoints.size());
+        endpoints.append(endpoint);
+    }
+    if (!query.exec(QStringLiteral("SELECT endpoint_id, label, secret FROM endpoint_secrets "
+                                   "ORDER BY endpoint_id, position"))) {
+        fail(query, error);
+        return std::nullopt;
+    }
+    while (query.next()) {
+        const auto it = indexById.constFind(query.value(0).toLongLong());
+        if (it == indexById.cend())
+            continue;
+        endpoints[*it].secrets.append({query.value(1).toString(), query.value(2).toByteArray()});
+    }
+    return endpoints;
+}
+
+std::optional<Endpoint> EndpointRepository::find(const QString &name, QString *error) const
+{
+    const auto endpoints = list(error);
+    if (!endpoints)
+        return std::nullopt;
+    for (const Endpoint &endpoint : *endpoints) {
+        if (endpoint.name == name)
+            return endpoint;
+    }
+    if (error)
+        *error = QStringLiteral("no endpoint named \"%1\"").arg(name);
+    return std::nullopt;
+}
+
+bool EndpointRepository::writeSecrets(qint64 endpointId, const QList<EndpointSecret> &secrets,
+                                      QString *error) const
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(QStringLiteral("DELETE FROM endpoint_secrets WHERE endpoint_id = ?"));
+    query.addBindValue(endpointId);
+    if (!query.exec())
+        return fail(query, error);
+    query.prepare(QStringLiteral("INSERT INTO endpoint_secrets (endpoint_id, position, label, "
+                                 "secret) VALUES (?, ?, ?, ?)"));
+    for (qsizetype i = 0; i < secrets.size(); ++i) {
+        query.addBindValue(endpointId);
+        query.addBindValue(i);
+        query.addBindValue(secrets[i].label.isEmpty() ? QStringLiteral("secret %1").arg(i + 1)
+                                                      : secrets[i].label);
+        query.addBindValue(secrets[i].value);
+        if (!query.exec())
+            return fail(query, error);
+    }
+    return true;
+}
+
+bool EndpointRepository::add(Endpoint &endpoint, QString *error) const
+{
+    return inTransaction(m_database, error, [&] {
+        QSqlQuery query(m_database.connection());
+        query.prepare(QStringLiteral("SELECT 1 FROM endpoints WHERE name = ?"));
+        query.addBindValue(endpoint.name);
+        if (!query.exec())
+            return fail(query, error);
+        if (query.next()) {
+            if (error)
+                *error =
+                    QStringLiteral("an endpoint named \"%1\" already exists").arg(endpoint.name);
+            return false;
+        }
+        query.prepare(QStringLiteral("INSERT INTO endpoints (name, path, scheme, "
+                                     "tolerance_seconds, created_at) VALUES (?, ?, ?, ?, ?)"));
+        query.addBindValue(endpoint.name);
+        query.addBindValue(Endpoint::normalizePath(endpoint.path));
+        query.addBindValue(schemeName(endpoint.scheme));
+        query.addBindValue(endpoint.toleranceSeconds);
+        query.addBindValue(QDateTime::currentMSecsSinceEpoch());
+        if (!query.exec())
+            return fail(query, error);
+        endpoint.id = query.lastInsertId().toLongLong();
+        endpoint.path = Endpoint::normalizePath(endpoint.path);
+        return writeSecrets(endpoint.id, endpoint.secrets, error);
+    });
+}
+
+bool EndpointRepository::update(const Endpoint &endpoint, QString *error) const
+{
+    return inTransaction(m_database, error, [&] {
+        QSqlQuery query(m_database.connection());
+        query.prepare(QStringLiteral("UPDATE endpoints SET path = ?, scheme = ?, "
+                                     "tolerance_seconds = ? WHERE name = ? RETURNING id"));
+        query.addBindValue(Endpoint::normalizePath(endpoint.path));
+        query.addBindValue(schemeName(endpoint.scheme));
+        query.addBindValue(endpoint.toleranceSeconds);
+        query.addBindValue(endpoint.name);
+        if (!query.exec())
+            return fail(query, error);
+        if (!query.next()) {
+            if (error)
+                *error = QStringLiteral("no endpoint named \"%1\"").arg(endpoint.name);
+            return false;
+        }
+        const qint64 id = query.value(0).toLongLong();
+        query.finish();
+        return writeSecrets(id, endpoint.secrets, error);
+    });
+}
+
+bool EndpointRepository::remove(const QString &name, QString *error) const
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(QStringLiteral("DELETE FROM endpoints WHERE name = ?"));
+    query.addBindValue(name);
+    if (!query.exec())
+        return fail(query, error);
+    if (query.numRowsAffected() == 0) {
+        if (error)
+            *error = QStringLiteral("no endpoint named \"%1\"").arg(name);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+
+// Keyed digests through OpenSSL, and the constant-time comparison every signature check uses.
+namespace Hmac {
+
+enum class Algorithm
+{
+    Sha1,
+    Sha256,
+    Sha512,
+};
+
+QByteArray compute(Algorithm algorithm, QByteArrayView key, QByteArrayView data);
+
+// True when both are equal; the time taken does not depend on where they differ.
+bool equalConstantTime(QByteArrayView a, QByteArrayView b);
+
+} // namespace Hmac

@@ -1,0 +1,167 @@
+#include "listenerserver.h"
+
+#include "connectionguard.h"
+#include "deliveryprocessor.h"
+#include "deliverystore.h"
+#include "guardedtcpserver.h"
+
+#include <QDateTime>
+#include <QHttpServerRequest>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMetaEnum>
+
+namespace {
+
+RequestHead headFromRequest(const QHttpServerRequest &request)
+{
+    RequestHead head;
+    const QMetaEnum methods = QMetaEnum::fromType<QHttpServerRequest::Method>();
+    head.method =
+        QString::fromLatin1(methods.valueToKey(static_cast<int>(request.method()))).toUpper();
+    head.target = request.url().path(QUrl::FullyEncoded);
+    if (request.url().hasQuery())
+        head.target += u'?' + request.url().query(QUrl::FullyEncoded);
+    head.httpVersion = QStringLiteral("1.1");
+    for (const auto &[name, value] : request.headers())
+        head.headers.append(name, value);
+    return head;
+}
+
+QString peerAddress(const QTcpSocket *socket)
+{
+    const QHostAddress address = socket->peerAddress();
+    bool isIpv4 = false;
+    const quint32 ipv4 = address.toIPv4Address(&isIpv4);
+    return isIpv4 ? QHostAddress(ipv4).toString() : address.toString();
+}
+
+QByteArray answerBody(const DeliverySummary &summary, const QString &error)
+{
+    QJsonObject object;
+    if (!error.isEmpty()) {
+        object.insert(QStringLiteral("stored"), false);
+        object.insert(QStringLiteral("error"),
+                      QStringLiteral("the delivery could not be stored: %1").arg(error));
+    } else {
+        object.insert(QStringLiteral("stored"), true);
+        object.insert(QStringLiteral("delivery"), summary.id);
+        if (summary.endpoint.isEmpty())
+            object.insert(QStringLiteral("error"), QStringLiteral("no endpoint covers this path"));
+        else
+            object.insert(QStringLiteral("verdict"), verdictName(summary.verdict));
+    }
+    return QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
+}
+
+} // namespace
+
+ListenerServer::ListenerServer(DeliveryStore &store)
+    : m_store(store)
+    , m_mailbox(std::make_shared<Mailbox>())
+{
+    m_mailbox->server = this;
+}
+
+ListenerServer::~ListenerServer()
+{
+    std::lock_guard lock(m_mailbox->mutex);
+    m_mailbox->server = nullptr;
+}
+
+quint16 ListenerServer::bindAndListen(const QHostAddress &address, quint16 port, QString *error)
+{
+    auto *tcpServer = new GuardedTcpServer(this);
+    if (!tcpServer->listen(address, port)) {
+        if (error)
+            *error = tcpServer->errorString();
+        delete tcpServer;
+        return 0;
+    }
+    bind(tcpServer);
+    return tcpServer->serverPort();
+}
+
+void ListenerServer::stopAccepting()
+{
+    for (QTcpServer *server : servers())
+        server->close();
+}
+
+void ListenerServer::setEndpoints(const QList<Endpoint> &endpoints)
+{
+    std::lock_guard lock(m_endpointsMutex);
+    m_endpoints = endpoints;
+}
+
+QList<Endpoint> ListenerServer::endpoints() const
+{
+    std::lock_guard lock(m_endpointsMutex);
+    return m_endpoints;
+}
+
+bool ListenerServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    const auto requestEnd = DeliveryStore::Clock::now();
+    ConnectionGuard *guard = ConnectionGuard::of(socket);
+    const RequestHead head =
+        guard && guard->hasHead() ? guard->takeHead() : headFromRequest(request);
+    Delivery delivery =
+        DeliveryProcessor::process(head, request.body(), peerAddress(socket),
+                                   QDateTime::currentMSecsSinceEpoch(), endpoints());
+
+    const quint64 ticket = m_nextTicket++;
+    m_owed.emplace(
+        ticket,
+        OwedAnswer{socket, std::make_unique<QHttpServerResponder>(makeResponder(request, socket)),
+                   DeliverySummary::of(delivery)});
+
+    // The completion runs on the store's thread; the answer is written on this one.
+    m_store.submit(std::move(delivery), requestEnd,
+                   [mailbox = m_mailbox, ticket](qint64 id, const QString &error) {
+                       std::lock_guard lock(mailbox->mutex);
+                       if (ListenerServer *server = mailbox->server) {
+                           QMetaObject::invokeMethod(
+                               server,
+                               [server, ticket, id, error] { server->answer(ticket, id, error); },
+                               Qt::QueuedConnection);
+                       }
+                   });
+    return true;
+}
+
+void ListenerServer::missingHandler(const QHttpServerRequest &, QTcpSocket *socket)
+{
+    // handleRequest takes every request; nothing reaches here.
+    socket->disconnectFromHost();
+}
+
+void ListenerServer::answer(quint64 ticket, qint64 id, const QString &error)
+{
+    auto it = m_owed.find(ticket);
+    if (it == m_owed.end())
+        return;
+    OwedAnswer owed = std::move(it->second);
+    m_owed.erase(it);
+
+    DeliverySummary summary = owed.summary;
+    summary.id = id;
+    if (!error.isEmpty())
+        summary.responseStatus = 503;
+    const auto status = static_cast<QHttpServerResponder::StatusCode>(summary.responseStatus);
+    const QByteArray body = answerBody(summary, error);
+
+    if (owed.socket && owed.socket->state() == QAbstractSocket::ConnectedState) {
+        if (error.isEmpty()) {
+            owed.responder->write(body,
+                                  {{"Content-Type", "application/json"},
+                                   {"X-HookScope-Delivery", QByteArray::number(id)}},
+                                  status);
+        } else {
+            // The sender retries on 503; Retry-After tells it when.
+            owed.responder->write(
+                body, {{"Content-Type", "application/json"}, {"Retry-After", "5"}}, status);
+        }
+    }
+    Q_EMIT answered(summary, error);
+}

@@ -1,0 +1,66 @@
+#pragma once
+
+#include "delivery.h"
+#include "endpoint.h"
+
+#include <QAbstractHttpServer>
+#include <QHostAddress>
+#include <QHttpServerResponder>
+#include <QPointer>
+#include <QTcpSocket>
+
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+class DeliveryStore;
+
+// The QHttpServer behind Listener; lives on the listener thread.
+class ListenerServer : public QAbstractHttpServer
+{
+    Q_OBJECT
+
+public:
+    explicit ListenerServer(DeliveryStore &store);
+    ~ListenerServer() override;
+
+    // Runs on the listener thread. Returns the bound port, 0 on failure.
+    quint16 bindAndListen(const QHostAddress &address, quint16 port, QString *error);
+    void stopAccepting();
+    qsizetype owedAnswers() const { return static_cast<qsizetype>(m_owed.size()); }
+
+    void setEndpoints(const QList<Endpoint> &endpoints);
+
+Q_SIGNALS:
+    void answered(const DeliverySummary &delivery, const QString &error);
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
+    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
+
+private:
+    struct OwedAnswer
+    {
+        QPointer<QTcpSocket> socket;
+        std::unique_ptr<QHttpServerResponder> responder;
+        DeliverySummary summary;
+    };
+
+    void answer(quint64 ticket, qint64 id, const QString &error);
+    QList<Endpoint> endpoints() const;
+
+    // Lets store completions reach this server, or find it gone, without a race against its
+    // destruction on another thread.
+    struct Mailbox
+    {
+        std::mutex mutex;
+        ListenerServer *server = nullptr;
+    };
+
+    DeliveryStore &m_store;
+    std::shared_ptr<Mailbox> m_mailbox;
+    mutable std::mutex m_endpointsMutex;
+    QList<Endpoint> m_endpoints;
+    std::unordered_map<quint64, OwedAnswer> m_owed;
+    quint64 m_nextTicket = 1;
+};

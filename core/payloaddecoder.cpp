@@ -1,0 +1,397 @@
+#include "payloaddecoder.h"
+
+#include <QHash>
+#include <QStringList>
+
+#include <simdjson.h>
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// JSON number grammar (RFC 8259 section 6); the on-demand parser hands out raw tokens without
+// checking them.
+bool isJsonNumber(std::string_view token)
+{
+    size_t i = 0;
+    const size_t n = token.size();
+    auto digit = [&](size_t at) {
+        return at < n && token[at] >= '0' && token[at] <= '9';
+    };
+    if (i < n && token[i] == '-')
+        ++i;
+    if (!digit(i))
+        return false;
+    if (token[i] == '0') {
+        ++i;
+    } else {
+        while (digit(i))
+            ++i;
+    }
+    if (i < n && token[i] == '.') {
+        ++i;
+        if (!digit(i))
+            return false;
+        while (digit(i))
+            ++i;
+    }
+    if (i < n && (token[i] == 'e' || token[i] == 'E')) {
+        ++i;
+        if (i < n && (token[i] == '+' || token[i] == '-'))
+            ++i;
+        if (!digit(i))
+            return false;
+        while (digit(i))
+            ++i;
+    }
+    return i == n;
+}
+
+bool isPlainKey(std::string_view key)
+{
+    if (key.empty())
+        return false;
+    for (char c : key) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '$';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+QString childPath(const QString &parent, std::string_view key)
+{
+    const QString name = QString::fromUtf8(key.data(), static_cast<qsizetype>(key.size()));
+    if (isPlainKey(key))
+        return parent.isEmpty() ? name : parent + u'.' + name;
+    // Keys with dots, spaces or brackets are quoted so that the path stays unambiguous.
+    QString quoted = name;
+    quoted.replace(u'\\', QStringLiteral("\\\\")).replace(u'"', QStringLiteral("\\\""));
+    return parent + QStringLiteral("[\"") + quoted + QStringLiteral("\"]");
+}
+
+QString toQString(std::string_view text)
+{
+    return QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size()));
+}
+
+simdjson::error_code rawToken(od::value &value, std::string_view &token)
+{
+    token = value.raw_json_token();
+    return simdjson::SUCCESS;
+}
+
+// A scalar document is one token: the whole (trimmed) text is the number.
+simdjson::error_code rawToken(od::document &document, std::string_view &token)
+{
+    std::string_view text;
+    if (auto error = document.raw_json_token().get(text))
+        return error;
+    token = text;
+    return simdjson::SUCCESS;
+}
+
+class JsonWalker
+{
+public:
+    explicit JsonWalker(QList<DecodedField> &fields)
+        : m_fields(fields)
+    {}
+
+    simdjson::error_code walk(od::value value, const QString &path)
+    {
+        od::json_type type;
+        if (auto error = value.type().get(type))
+            return error;
+        switch (type) {
+        case od::json_type::object: {
+            od::object object;
+            if (auto error = value.get_object().get(object))
+                return error;
+            m_fields.append({path, QStringLiteral("object"), {}});
+            for (auto result : object) {
+                od::field field;
+                if (auto error = std::move(result).get(field))
+                    return error;
+                std::string_view key;
+                if (auto error = field.unescaped_key().get(key))
+                    return error;
+                const QString child = childPath(path, key);
+                if (auto error = walk(field.value(), child))
+                    return error;
+            }
+            return simdjson::SUCCESS;
+        }
+        case od::json_type::array: {
+            od::array array;
+            if (auto error = value.get_array().get(array))
+                return error;
+            m_fields.append({path, QStringLiteral("array"), {}});
+            qsizetype index = 0;
+            for (auto element : array) {
+                od::value child;
+                if (auto error = element.get(child))
+                    return error;
+                if (auto error = walk(child, path + u'[' + QString::number(index++) + u']'))
+                    return error;
+            }
+            return simdjson::SUCCESS;
+        }
+        default:
+            return scalar(value, type, path);
+        }
+    }
+
+    template<typename Value>
+    simdjson::error_code scalar(Value &value, od::json_type type, const QString &path)
+    {
+        switch (type) {
+        case od::json_type::string: {
+            std::string_view text;
+            if (auto error = value.get_string().get(text))
+                return error;
+            m_fields.append({path, QStringLiteral("string"), toQString(text)});
+            return simdjson::SUCCESS;
+        }
+        case od::json_type::number: {
+            std::string_view token;
+            if (auto error = rawToken(value, token))
+                return error;
+            while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
+                                      token.back() == '\r' || token.back() == '\t'))
+                token.remove_suffix(1);
+            if (!isJsonNumber(token))
+                return simdjson::NUMBER_ERROR;
+            m_fields.append({path, QStringLiteral("number"), toQString(token)});
+            return simdjson::SUCCESS;
+        }
+        case od::json_type::boolean: {
+            bool flag = false;
+            if (auto error = value.get_bool().get(flag))
+                return error;
+            m_fields.append({path, QStringLiteral("boolean"),
+                             flag ? QStringLiteral("true") : QStringLiteral("false")});
+            return simdjson::SUCCESS;
+        }
+        case od::json_type::null: {
+            bool isNull = false;
+            if (auto error = value.is_null().get(isNull))
+                return error;
+            if (!isNull)
+                return simdjson::N_ATOM_ERROR;
+            m_fields.append({path, QStringLiteral("null"), QStringLiteral("null")});
+            return simdjson::SUCCESS;
+        }
+        default:
+            return simdjson::INCORRECT_TYPE;
+        }
+    }
+
+private:
+    QList<DecodedField> &m_fields;
+};
+
+// The on-demand parser trusts its caller to stay within its maximum depth (it only asserts
+// it), so nesting is measured before parsing: one pass, strings skipped.
+constexpr int MaxJsonDepth = 512;
+
+bool nestingWithin(const QByteArray &body, int limit)
+{
+    int depth = 0;
+    bool inString = false;
+    for (qsizetype i = 0; i < body.size(); ++i) {
+        const char c = body[i];
+        if (inString) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                inString = false;
+            continue;
+        }
+        if (c == '"') {
+            inString = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > limit)
+                return false;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+    return true;
+}
+
+bool looksLikeJson(const QByteArray &body)
+{
+    for (char c : body) {
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+            continue;
+        return c == '{' || c == '[';
+    }
+    return false;
+}
+
+bool isFormContentType(const QByteArray &contentType)
+{
+    return contentType.trimmed().toLower().startsWith("application/x-www-form-urlencoded");
+}
+
+bool isJsonContentType(const QByteArray &contentType)
+{
+    const QByteArray type = contentType.toLower();
+    const qsizetype semicolon = type.indexOf(';');
+    const QByteArray mime = (semicolon < 0 ? type : type.left(semicolon)).trimmed();
+    return mime == "application/json" || mime.endsWith("+json");
+}
+
+} // namespace
+
+QString formatName(DecodedPayload::Format format)
+{
+    switch (format) {
+    case DecodedPayload::Format::Empty:
+        return QStringLiteral("empty");
+    case DecodedPayload::Format::Json:
+        return QStringLiteral("json");
+    case DecodedPayload::Format::Form:
+        return QStringLiteral("form");
+    case DecodedPayload::Format::Raw:
+        return QStringLiteral("raw");
+    }
+    return QStringLiteral("raw");
+}
+
+QString DecodedPayload::valueAt(const QString &path) const
+{
+    for (const DecodedField &field : fields) {
+        if (field.path == path)
+            return field.value;
+    }
+    return {};
+}
+
+QList<DecodedField> PayloadDecoder::decodeJson(const QByteArray &body, QString *error)
+{
+    QList<DecodedField> fields;
+    if (!nestingWithin(body, MaxJsonDepth)) {
+        if (error)
+            *error =
+                QStringLiteral("not decoded: JSON nested deeper than %1 levels").arg(MaxJsonDepth);
+        return {};
+    }
+    // One parser per thread: it keeps its buffers between calls.
+    thread_local od::parser parser;
+    const simdjson::padded_string padded(body.constData(), static_cast<size_t>(body.size()));
+    od::document document;
+    simdjson::error_code code = parser.iterate(padded).get(document);
+    if (!code) {
+        JsonWalker walker(fields);
+        bool scalarDocument = false;
+        code = document.is_scalar().get(scalarDocument);
+        if (!code && scalarDocument) {
+            od::json_type type;
+            code = document.type().get(type);
+            if (!code)
+                code = walker.scalar(document, type, QString());
+        } else if (!code) {
+            od::value root;
+            code = document.get_value().get(root);
+            if (!code)
+                code = walker.walk(root, QString());
+        }
+        // current_location() is out of bounds only once every token has been consumed.
+        if (!code && !scalarDocument &&
+            document.current_location().error() != simdjson::OUT_OF_BOUNDS)
+            code = simdjson::TRAILING_CONTENT;
+    }
+    if (code) {
+        if (error)
+            *error = QStringLiteral("not valid JSON: %1")
+                         .arg(QString::fromUtf8(simdjson::error_message(code)));
+        return {};
+    }
+    return fields;
+}
+
+QList<DecodedField> PayloadDecoder::decodeForm(const QByteArray &body)
+{
+    QList<DecodedField> fields;
+    for (const QByteArray &pair : body.split('&')) {
+        if (pair.isEmpty())
+            continue;
+        const qsizetype equals = pair.indexOf('=');
+        QByteArray name = equals < 0 ? pair : pair.left(equals);
+        QByteArray value = equals < 0 ? QByteArray() : pair.mid(equals + 1);
+        // In form encoding '+' stands for a space; percent-decoding alone would keep it.
+        name.replace('+', ' ');
+        value.replace('+', ' ');
+        fields.append({QString::fromUtf8(QByteArray::fromPercentEncoding(name)),
+                       QStringLiteral("string"),
+                       QString::fromUtf8(QByteArray::fromPercentEncoding(value))});
+    }
+    return fields;
+}
+
+DecodedPayload PayloadDecoder::decode(const QByteArray &body, const QByteArray &contentType)
+{
+    DecodedPayload payload;
+    if (body.isEmpty())
+        return payload;
+    if (isJsonContentType(contentType) || looksLikeJson(body)) {
+        QString error;
+        payload.fields = decodeJson(body, &error);
+        if (error.isEmpty()) {
+            payload.format = DecodedPayload::Format::Json;
+            extractIdentifiers(payload);
+            return payload;
+        }
+        payload.error = error;
+    }
+    if (payload.error.isEmpty() && isFormContentType(contentType)) {
+        payload.format = DecodedPayload::Format::Form;
+        payload.fields = decodeForm(body);
+        extractIdentifiers(payload);
+        return payload;
+    }
+    payload.format = DecodedPayload::Format::Raw;
+    return payload;
+}
+
+const QStringList &PayloadDecoder::eventTypePaths()
+{
+    static const QStringList paths{QStringLiteral("event_type"), QStringLiteral("type")};
+    return paths;
+}
+
+const QStringList &PayloadDecoder::eventIdPaths()
+{
+    static const QStringList paths{QStringLiteral("event_id"), QStringLiteral("id")};
+    return paths;
+}
+
+const QStringList &PayloadDecoder::subscriberIdPaths()
+{
+    static const QStringList paths{QStringLiteral("data.id"), QStringLiteral("data.subscriber_id"),
+                                   QStringLiteral("data.subscriber.id")};
+    return paths;
+}
+
+void PayloadDecoder::extractIdentifiers(DecodedPayload &payload)
+{
+    QHash<QString, const DecodedField *> scalars;
+    for (const DecodedField &field : std::as_const(payload.fields)) {
+        if (field.type != u"object" && field.type != u"array" && field.type != u"null")
+            scalars.insert(field.path, &field);
+    }
+    auto firstOf = [&scalars](const QStringList &paths) {
+        for (const QString &path : paths) {
+            if (const DecodedField *field = scalars.value(path); field && !field->value.isEmpty())
+                return field->value;
+        }
+        return QString();
+    };
+    payload.eventType = firstOf(eventTypePaths());
+    payload.eventId = firstOf(eventIdPaths());
+    if (payload.eventType == u"subscriber.created")
+        payload.subscriberId = firstOf(subscriberIdPaths());
+}

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+// One value found in a body. `value` is the exact text: a JSON number keeps the characters the
+// sender wrote ("1.10" stays "1.10"), a JSON string is unescaped, containers have no value.
+struct DecodedField
+{
+    QString path;
+    QString type; // object, array, string, number, boolean, null (JSON); string (form)
+    QString value;
+
+    friend bool operator==(const DecodedField &, const DecodedField &) = default;
+};
+
+struct DecodedPayload
+{
+    enum class Format
+    {
+        Empty,
+        Json,
+        Form,
+        Raw,
+    };
+
+    Format format = Format::Empty;
+    QList<DecodedField> fields;
+    // Why a body that looked like JSON could not be decoded; empty otherwise.
+    QString error;
+    QString eventType;
+    QString eventId;
+    QString subscriberId;
+
+    // The value of the field at `path`, or a null QString.
+    QString valueAt(const QString &path) const;
+};
+
+QString formatName(DecodedPayload::Format format);
+
+class PayloadDecoder
+{
+public:
+    // `contentType` decides form decoding; JSON is recognised by content as well, since
+    // senders often label it text/plain or nothing at all.
+    static DecodedPayload decode(const QByteArray &body, const QByteArray &contentType = {});
+
+    static QList<DecodedField> decodeJson(const QByteArray &body, QString *error);
+    static QList<DecodedField> decodeForm(const QByteArray &body);
+
+    // Where HostedHooks puts the event type, event id and subscriber id (see SIGNATURES.md).
+    static const QStringList &eventTypePaths();
+    static const QStringList &eventIdPaths();
+    static const QStringList &subscriberIdPaths();
+
+private:
+    static void extractIdentifiers(DecodedPayload &payload);
+};

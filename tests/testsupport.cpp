@@ -1,0 +1,146 @@
+#include "testsupport.h"
+
+#include <QDeadlineTimer>
+#include <QEventLoop>
+#include <QProcess>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+#include <memory>
+
+namespace TestSupport {
+
+QByteArray opensslHmacSha256Hex(const QByteArray &key, const QByteArray &data)
+{
+    QProcess openssl;
+    // -macopt hexkey: keeps keys with any bytes intact on the command line.
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("dgst"), QStringLiteral("-sha256"), QStringLiteral("-mac"),
+                   QStringLiteral("HMAC"), QStringLiteral("-macopt"),
+                   QStringLiteral("hexkey:") + QString::fromLatin1(key.toHex())});
+    if (!openssl.waitForStarted(10000))
+        qFatal("openssl could not be started");
+    openssl.write(data);
+    openssl.closeWriteChannel();
+    openssl.waitForFinished(10000);
+    const QByteArray output = openssl.readAllStandardOutput().trimmed();
+    // "SHA2-256(stdin)= <hex>" (or "HMAC-SHA256(stdin)= <hex>")
+    const qsizetype space = output.lastIndexOf(' ');
+    const QByteArray hex = output.mid(space + 1);
+    if (hex.size() != 64)
+        qFatal("unexpected openssl output: %s", output.constData());
+    return hex;
+}
+
+QByteArray hostedHooksSignature(const QByteArray &secret, qint64 timestamp, const QByteArray &body)
+{
+    const QByteArray t = QByteArray::number(timestamp);
+    return "t=" + t + ",s=" + opensslHmacSha256Hex(secret, t + '.' + body);
+}
+
+namespace {
+
+// Parses a complete response from `data`; false while more bytes are needed.
+bool parseResponse(const QByteArray &data, HttpResponse &response)
+{
+    const qsizetype headEnd = data.indexOf("\r\n\r\n");
+    if (headEnd < 0)
+        return false;
+    const QList<QByteArray> lines = data.left(headEnd).split('\n');
+    const QList<QByteArray> statusLine = lines.value(0).trimmed().split(' ');
+    HttpResponse parsed;
+    parsed.status = statusLine.value(1).toInt();
+    qsizetype contentLength = 0;
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines[i].trimmed();
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0)
+            continue;
+        const QByteArray name = line.left(colon).trimmed();
+        const QByteArray value = line.mid(colon + 1).trimmed();
+        parsed.headers.append(name, value);
+        if (HeaderList::namesMatch(name, "Content-Length"))
+            contentLength = value.toLongLong();
+    }
+    if (data.size() < headEnd + 4 + contentLength)
+        return false;
+    parsed.body = data.mid(headEnd + 4, contentLength);
+    parsed.raw = data;
+    response = parsed;
+    return true;
+}
+
+} // namespace
+
+QList<HttpResponse> sendRaw(quint16 port, const QList<QByteArray> &requests, int timeoutMs)
+{
+    QList<HttpResponse> responses(requests.size());
+    QList<QByteArray> buffers(requests.size());
+    std::vector<std::unique_ptr<QTcpSocket>> sockets;
+    qsizetype finished = 0;
+    QEventLoop loop;
+    for (qsizetype i = 0; i < requests.size(); ++i) {
+        auto socket = std::make_unique<QTcpSocket>();
+        QTcpSocket *raw = socket.get();
+        auto done = std::make_shared<bool>(false);
+        auto finish = [&, done] {
+            if (*done)
+                return;
+            *done = true;
+            if (++finished == requests.size())
+                loop.quit();
+        };
+        QObject::connect(raw, &QTcpSocket::connected, raw,
+                         [raw, request = requests[i]] { raw->write(request); });
+        QObject::connect(raw, &QTcpSocket::readyRead, raw, [&, raw, i, finish] {
+            buffers[i] += raw->readAll();
+            if (parseResponse(buffers[i], responses[i]))
+                finish();
+        });
+        QObject::connect(raw, &QTcpSocket::disconnected, raw, [&, raw, i, finish] {
+            buffers[i] += raw->readAll();
+            parseResponse(buffers[i], responses[i]);
+            if (responses[i].raw.isEmpty())
+                responses[i].raw = buffers[i];
+            finish();
+        });
+        QObject::connect(raw, &QTcpSocket::errorOccurred, raw,
+                         [finish](QAbstractSocket::SocketError error) {
+                             if (error != QAbstractSocket::RemoteHostClosedError)
+                                 finish();
+                         });
+        raw->connectToHost(QHostAddress::LocalHost, port);
+        sockets.push_back(std::move(socket));
+    }
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    if (!requests.isEmpty())
+        loop.exec();
+    for (auto &socket : sockets)
+        socket->disconnect();
+    return responses;
+}
+
+HttpResponse sendRaw(quint16 port, const QByteArray &request, int timeoutMs)
+{
+    return sendRaw(port, QList<QByteArray>{request}, timeoutMs).constFirst();
+}
+
+QByteArray buildRequest(const QByteArray &method, const QByteArray &path, const HeaderList &headers,
+                        const QByteArray &body)
+{
+    QByteArray request = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    for (const auto &[name, value] : headers.entries())
+        request += name + ": " + value + "\r\n";
+    request += "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    return request;
+}
+
+QString temporaryPath(const QString &name)
+{
+    static QTemporaryDir directory;
+    return directory.filePath(name);
+}
+
+} // namespace TestSupport

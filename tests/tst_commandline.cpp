@@ -1,0 +1,359 @@
+#include "testsupport.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTcpServer>
+#include <QTest>
+
+#include <sys/stat.h>
+
+using TestSupport::buildRequest;
+using TestSupport::sendRaw;
+
+namespace {
+
+const QByteArray Secret = "cli-secret-value-7f3a";
+
+struct Result
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+Result
+runHookscope(const QStringList &arguments,
+             const QProcessEnvironment &environment = QProcessEnvironment::systemEnvironment())
+{
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(HOOKSCOPE_BINARY), arguments);
+    if (!process.waitForFinished(30000)) {
+        process.kill();
+        process.waitForFinished();
+    }
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+            process.readAllStandardOutput(), process.readAllStandardError()};
+}
+
+QProcessEnvironment environmentWithSecret()
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("HOOKSCOPE_TEST_SECRET"), QString::fromLatin1(Secret));
+    // Keeps the default database of a forgotten --db out of the user's home.
+    environment.insert(QStringLiteral("XDG_DATA_HOME"),
+                       TestSupport::temporaryPath(QStringLiteral("xdg")));
+    return environment;
+}
+
+} // namespace
+
+class TestCommandLine : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void versionAndHelp()
+    {
+        const Result version = runHookscope({QStringLiteral("--version")});
+        QCOMPARE(version.exitCode, 0);
+        QCOMPARE(version.out.trimmed(), QByteArray("hookscope " HOOKSCOPE_VERSION));
+        const Result help = runHookscope({QStringLiteral("--help")});
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY(help.out.contains("hookscope serve [--listen HOST:PORT] [--db FILE] [--json]"));
+        QVERIFY(help.out.contains("hookscope show ID [--json] [--db FILE]"));
+        const Result serveHelp = runHookscope({QStringLiteral("serve"), QStringLiteral("--help")});
+        QCOMPARE(serveHelp.exitCode, 0);
+        QVERIFY(serveHelp.out.contains("--listen"));
+    }
+
+    void mistakesExitWith2AndOneClearLine_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QByteArray>("message");
+        QTest::newRow("no command") << QStringList{} << QByteArray("no command given");
+        QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")}
+                                         << QByteArray("unknown command 'frobnicate'");
+        QTest::newRow("unknown top-level flag")
+            << QStringList{QStringLiteral("--frob")} << QByteArray("unknown option '--frob'");
+        QTest::newRow("unknown flag")
+            << QStringList{QStringLiteral("deliveries"), QStringLiteral("--frob")}
+            << QByteArray("Unknown option 'frob'");
+        QTest::newRow("missing option value")
+            << QStringList{QStringLiteral("deliveries"), QStringLiteral("--limit")}
+            << QByteArray("Missing value after '--limit'");
+        QTest::newRow("bad limit") << QStringList{QStringLiteral("deliveries"),
+                                                  QStringLiteral("--limit"), QStringLiteral("lots")}
+                                   << QByteArray("--limit wants a positive number");
+        QTest::newRow("missing name")
+            << QStringList{QStringLiteral("endpoint"), QStringLiteral("add")}
+            << QByteArray("missing argument");
+        QTest::newRow("missing path")
+            << QStringList{QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("x")}
+            << QByteArray("--path PATH is required");
+        QTest::newRow("unknown scheme")
+            << QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
+                           QStringLiteral("x"),        QStringLiteral("--path"),
+                           QStringLiteral("/x"),       QStringLiteral("--scheme"),
+                           QStringLiteral("rot13")}
+            << QByteArray("unknown scheme 'rot13'");
+        QTest::newRow("unreadable secret file")
+            << QStringList{QStringLiteral("endpoint"),
+                           QStringLiteral("add"),
+                           QStringLiteral("x"),
+                           QStringLiteral("--path"),
+                           QStringLiteral("/x"),
+                           QStringLiteral("--scheme"),
+                           QStringLiteral("hostedhooks"),
+                           QStringLiteral("--secret-file"),
+                           QStringLiteral("/nonexistent/secret")}
+            << QByteArray("cannot read the secret file /nonexistent/secret");
+        QTest::newRow("unset secret variable")
+            << QStringList{QStringLiteral("endpoint"),
+                           QStringLiteral("add"),
+                           QStringLiteral("x"),
+                           QStringLiteral("--path"),
+                           QStringLiteral("/x"),
+                           QStringLiteral("--secret-env"),
+                           QStringLiteral("HOOKSCOPE_NO_SUCH_VARIABLE")}
+            << QByteArray("HOOKSCOPE_NO_SUCH_VARIABLE is not set");
+        QTest::newRow("bad listen")
+            << QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
+                           QStringLiteral("nowhere")}
+            << QByteArray("--listen wants HOST:PORT");
+        QTest::newRow("bad show id") << QStringList{QStringLiteral("show"), QStringLiteral("abc")}
+                                     << QByteArray("'abc' is not a delivery id");
+    }
+
+    void mistakesExitWith2AndOneClearLine()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QByteArray, message);
+        // --db goes right after the command words, so that it never completes a broken option.
+        if (!arguments.isEmpty()) {
+            const qsizetype at = arguments.constFirst() == u"endpoint" ? 2 : 1;
+            arguments.insert(std::min(at, arguments.size()), QStringLiteral("--db"));
+            arguments.insert(std::min(at + 1, arguments.size()),
+                             TestSupport::temporaryPath(QStringLiteral("mistakes.db")));
+        }
+        const Result result = runHookscope(arguments, environmentWithSecret());
+        QCOMPARE(result.exitCode, 2);
+        QVERIFY2(result.err.contains(message), result.err.constData());
+        QVERIFY(result.out.isEmpty());
+    }
+
+    void notAHookScopeDatabase()
+    {
+        const QString path = TestSupport::temporaryPath(QStringLiteral("precious.txt"));
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("precious data");
+        }
+        for (const QStringList &arguments :
+             {QStringList{QStringLiteral("deliveries")},
+              QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
+                          QStringLiteral("127.0.0.1:0")},
+              QStringList{QStringLiteral("endpoint"), QStringLiteral("list")}}) {
+            const Result result =
+                runHookscope(QStringList(arguments) << QStringLiteral("--db") << path);
+            QCOMPARE(result.exitCode, 2);
+            QVERIFY2(result.err.contains("not a HookScope database"), result.err.constData());
+            QCOMPARE(result.err.count('\n'), 1);
+        }
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), QByteArray("precious data"));
+    }
+
+    void portInUse()
+    {
+        QTcpServer occupied;
+        QVERIFY(occupied.listen(QHostAddress::LocalHost, 0));
+        const Result result = runHookscope(
+            {QStringLiteral("serve"), QStringLiteral("--listen"),
+             QStringLiteral("127.0.0.1:%1").arg(occupied.serverPort()), QStringLiteral("--db"),
+             TestSupport::temporaryPath(QStringLiteral("port.db"))});
+        QCOMPARE(result.exitCode, 2);
+        const QByteArray expected =
+            "cannot listen on 127.0.0.1:" + QByteArray::number(occupied.serverPort());
+        QVERIFY2(result.err.contains(expected), result.err.constData());
+    }
+
+    void endToEnd()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("end-to-end.db"));
+        const QProcessEnvironment environment = environmentWithSecret();
+        const Result added = runHookscope(
+            {QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
+             QStringLiteral("--path"), QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
+             QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+             QStringLiteral("HOOKSCOPE_TEST_SECRET"), QStringLiteral("--tolerance"),
+             QStringLiteral("120"), QStringLiteral("--db"), db},
+            environment);
+        QCOMPARE(added.exitCode, 0);
+        QVERIFY(!added.out.contains(Secret) && !added.err.contains(Secret));
+        struct stat info = {};
+        QCOMPARE(::stat(QFile::encodeName(db).constData(), &info), 0);
+        QCOMPARE(info.st_mode & 0777, 0600u);
+
+        const Result duplicate = runHookscope({QStringLiteral("endpoint"), QStringLiteral("add"),
+                                               QStringLiteral("hh"), QStringLiteral("--path"),
+                                               QStringLiteral("/x"), QStringLiteral("--db"), db});
+        QCOMPARE(duplicate.exitCode, 2);
+        QVERIFY(duplicate.err.contains("already exists"));
+
+        const Result listed = runHookscope({QStringLiteral("endpoint"), QStringLiteral("list"),
+                                            QStringLiteral("--json"), QStringLiteral("--db"), db});
+        QCOMPARE(listed.exitCode, 0);
+        QVERIFY(!listed.out.contains(Secret));
+        const QJsonArray endpoints = QJsonDocument::fromJson(listed.out).array();
+        QCOMPARE(endpoints.size(), 1);
+        QCOMPARE(endpoints[0][QStringLiteral("name")].toString(), QStringLiteral("hh"));
+        QCOMPARE(endpoints[0][QStringLiteral("scheme")].toString(), QStringLiteral("hostedhooks"));
+        QCOMPARE(endpoints[0][QStringLiteral("secrets")].toInt(), 1);
+        QCOMPARE(endpoints[0][QStringLiteral("tolerance_seconds")].toInt(), 120);
+
+        QProcess serve;
+        serve.setProcessEnvironment(environment);
+        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
+                    {QStringLiteral("serve"), QStringLiteral("--listen"),
+                     QStringLiteral("127.0.0.1:0"), QStringLiteral("--db"), db,
+                     QStringLiteral("--json")});
+        QVERIFY(serve.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
+        const QByteArray firstLine = serve.readLine().trimmed();
+        QVERIFY2(firstLine.startsWith("listening on http://127.0.0.1:"), firstLine.constData());
+        const quint16 port = firstLine.mid(firstLine.lastIndexOf(':') + 1).toUShort();
+        QVERIFY(port != 0);
+
+        const QByteArray body =
+            R"({"event_type":"subscriber.created","event_id":"evt_cli","data":{"id":"sub_cli","n":1.10}})";
+        HeaderList headers;
+        headers.append("Content-Type", "application/json");
+        headers.append(
+            "HostedHooks-Signature",
+            TestSupport::hostedHooksSignature(Secret, QDateTime::currentSecsSinceEpoch(), body));
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/hooks/hh", headers, body)).status, 200);
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/hooks/hh", headers, body + ' ')).status, 200);
+
+        QByteArray lines;
+        QTRY_VERIFY_WITH_TIMEOUT((lines += serve.readAllStandardOutput()).count('\n') >= 2, 10000);
+        const QList<QByteArray> jsonLines = lines.trimmed().split('\n');
+        const QJsonObject first = QJsonDocument::fromJson(jsonLines[0]).object();
+        QCOMPARE(first[QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(first[QStringLiteral("response_status")].toInt(), 200);
+        QCOMPARE(first[QStringLiteral("event_type")].toString(),
+                 QStringLiteral("subscriber.created"));
+        QCOMPARE(
+            QJsonDocument::fromJson(jsonLines[1]).object()[QStringLiteral("verdict")].toString(),
+            QStringLiteral("invalid"));
+
+        serve.terminate(); // SIGTERM: stop cleanly
+        QVERIFY(serve.waitForFinished(15000));
+        QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(serve.exitCode(), 0);
+        QVERIFY(!serve.readAllStandardError().contains(Secret));
+
+        const Result list = runHookscope(
+            {QStringLiteral("deliveries"), QStringLiteral("--json"), QStringLiteral("--db"), db});
+        QCOMPARE(list.exitCode, 0);
+        const QJsonArray deliveries = QJsonDocument::fromJson(list.out).array();
+        QCOMPARE(deliveries.size(), 2);
+        const QJsonObject newest = deliveries[0].toObject();
+        const QStringList keys{QStringLiteral("id"),       QStringLiteral("received_at"),
+                               QStringLiteral("method"),   QStringLiteral("path"),
+                               QStringLiteral("endpoint"), QStringLiteral("event_type"),
+                               QStringLiteral("event_id"), QStringLiteral("subscriber_id"),
+                               QStringLiteral("verdict"),  QStringLiteral("response_status"),
+                               QStringLiteral("body_size")};
+        for (const QString &key : keys)
+            QVERIFY2(newest.contains(key), qPrintable(key));
+        QCOMPARE(newest[QStringLiteral("verdict")].toString(), QStringLiteral("invalid"));
+        const QJsonObject oldest = deliveries[1].toObject();
+        QCOMPARE(oldest[QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(oldest[QStringLiteral("subscriber_id")].toString(), QStringLiteral("sub_cli"));
+        QCOMPARE(oldest[QStringLiteral("body_size")].toInt(), body.size());
+        QCOMPARE(runHookscope({QStringLiteral("deliveries"), QStringLiteral("--limit"),
+                               QStringLiteral("1"), QStringLiteral("--json"),
+                               QStringLiteral("--db"), db})
+                     .out.count("\"id\""),
+                 1);
+
+        const QString id = QString::number(oldest[QStringLiteral("id")].toInteger());
+        const Result shown = runHookscope(
+            {QStringLiteral("show"), id, QStringLiteral("--json"), QStringLiteral("--db"), db});
+        QCOMPARE(shown.exitCode, 0);
+        const QJsonObject delivery = QJsonDocument::fromJson(shown.out).object();
+        QCOMPARE(delivery[QStringLiteral("body")].toString(), QString::fromUtf8(body));
+        const QJsonArray headerArray = delivery[QStringLiteral("headers")].toArray();
+        QVERIFY(headerArray.contains(
+            QJsonArray{QStringLiteral("Content-Type"), QStringLiteral("application/json")}));
+        bool foundExactNumber = false;
+        for (const QJsonValue &field : delivery[QStringLiteral("fields")].toArray()) {
+            if (field[QStringLiteral("path")].toString() == u"data.n") {
+                QCOMPARE(field[QStringLiteral("type")].toString(), QStringLiteral("number"));
+                QCOMPARE(field[QStringLiteral("value")].toString(), QStringLiteral("1.10"));
+                foundExactNumber = true;
+            }
+        }
+        QVERIFY(foundExactNumber);
+        const QJsonObject verification = delivery[QStringLiteral("verification")].toObject();
+        QCOMPARE(verification[QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(verification[QStringLiteral("scheme")].toString(), QStringLiteral("hostedhooks"));
+        for (const char *key :
+             {"reason", "signed_string", "expected", "received", "timestamp", "skew_seconds"})
+            QVERIFY2(verification.contains(QLatin1String(key)), key);
+        QVERIFY(!shown.out.contains(Secret));
+
+        const Result text = runHookscope({QStringLiteral("show"), id, QStringLiteral("--db"), db});
+        QCOMPARE(text.exitCode, 0);
+        QVERIFY(text.out.contains("VALID"));
+        const Result missing = runHookscope(
+            {QStringLiteral("show"), QStringLiteral("999"), QStringLiteral("--db"), db});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY(missing.err.contains("no delivery with id 999"));
+
+        QCOMPARE(runHookscope({QStringLiteral("endpoint"), QStringLiteral("remove"),
+                               QStringLiteral("hh"), QStringLiteral("--db"), db})
+                     .exitCode,
+                 0);
+        QCOMPARE(runHookscope({QStringLiteral("endpoint"), QStringLiteral("remove"),
+                               QStringLiteral("hh"), QStringLiteral("--db"), db})
+                     .exitCode,
+                 1);
+    }
+
+    void serveTakesEndpointsAddedWhileRunning()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("live-endpoints.db"));
+        QProcess serve;
+        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
+                    {QStringLiteral("serve"), QStringLiteral("--listen"),
+                     QStringLiteral("127.0.0.1:0"), QStringLiteral("--db"), db});
+        QVERIFY(serve.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
+        const QByteArray firstLine = serve.readLine().trimmed();
+        const quint16 port = firstLine.mid(firstLine.lastIndexOf(':') + 1).toUShort();
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/late", {}, "{}")).status, 404);
+        QCOMPARE(runHookscope({QStringLiteral("endpoint"), QStringLiteral("add"),
+                               QStringLiteral("late"), QStringLiteral("--path"),
+                               QStringLiteral("/late"), QStringLiteral("--db"), db})
+                     .exitCode,
+                 0);
+        QTRY_COMPARE_WITH_TIMEOUT(sendRaw(port, buildRequest("POST", "/late", {}, "{}")).status,
+                                  200, 10000);
+        QByteArray output;
+        QTRY_VERIFY((output += serve.readAllStandardOutput()).contains("POST /late  late"));
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(15000));
+        QCOMPARE(serve.exitCode(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCommandLine)
+#include "tst_commandline.moc"

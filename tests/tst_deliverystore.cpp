@@ -1,0 +1,384 @@
+#include "database.h"
+#include "deliveryreader.h"
+#include "deliverystore.h"
+#include "endpointrepository.h"
+#include "testsupport.h"
+
+#include <QFile>
+#include <QSignalSpy>
+#include <QSqlQuery>
+#include <QTest>
+#include <QThread>
+
+#include <atomic>
+#include <sys/stat.h>
+
+namespace {
+
+Delivery sampleDelivery(int n)
+{
+    Delivery d;
+    d.receivedAtMs = 1700000000123 + n;
+    d.remoteAddress = QStringLiteral("127.0.0.1");
+    d.method = QStringLiteral("POST");
+    d.path = QStringLiteral("/hooks/hh?attempt=%1").arg(n);
+    d.httpVersion = QStringLiteral("1.1");
+    d.headers.append("Host", "localhost");
+    d.headers.append("X-Dup", "one");
+    d.headers.append("x-dup", "two");
+    d.headers.append("HostedHooks-Signature", "t=1,s=ab");
+    d.body = QByteArray("{\"n\":") + QByteArray::number(n) + "}\0\xff" + QByteArray(3, '\0');
+    d.endpoint = QStringLiteral("hh");
+    d.eventType = QStringLiteral("subscriber.created");
+    d.eventId = QStringLiteral("evt_%1").arg(n);
+    d.subscriberId = QStringLiteral("sub_%1").arg(n);
+    d.verification.verdict = Verdict::Stale;
+    d.verification.scheme = QStringLiteral("hostedhooks");
+    d.verification.reason = QStringLiteral("old");
+    d.verification.signedString = QStringLiteral("1.{}");
+    d.verification.expected = QStringLiteral("ab");
+    d.verification.received = QStringLiteral("ab");
+    d.verification.timestamp = 1;
+    d.verification.skewSeconds = 1699999999;
+    d.verification.matchedSecret = QStringLiteral("secret 1");
+    d.responseStatus = 200;
+    return d;
+}
+
+// Submits and waits for the commit; returns the new id (0 on failure, with `error`).
+qint64 store(DeliveryStore &store, Delivery d, QString *error = nullptr)
+{
+    std::atomic<qint64> id{-1};
+    QString failure;
+    std::mutex mutex;
+    store.submit(std::move(d), DeliveryStore::Clock::now(), [&](qint64 newId, const QString &e) {
+        std::lock_guard lock(mutex);
+        failure = e;
+        id = newId;
+    });
+    QDeadlineTimer deadline(30000);
+    while (id.load() < 0 && !deadline.hasExpired())
+        QThread::msleep(1);
+    std::lock_guard lock(mutex);
+    if (error)
+        *error = failure;
+    return id.load();
+}
+
+int pragma(const Database &db, const QString &name)
+{
+    QSqlQuery query(db.connection());
+    if (!query.exec(QStringLiteral("PRAGMA ") + name) || !query.next())
+        return -1;
+    return query.value(0).toInt();
+}
+
+} // namespace
+
+class TestDeliveryStore : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void migratesAnEmptyFile()
+    {
+        const QString path = TestSupport::temporaryPath(QStringLiteral("empty.db"));
+        QFile(path).open(QIODevice::WriteOnly); // an existing, empty file
+        Database db;
+        QString error;
+        QVERIFY2(db.open(path, &error), qPrintable(error));
+        QCOMPARE(pragma(db, QStringLiteral("user_version")), Database::SchemaVersion);
+        QCOMPARE(pragma(db, QStringLiteral("application_id")), Database::ApplicationId);
+        QSqlQuery mode(db.connection());
+        QVERIFY(mode.exec(QStringLiteral("PRAGMA journal_mode")) && mode.next());
+        QCOMPARE(mode.value(0).toString(), QStringLiteral("wal"));
+        db.close();
+        // Opening again leaves the schema as it is.
+        QVERIFY2(db.open(path, &error), qPrintable(error));
+        QCOMPARE(pragma(db, QStringLiteral("user_version")), Database::SchemaVersion);
+    }
+
+    void newFileIsPrivate()
+    {
+        const QString path = TestSupport::temporaryPath(QStringLiteral("private.db"));
+        Database db;
+        QString error;
+        QVERIFY2(db.open(path, &error), qPrintable(error));
+        struct stat info = {};
+        QCOMPARE(::stat(QFile::encodeName(path).constData(), &info), 0);
+        QCOMPARE(info.st_mode & 0777, 0600u);
+    }
+
+    void refusesFilesThatAreNotHookScopeDatabases()
+    {
+        const QString text = TestSupport::temporaryPath(QStringLiteral("notes.txt"));
+        {
+            QFile file(text);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("these are my notes, not a database\n");
+        }
+        Database db;
+        QString error;
+        QVERIFY(!db.open(text, &error));
+        QVERIFY2(error.contains(QStringLiteral("not a HookScope database")), qPrintable(error));
+        QFile file(text);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), QByteArray("these are my notes, not a database\n"));
+
+        const QString foreign = TestSupport::temporaryPath(QStringLiteral("foreign.db"));
+        {
+            QSqlDatabase other =
+                QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("foreign"));
+            other.setDatabaseName(foreign);
+            QVERIFY(other.open());
+            QSqlQuery(other).exec(QStringLiteral("CREATE TABLE recipes (name TEXT)"));
+            other.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("foreign"));
+        QVERIFY(!db.open(foreign, &error));
+        QVERIFY2(error.contains(QStringLiteral("not a HookScope database")), qPrintable(error));
+    }
+
+    void refusesANewerSchema()
+    {
+        const QString path = TestSupport::temporaryPath(QStringLiteral("newer.db"));
+        {
+            Database db;
+            QVERIFY(db.open(path, nullptr));
+            QSqlQuery(db.connection()).exec(QStringLiteral("PRAGMA user_version = 99"));
+        }
+        Database db;
+        QString error;
+        QVERIFY(!db.open(path, &error));
+        QVERIFY2(error.contains(QStringLiteral("newer")), qPrintable(error));
+    }
+
+    void roundTripsEveryColumn()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("roundtrip.db"));
+        QString error;
+        QVERIFY2(deliveryStore.open(options, &error), qPrintable(error));
+        const Delivery original = sampleDelivery(7);
+        const qint64 id = store(deliveryStore, original, &error);
+        QVERIFY2(id > 0, qPrintable(error));
+        deliveryStore.close();
+
+        Database db;
+        QVERIFY(db.open(options.path, &error));
+        const auto found = DeliveryReader(db).find(id, &error);
+        QVERIFY2(found.has_value(), qPrintable(error));
+        QCOMPARE(found->id, id);
+        QCOMPARE(found->receivedAtMs, original.receivedAtMs);
+        QCOMPARE(found->remoteAddress, original.remoteAddress);
+        QCOMPARE(found->method, original.method);
+        QCOMPARE(found->path, original.path);
+        QCOMPARE(found->httpVersion, original.httpVersion);
+        QCOMPARE(found->headers, original.headers);
+        QCOMPARE(found->body, original.body);
+        QCOMPARE(found->bodySize(), original.body.size());
+        QCOMPARE(found->endpoint, original.endpoint);
+        QCOMPARE(found->eventType, original.eventType);
+        QCOMPARE(found->eventId, original.eventId);
+        QCOMPARE(found->subscriberId, original.subscriberId);
+        QCOMPARE(found->verification, original.verification);
+        QCOMPARE(found->responseStatus, original.responseStatus);
+        QVERIFY(found->handlingMicros >= 0);
+
+        const auto latest = DeliveryReader(db).latest(10, &error);
+        QVERIFY(latest.has_value());
+        QCOMPARE(latest->size(), 1);
+        QCOMPARE(latest->constFirst().verdict, Verdict::Stale);
+        QCOMPARE(latest->constFirst().bodySize, original.body.size());
+        QVERIFY(!DeliveryReader(db).find(id + 1, &error).has_value());
+        QVERIFY(error.isEmpty());
+    }
+
+    void emptyFieldsAndBodyAreStored()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("empty-fields.db"));
+        QVERIFY(deliveryStore.open(options, nullptr));
+        Delivery d;
+        d.method = QStringLiteral("GET");
+        d.path = QStringLiteral("/");
+        d.httpVersion = QStringLiteral("1.0");
+        QString error;
+        QVERIFY2(store(deliveryStore, d, &error) > 0, qPrintable(error));
+    }
+
+    void pagesNewestFirst()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("paging.db"));
+        QVERIFY(deliveryStore.open(options, nullptr));
+        for (int i = 0; i < 25; ++i)
+            QVERIFY(store(deliveryStore, sampleDelivery(i)) > 0);
+        Database db;
+        QVERIFY(db.open(options.path, nullptr));
+        const auto first = DeliveryReader(db).latest(10, nullptr);
+        QCOMPARE(first->size(), 10);
+        QCOMPARE(first->constFirst().eventId, QStringLiteral("evt_24"));
+        const auto second = DeliveryReader(db).latest(10, nullptr, first->constLast().id);
+        QCOMPARE(second->constFirst().eventId, QStringLiteral("evt_14"));
+        QCOMPARE(DeliveryReader(db).count(nullptr), std::optional<qint64>(25));
+    }
+
+    void burstsShareTransactions()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("burst.db"));
+        QVERIFY(deliveryStore.open(options, nullptr));
+        QSignalSpy stored(&deliveryStore, &DeliveryStore::stored);
+        std::atomic<int> done{0};
+        std::atomic<int> failed{0};
+        constexpr int Count = 2000;
+        for (int i = 0; i < Count; ++i) {
+            deliveryStore.submit(sampleDelivery(i), DeliveryStore::Clock::now(),
+                                 [&](qint64 id, const QString &) {
+                                     if (id <= 0)
+                                         ++failed;
+                                     ++done;
+                                 });
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(done.load(), Count, 60000);
+        QCOMPARE(failed.load(), 0);
+        QTRY_VERIFY(stored.size() > 0);
+        int rows = 0;
+        for (const QList<QVariant> &signal : std::as_const(stored))
+            rows += signal.at(0).value<QList<DeliverySummary>>().size();
+        QCOMPARE(rows, Count);
+        // Deliveries submitted faster than one commit each are grouped.
+        QVERIFY2(stored.size() < Count, qPrintable(QString::number(stored.size())));
+    }
+
+    void readersAreNotBlockedByTheWriter()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("concurrent.db"));
+        QVERIFY(deliveryStore.open(options, nullptr));
+        std::atomic<bool> writing{true};
+        std::atomic<int> reads{0};
+        std::atomic<bool> readerOk{true};
+        QThread *reader = QThread::create([&] {
+            Database db;
+            if (!db.open(options.path, nullptr)) {
+                readerOk = false;
+                return;
+            }
+            qint64 last = 0;
+            while (writing.load()) {
+                QString error;
+                const auto count = DeliveryReader(db).count(&error);
+                if (!count || *count < last) {
+                    readerOk = false;
+                    return;
+                }
+                last = *count;
+                ++reads;
+            }
+        });
+        reader->start();
+        for (int i = 0; i < 300; ++i)
+            QVERIFY(store(deliveryStore, sampleDelivery(i)) > 0);
+        writing = false;
+        reader->wait();
+        delete reader;
+        QVERIFY(readerOk.load());
+        QVERIFY(reads.load() > 0);
+    }
+
+    void lockedDatabaseFailsTheWriteAndRecovers()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("locked.db"));
+        options.busyTimeoutMs = 200;
+        QVERIFY(deliveryStore.open(options, nullptr));
+        QSignalSpy failed(&deliveryStore, &DeliveryStore::storageFailed);
+        QSignalSpy recovered(&deliveryStore, &DeliveryStore::storageRecovered);
+
+        Database other;
+        QVERIFY(other.open(options.path, nullptr));
+        QSqlQuery lock(other.connection());
+        QVERIFY(lock.exec(QStringLiteral("BEGIN IMMEDIATE")));
+        QString error;
+        QCOMPARE(store(deliveryStore, sampleDelivery(1), &error), 0);
+        QVERIFY2(error.contains(QStringLiteral("locked")), qPrintable(error));
+        QTRY_COMPARE(failed.size(), 1);
+        QVERIFY(lock.exec(QStringLiteral("ROLLBACK")));
+
+        QVERIFY(store(deliveryStore, sampleDelivery(2), &error) > 0);
+        QTRY_COMPARE(recovered.size(), 1);
+        QCOMPARE(DeliveryReader(other).count(nullptr), std::optional<qint64>(1));
+    }
+
+    void endpointsAndTheirChangesAreAnnounced()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("endpoints.db"));
+        options.endpointPollInterval = std::chrono::milliseconds(20);
+        QVERIFY(deliveryStore.open(options, nullptr));
+        QVERIFY(deliveryStore.endpoints().isEmpty());
+        QSignalSpy changed(&deliveryStore, &DeliveryStore::endpointsChanged);
+
+        // Another connection (the command line, the GUI) adds an endpoint.
+        Database db;
+        QVERIFY(db.open(options.path, nullptr));
+        Endpoint endpoint;
+        endpoint.name = QStringLiteral("hh");
+        endpoint.path = QStringLiteral("hooks/hh/");
+        endpoint.scheme = SignatureScheme::HostedHooks;
+        endpoint.secrets = {{QStringLiteral("a"), "one"}, {QStringLiteral("b"), "two"}};
+        QString error;
+        QVERIFY2(EndpointRepository(db).add(endpoint, &error), qPrintable(error));
+        QCOMPARE(endpoint.path, QStringLiteral("/hooks/hh"));
+        QVERIFY(!EndpointRepository(db).add(endpoint, &error));
+        QVERIFY(error.contains(QStringLiteral("already exists")));
+
+        QTRY_COMPARE(changed.size(), 1);
+        const QList<Endpoint> seen = deliveryStore.endpoints();
+        QCOMPARE(seen.size(), 1);
+        QCOMPARE(seen.constFirst(), endpoint);
+
+        endpoint.secrets = {{QStringLiteral("c"), "three"}};
+        QVERIFY(EndpointRepository(db).update(endpoint, &error));
+        QTRY_COMPARE(changed.size(), 2);
+        QCOMPARE(deliveryStore.endpoints().constFirst().secrets.size(), 1);
+
+        QVERIFY(EndpointRepository(db).remove(QStringLiteral("hh"), &error));
+        QTRY_COMPARE(changed.size(), 3);
+        QVERIFY(deliveryStore.endpoints().isEmpty());
+        QVERIFY(!EndpointRepository(db).remove(QStringLiteral("hh"), &error));
+    }
+
+    void longestPrefixMatch()
+    {
+        QList<Endpoint> endpoints(3);
+        endpoints[0].name = QStringLiteral("root");
+        endpoints[0].path = QStringLiteral("/");
+        endpoints[1].name = QStringLiteral("hooks");
+        endpoints[1].path = QStringLiteral("/hooks");
+        endpoints[2].name = QStringLiteral("hh");
+        endpoints[2].path = QStringLiteral("/hooks/hh");
+        QCOMPARE(Endpoint::match(endpoints, QStringLiteral("/hooks/hh/x"))->name,
+                 QStringLiteral("hh"));
+        QCOMPARE(Endpoint::match(endpoints, QStringLiteral("/hooks/hhx"))->name,
+                 QStringLiteral("hooks"));
+        QCOMPARE(Endpoint::match(endpoints, QStringLiteral("/hooks"))->name,
+                 QStringLiteral("hooks"));
+        QCOMPARE(Endpoint::match(endpoints, QStringLiteral("/other"))->name,
+                 QStringLiteral("root"));
+        endpoints.removeFirst();
+        QCOMPARE(Endpoint::match(endpoints, QStringLiteral("/other")), nullptr);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDeliveryStore)
+#include "tst_deliverystore.moc"

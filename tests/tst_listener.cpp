@@ -1,0 +1,293 @@
+#include "database.h"
+#include "deliveryreader.h"
+#include "deliverystore.h"
+#include "endpointrepository.h"
+#include "listener.h"
+#include "testsupport.h"
+
+#include <QDateTime>
+#include <QSet>
+#include <QSignalSpy>
+#include <QSqlQuery>
+#include <QTest>
+
+using TestSupport::buildRequest;
+using TestSupport::HttpResponse;
+using TestSupport::sendRaw;
+
+namespace {
+
+const QByteArray Secret = "hh_test_secret";
+
+QByteArray subscriberCreated(const QByteArray &eventId)
+{
+    return R"({"event_type":"subscriber.created","event_id":")" + eventId +
+           R"(","data":{"id":"sub_)" + eventId + R"(","amount":12345678901234567890}})";
+}
+
+QByteArray signedRequest(const QByteArray &body, const QByteArray &path = "/hooks/hh")
+{
+    HeaderList headers;
+    headers.append("Content-Type", "application/json");
+    headers.append("HostedHooks-Signature", TestSupport::hostedHooksSignature(
+                                                Secret, QDateTime::currentSecsSinceEpoch(), body));
+    return buildRequest("POST", path, headers, body);
+}
+
+} // namespace
+
+class TestListener : public QObject
+{
+    Q_OBJECT
+
+private:
+    QString m_path;
+    std::unique_ptr<DeliveryStore> m_store;
+    std::unique_ptr<Listener> m_listener;
+    std::unique_ptr<Database> m_reader;
+    int m_run = 0;
+
+    std::optional<Delivery> stored(qint64 id)
+    {
+        QString error;
+        auto delivery = DeliveryReader(*m_reader).find(id, &error);
+        if (!error.isEmpty())
+            qWarning() << error;
+        return delivery;
+    }
+
+    qint64 count() { return DeliveryReader(*m_reader).count(nullptr).value_or(-1); }
+
+private Q_SLOTS:
+    void init()
+    {
+        m_path = TestSupport::temporaryPath(QStringLiteral("listener-%1.db").arg(++m_run));
+        m_reader = std::make_unique<Database>();
+        QString error;
+        QVERIFY2(m_reader->open(m_path, &error), qPrintable(error));
+        Endpoint endpoint;
+        endpoint.name = QStringLiteral("hh");
+        endpoint.path = QStringLiteral("/hooks/hh");
+        endpoint.scheme = SignatureScheme::HostedHooks;
+        endpoint.secrets = {{QStringLiteral("main"), Secret}};
+        QVERIFY(EndpointRepository(*m_reader).add(endpoint, &error));
+
+        m_store = std::make_unique<DeliveryStore>();
+        DeliveryStore::Options options;
+        options.path = m_path;
+        options.busyTimeoutMs = 300;
+        QVERIFY2(m_store->open(options, &error), qPrintable(error));
+        m_listener = std::make_unique<Listener>(*m_store);
+        QVERIFY2(m_listener->start(QHostAddress::LocalHost, 0, &error), qPrintable(error));
+        QVERIFY(m_listener->port() != 0);
+    }
+
+    void cleanup()
+    {
+        m_listener.reset();
+        m_store.reset();
+        m_reader.reset();
+    }
+
+    void validDeliveryIsStoredThenAnswered200()
+    {
+        const QByteArray body = subscriberCreated("evt_valid");
+        const HttpResponse response = sendRaw(m_listener->port(), signedRequest(body));
+        QCOMPARE(response.status, 200);
+        const qint64 id = response.headers.value("X-HookScope-Delivery").toLongLong();
+        QVERIFY(id > 0);
+        // The answer came after the commit: the row is there now.
+        const auto delivery = stored(id);
+        QVERIFY(delivery.has_value());
+        QCOMPARE(delivery->verification.verdict, Verdict::Valid);
+        QCOMPARE(delivery->endpoint, QStringLiteral("hh"));
+        QCOMPARE(delivery->body, body);
+        QCOMPARE(delivery->eventType, QStringLiteral("subscriber.created"));
+        QCOMPARE(delivery->eventId, QStringLiteral("evt_valid"));
+        QCOMPARE(delivery->subscriberId, QStringLiteral("sub_evt_valid"));
+        QCOMPARE(delivery->responseStatus, 200);
+        QCOMPARE(delivery->remoteAddress, QStringLiteral("127.0.0.1"));
+    }
+
+    void tamperedDeliveryIsStoredInvalidWithAReason()
+    {
+        QByteArray request = signedRequest(subscriberCreated("evt_tampered"));
+        request.replace("sub_evt_tampered", "sub_evt_tampereD");
+        const HttpResponse response = sendRaw(m_listener->port(), request);
+        QCOMPARE(response.status, 200);
+        const auto delivery = stored(response.headers.value("X-HookScope-Delivery").toLongLong());
+        QVERIFY(delivery.has_value());
+        QCOMPARE(delivery->verification.verdict, Verdict::Invalid);
+        QVERIFY(!delivery->verification.reason.isEmpty());
+        QVERIFY(delivery->verification.expected != delivery->verification.received);
+    }
+
+    void unmatchedPathIsStoredAndAnswered404()
+    {
+        const HttpResponse response =
+            sendRaw(m_listener->port(), buildRequest("POST", "/elsewhere?x=1", {}, "hello"));
+        QCOMPARE(response.status, 404);
+        const auto delivery = stored(response.headers.value("X-HookScope-Delivery").toLongLong());
+        QVERIFY(delivery.has_value());
+        QCOMPARE(delivery->endpoint, QString());
+        QCOMPARE(delivery->path, QStringLiteral("/elsewhere?x=1"));
+        QCOMPARE(delivery->responseStatus, 404);
+        QCOMPARE(delivery->verification.verdict, Verdict::Unverified);
+    }
+
+    void anyMethodOnAnyPath_data()
+    {
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QByteArray>("path");
+        QTest::addColumn<int>("status");
+        QTest::newRow("GET") << QByteArray("GET") << QByteArray("/hooks/hh/ping?x=%20y") << 200;
+        QTest::newRow("PUT") << QByteArray("PUT") << QByteArray("/hooks/hh") << 200;
+        QTest::newRow("DELETE") << QByteArray("DELETE") << QByteArray("/a/b/c") << 404;
+        QTest::newRow("PATCH") << QByteArray("PATCH") << QByteArray("/hooks/hh/") << 200;
+        QTest::newRow("OPTIONS") << QByteArray("OPTIONS") << QByteArray("/") << 404;
+        QTest::newRow("REPORT") << QByteArray("REPORT") << QByteArray("/hooks/hh") << 200;
+    }
+
+    void anyMethodOnAnyPath()
+    {
+        QFETCH(QByteArray, method);
+        QFETCH(QByteArray, path);
+        QFETCH(int, status);
+        const HttpResponse response =
+            sendRaw(m_listener->port(), buildRequest(method, path, {}, "{}"));
+        QCOMPARE(response.status, status);
+        const auto delivery = stored(response.headers.value("X-HookScope-Delivery").toLongLong());
+        QVERIFY(delivery.has_value());
+        QCOMPARE(delivery->method, QString::fromLatin1(method));
+        QCOMPARE(delivery->path, QString::fromLatin1(path));
+    }
+
+    void headersAreKeptInOrderWithDuplicates()
+    {
+        const QByteArray request = "POST /hooks/hh HTTP/1.0\r\n"
+                                   "X-Zulu: 1\r\n"
+                                   "host: 127.0.0.1\r\n"
+                                   "X-Alpha: first\r\n"
+                                   "x-alpha: second\r\n"
+                                   "X-Mixed-CASE: Value With  Spaces\r\n"
+                                   "Content-Length: 2\r\n"
+                                   "\r\n"
+                                   "{}";
+        const HttpResponse response = sendRaw(m_listener->port(), request);
+        QCOMPARE(response.status, 200);
+        const auto delivery = stored(response.headers.value("X-HookScope-Delivery").toLongLong());
+        QVERIFY(delivery.has_value());
+        QCOMPARE(delivery->httpVersion, QStringLiteral("1.0"));
+        const QList<HeaderList::Entry> expected{{"X-Zulu", "1"},
+                                                {"host", "127.0.0.1"},
+                                                {"X-Alpha", "first"},
+                                                {"x-alpha", "second"},
+                                                {"X-Mixed-CASE", "Value With  Spaces"},
+                                                {"Content-Length", "2"}};
+        QCOMPARE(delivery->headers.entries(), expected);
+        QCOMPARE(delivery->verification.verdict, Verdict::Missing);
+    }
+
+    void binaryBodyIsKeptByteForByte()
+    {
+        QByteArray body(70000, '\0');
+        for (int i = 0; i < body.size(); ++i)
+            body[i] = static_cast<char>(i * 7 % 256);
+        HeaderList binaryHeaders;
+        binaryHeaders.append("Content-Type", "application/octet-stream");
+        const HttpResponse response =
+            sendRaw(m_listener->port(), buildRequest("POST", "/hooks/hh", binaryHeaders, body));
+        QCOMPARE(response.status, 200);
+        const auto delivery = stored(response.headers.value("X-HookScope-Delivery").toLongLong());
+        QVERIFY(delivery.has_value());
+        QCOMPARE(delivery->body, body);
+    }
+
+    void concurrentDeliveriesAreAllStoredExactlyOnce()
+    {
+        constexpr int Count = 200;
+        QList<QByteArray> requests;
+        for (int i = 0; i < Count; ++i)
+            requests.append(signedRequest(subscriberCreated("evt_c" + QByteArray::number(i))));
+        const QList<HttpResponse> responses = sendRaw(m_listener->port(), requests, 60000);
+        QSet<qint64> ids;
+        for (const HttpResponse &response : responses) {
+            QCOMPARE(response.status, 200);
+            ids.insert(response.headers.value("X-HookScope-Delivery").toLongLong());
+        }
+        QCOMPARE(ids.size(), Count);
+        QCOMPARE(count(), Count);
+        QSqlQuery query(m_reader->connection());
+        QVERIFY(
+            query.exec(QStringLiteral("SELECT count(DISTINCT event_id), count(*) FROM deliveries "
+                                      "WHERE verdict = 'valid'")));
+        QVERIFY(query.next());
+        QCOMPARE(query.value(0).toInt(), Count);
+        QCOMPARE(query.value(1).toInt(), Count);
+    }
+
+    void unwritableStoreAnswers503AndClaimsNothing()
+    {
+        QSqlQuery lock(m_reader->connection());
+        QVERIFY(lock.exec(QStringLiteral("BEGIN IMMEDIATE")));
+        const HttpResponse refused =
+            sendRaw(m_listener->port(), signedRequest(subscriberCreated("evt_locked")));
+        QCOMPARE(refused.status, 503);
+        QVERIFY(!refused.headers.value("Retry-After").isEmpty());
+        QVERIFY(refused.headers.value("X-HookScope-Delivery").isNull());
+        QVERIFY(refused.body.contains("\"stored\":false"));
+        QVERIFY(lock.exec(QStringLiteral("ROLLBACK")));
+        QCOMPARE(count(), 0);
+
+        // The sender's retry succeeds once the fault has cleared.
+        const HttpResponse retried =
+            sendRaw(m_listener->port(), signedRequest(subscriberCreated("evt_locked")));
+        QCOMPARE(retried.status, 200);
+        QCOMPARE(count(), 1);
+    }
+
+    void garbageGets400()
+    {
+        const HttpResponse response = sendRaw(m_listener->port(), "THIS IS NOT HTTP\r\n\r\n", 5000);
+        QCOMPARE(response.status, 400);
+        QCOMPARE(count(), 0);
+    }
+
+    void keepAliveCarriesSeveralDeliveries()
+    {
+        QByteArray pipeline;
+        for (int i = 0; i < 3; ++i)
+            pipeline += signedRequest(subscriberCreated("evt_k" + QByteArray::number(i)));
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, m_listener->port());
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write(pipeline);
+        QByteArray received;
+        QTRY_VERIFY_WITH_TIMEOUT((received += socket.readAll()).count("HTTP/1.1 200") == 3, 10000);
+        QCOMPARE(count(), 3);
+    }
+
+    void answeredSignalReportsEachDelivery()
+    {
+        QSignalSpy answered(m_listener.get(), &Listener::answered);
+        const HttpResponse response =
+            sendRaw(m_listener->port(), signedRequest(subscriberCreated("evt_signal")));
+        QCOMPARE(response.status, 200);
+        QTRY_COMPARE(answered.size(), 1);
+        const auto summary = answered.at(0).at(0).value<DeliverySummary>();
+        QCOMPARE(summary.eventId, QStringLiteral("evt_signal"));
+        QCOMPARE(summary.verdict, Verdict::Valid);
+        QCOMPARE(answered.at(0).at(1).toString(), QString());
+    }
+
+    void portInUseIsReported()
+    {
+        Listener second(*m_store);
+        QString error;
+        QVERIFY(!second.start(QHostAddress::LocalHost, m_listener->port(), &error));
+        QVERIFY2(error.contains(QString::number(m_listener->port())), qPrintable(error));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestListener)
+#include "tst_listener.moc"
