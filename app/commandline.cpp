@@ -7,11 +7,13 @@
 #include "endpointrepository.h"
 #include "output.h"
 #include "payloaddecoder.h"
+#include "reverifier.h"
 #include "servecommand.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -68,25 +70,22 @@ void printTable(const QStringList &header, const QList<QStringList> &rows)
         outLine(line(row));
 }
 
-std::optional<QByteArray> readSecret(const QCommandLineParser &parser, const QString &command)
+// Reads every --secret-env and --secret-file, in that order. Each secret is labelled by where
+// it came from, so that a verdict can name it without showing it.
+std::optional<QList<EndpointSecret>> readSecrets(const QCommandLineParser &parser,
+                                                 const QString &command)
 {
-    const QString variable = parser.value(QStringLiteral("secret-env"));
-    const QString file = parser.value(QStringLiteral("secret-file"));
-    if (!variable.isEmpty() && !file.isEmpty()) {
-        errorLine(QStringLiteral("%1 %2: give --secret-env or --secret-file, not both")
-                      .arg(Program, command));
-        return std::nullopt;
-    }
-    if (!variable.isEmpty()) {
+    QList<EndpointSecret> secrets;
+    for (const QString &variable : parser.values(QStringLiteral("secret-env"))) {
         const QByteArray value = qgetenv(variable.toLocal8Bit().constData());
         if (value.isEmpty()) {
             errorLine(QStringLiteral("%1 %2: the environment variable %3 is not set or empty")
                           .arg(Program, command, variable));
             return std::nullopt;
         }
-        return value;
+        secrets.append({QStringLiteral("$%1").arg(variable), value});
     }
-    if (!file.isEmpty()) {
+    for (const QString &file : parser.values(QStringLiteral("secret-file"))) {
         QFile secretFile(file);
         if (!secretFile.open(QIODevice::ReadOnly)) {
             errorLine(QStringLiteral("%1 %2: cannot read the secret file %3: %4")
@@ -104,9 +103,150 @@ std::optional<QByteArray> readSecret(const QCommandLineParser &parser, const QSt
                 QStringLiteral("%1 %2: the secret file %3 is empty").arg(Program, command, file));
             return std::nullopt;
         }
-        return value;
+        secrets.append({QFileInfo(file).fileName(), value});
     }
-    return QByteArray();
+    return secrets;
+}
+
+void addEndpointOptions(QCommandLineParser &parser, bool pathRequired)
+{
+    parser.addPositionalArgument(QStringLiteral("NAME"), QStringLiteral("Name of the endpoint."));
+    parser.addOption({QStringLiteral("path"),
+                      pathRequired
+                          ? QStringLiteral("Path prefix, e.g. /hooks/hostedhooks (required).")
+                          : QStringLiteral("New path prefix."),
+                      QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("scheme"),
+                      QStringLiteral("Signature scheme: %1 (default: none).")
+                          .arg(schemeNames().join(QStringLiteral(", "))),
+                      QStringLiteral("SCHEME")});
+    parser.addOption({QStringLiteral("secret-env"),
+                      QStringLiteral("Read a signing secret from environment variable VAR. Repeat "
+                                     "for several secrets (rotation)."),
+                      QStringLiteral("VAR")});
+    parser.addOption({QStringLiteral("secret-file"),
+                      QStringLiteral("Read a signing secret from FILE (one trailing newline is "
+                                     "ignored). Repeat for several secrets."),
+                      QStringLiteral("FILE")});
+    parser.addOption({QStringLiteral("tolerance"),
+                      QStringLiteral("Accepted timestamp skew in seconds, both ways (default: %1).")
+                          .arg(Endpoint::DefaultToleranceSeconds),
+                      QStringLiteral("SECONDS")});
+    parser.addOption({QStringLiteral("header"),
+                      QStringLiteral("generic-hmac: the signature header (default: X-Signature)."),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("prefix"),
+                      QStringLiteral("generic-hmac: text before the signature, e.g. sha256=."),
+                      QStringLiteral("TEXT")});
+    parser.addOption({QStringLiteral("algorithm"),
+                      QStringLiteral("generic-hmac: sha1, sha256 or sha512 (default: sha256)."),
+                      QStringLiteral("ALGORITHM")});
+    parser.addOption({QStringLiteral("encoding"),
+                      QStringLiteral("generic-hmac: hex or base64 (default: hex)."),
+                      QStringLiteral("ENCODING")});
+    parser.addOption({QStringLiteral("template"),
+                      QStringLiteral("generic-hmac: what is signed, over {body}, {timestamp} and "
+                                     "{id} (default: {body})."),
+                      QStringLiteral("TEXT")});
+    parser.addOption({QStringLiteral("timestamp-header"),
+                      QStringLiteral("generic-hmac: header whose value is {timestamp}."),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("id-header"),
+                      QStringLiteral("generic-hmac: header whose value is {id}."),
+                      QStringLiteral("NAME")});
+    parser.addOption(dbOption());
+}
+
+// Applies the options given to `endpoint`; options not given leave it as it is.
+bool applyEndpointOptions(const QCommandLineParser &parser, Endpoint &endpoint,
+                          const QString &command)
+{
+    auto fail = [&command](const QString &message) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, message));
+        return false;
+    };
+    if (parser.isSet(QStringLiteral("path"))) {
+        if (parser.value(QStringLiteral("path")).trimmed().isEmpty())
+            return fail(QStringLiteral("--path must not be empty"));
+        endpoint.path = Endpoint::normalizePath(parser.value(QStringLiteral("path")));
+    }
+    if (parser.isSet(QStringLiteral("scheme"))) {
+        const auto scheme = schemeFromName(parser.value(QStringLiteral("scheme")));
+        if (!scheme)
+            return fail(QStringLiteral("unknown scheme '%1' (known: %2)")
+                            .arg(parser.value(QStringLiteral("scheme")),
+                                 schemeNames().join(QStringLiteral(", "))));
+        endpoint.scheme = *scheme;
+    }
+    if (parser.isSet(QStringLiteral("tolerance"))) {
+        bool ok = false;
+        const int tolerance = parser.value(QStringLiteral("tolerance")).toInt(&ok);
+        if (!ok || tolerance < 0)
+            return fail(QStringLiteral("--tolerance wants a whole number of seconds, got '%1'")
+                            .arg(parser.value(QStringLiteral("tolerance"))));
+        endpoint.toleranceSeconds = tolerance;
+    }
+    GenericHmacOptions &generic = endpoint.generic;
+    if (parser.isSet(QStringLiteral("header")))
+        generic.header = parser.value(QStringLiteral("header")).trimmed().toLatin1();
+    if (parser.isSet(QStringLiteral("prefix")))
+        generic.prefix = parser.value(QStringLiteral("prefix")).toLatin1();
+    if (parser.isSet(QStringLiteral("algorithm"))) {
+        const auto algorithm = algorithmFromName(parser.value(QStringLiteral("algorithm")));
+        if (!algorithm)
+            return fail(QStringLiteral("unknown algorithm '%1' (known: sha1, sha256, sha512)")
+                            .arg(parser.value(QStringLiteral("algorithm"))));
+        generic.algorithm = *algorithm;
+    }
+    if (parser.isSet(QStringLiteral("encoding"))) {
+        const auto encoding = encodingFromName(parser.value(QStringLiteral("encoding")));
+        if (!encoding)
+            return fail(QStringLiteral("unknown encoding '%1' (known: hex, base64)")
+                            .arg(parser.value(QStringLiteral("encoding"))));
+        generic.encoding = *encoding;
+    }
+    if (parser.isSet(QStringLiteral("template")))
+        generic.signedTemplate = parser.value(QStringLiteral("template")).toUtf8();
+    if (parser.isSet(QStringLiteral("timestamp-header")))
+        generic.timestampHeader =
+            parser.value(QStringLiteral("timestamp-header")).trimmed().toLatin1();
+    if (parser.isSet(QStringLiteral("id-header")))
+        generic.idHeader = parser.value(QStringLiteral("id-header")).trimmed().toLatin1();
+    if (endpoint.scheme == SignatureScheme::GenericHmac) {
+        if (generic.header.isEmpty())
+            return fail(QStringLiteral("--header must name the signature header"));
+        if (!generic.signedTemplate.contains("{body}"))
+            return fail(QStringLiteral("--template must contain {body}"));
+        if (generic.signedTemplate.contains("{timestamp}") && generic.timestampHeader.isEmpty())
+            return fail(QStringLiteral(
+                "--template uses {timestamp}: name its header with --timestamp-header"));
+        if (generic.signedTemplate.contains("{id}") && generic.idHeader.isEmpty())
+            return fail(QStringLiteral("--template uses {id}: name its header with --id-header"));
+    }
+    const auto secrets = readSecrets(parser, command);
+    if (!secrets)
+        return false;
+    if (!secrets->isEmpty())
+        endpoint.secrets = *secrets;
+    return true;
+}
+
+QString describeEndpoint(const Endpoint &endpoint)
+{
+    return QStringLiteral("path %1, scheme %2, %3, tolerance %4 s")
+        .arg(endpoint.path, schemeName(endpoint.scheme),
+             endpoint.secrets.size() == 1 ? QStringLiteral("1 secret")
+             : endpoint.hasSecret() ? QStringLiteral("%1 secrets").arg(endpoint.secrets.size())
+                                    : QStringLiteral("no secret"))
+        .arg(endpoint.toleranceSeconds);
+}
+
+void warnAboutMissingSecret(const Endpoint &endpoint, const QString &command)
+{
+    if (endpoint.scheme != SignatureScheme::None && !endpoint.hasSecret())
+        errorLine(QStringLiteral("%1 %2: warning: no secret given, so signatures to %3 will not be "
+                                 "checked (verdict \"unverified\")")
+                      .arg(Program, command, endpoint.name));
 }
 
 int endpointAdd(const QStringList &arguments)
@@ -115,26 +255,7 @@ int endpointAdd(const QStringList &arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Add an endpoint: deliveries whose path starts "
                                                     "with PATH are verified with its scheme."));
-    parser.addPositionalArgument(QStringLiteral("NAME"), QStringLiteral("Name of the endpoint."));
-    parser.addOption({QStringLiteral("path"),
-                      QStringLiteral("Path prefix, e.g. /hooks/hostedhooks."),
-                      QStringLiteral("PATH")});
-    parser.addOption({QStringLiteral("scheme"),
-                      QStringLiteral("Signature scheme: %1 (default: none).")
-                          .arg(schemeNames().join(QStringLiteral(", "))),
-                      QStringLiteral("SCHEME")});
-    parser.addOption({QStringLiteral("secret-env"),
-                      QStringLiteral("Read the signing secret from environment variable VAR."),
-                      QStringLiteral("VAR")});
-    parser.addOption({QStringLiteral("secret-file"),
-                      QStringLiteral("Read the signing secret from FILE (one trailing newline is "
-                                     "ignored)."),
-                      QStringLiteral("FILE")});
-    parser.addOption({QStringLiteral("tolerance"),
-                      QStringLiteral("Accepted timestamp skew in seconds (default: %1).")
-                          .arg(Endpoint::DefaultToleranceSeconds),
-                      QStringLiteral("SECONDS")});
-    parser.addOption(dbOption());
+    addEndpointOptions(parser, true);
     if (!parse(parser, command, arguments, 1, 1))
         return CommandLine::Failure;
     if (helpRequested(parser, QStringLiteral("endpoint add NAME --path PATH [options]")))
@@ -151,32 +272,8 @@ int endpointAdd(const QStringList &arguments)
         errorLine(QStringLiteral("%1 %2: --path PATH is required").arg(Program, command));
         return CommandLine::Failure;
     }
-    endpoint.path = Endpoint::normalizePath(parser.value(QStringLiteral("path")));
-    if (parser.isSet(QStringLiteral("scheme"))) {
-        const auto scheme = schemeFromName(parser.value(QStringLiteral("scheme")));
-        if (!scheme) {
-            errorLine(QStringLiteral("%1 %2: unknown scheme '%3' (known: %4)")
-                          .arg(Program, command, parser.value(QStringLiteral("scheme")),
-                               schemeNames().join(QStringLiteral(", "))));
-            return CommandLine::Failure;
-        }
-        endpoint.scheme = *scheme;
-    }
-    if (parser.isSet(QStringLiteral("tolerance"))) {
-        bool ok = false;
-        const int tolerance = parser.value(QStringLiteral("tolerance")).toInt(&ok);
-        if (!ok || tolerance < 0) {
-            errorLine(QStringLiteral("%1 %2: --tolerance wants a whole number of seconds, got '%3'")
-                          .arg(Program, command, parser.value(QStringLiteral("tolerance"))));
-            return CommandLine::Failure;
-        }
-        endpoint.toleranceSeconds = tolerance;
-    }
-    const auto secret = readSecret(parser, command);
-    if (!secret)
+    if (!applyEndpointOptions(parser, endpoint, command))
         return CommandLine::Failure;
-    if (!secret->isEmpty())
-        endpoint.secrets.append({QStringLiteral("secret 1"), *secret});
 
     Database database;
     if (!openDatabase(database, parser))
@@ -186,15 +283,83 @@ int endpointAdd(const QStringList &arguments)
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
     }
+    outLine(QStringLiteral("added endpoint %1: %2").arg(endpoint.name, describeEndpoint(endpoint)));
+    warnAboutMissingSecret(endpoint, command);
+    return CommandLine::Success;
+}
+
+int endpointUpdate(const QStringList &arguments)
+{
+    const QString command = QStringLiteral("endpoint update");
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Change an endpoint; options not given stay as they are. Secrets given "
+                       "replace all of its secrets. Its stored deliveries are verified again."));
+    addEndpointOptions(parser, false);
+    if (!parse(parser, command, arguments, 1, 1))
+        return CommandLine::Failure;
+    if (helpRequested(parser, QStringLiteral("endpoint update NAME [options]")))
+        return CommandLine::Success;
+    Database database;
+    if (!openDatabase(database, parser))
+        return CommandLine::Failure;
+    QString error;
+    auto endpoint =
+        EndpointRepository(database).find(parser.positionalArguments().constFirst(), &error);
+    if (!endpoint) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        return error.startsWith(QStringLiteral("no endpoint")) ? CommandLine::NotFound
+                                                               : CommandLine::Failure;
+    }
+    if (!applyEndpointOptions(parser, *endpoint, command))
+        return CommandLine::Failure;
+    if (!EndpointRepository(database).update(*endpoint, &error)) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        return CommandLine::Failure;
+    }
     outLine(
-        QStringLiteral("added endpoint %1: path %2, scheme %3, %4, tolerance %5 s")
-            .arg(endpoint.name, endpoint.path, schemeName(endpoint.scheme),
-                 endpoint.hasSecret() ? QStringLiteral("1 secret") : QStringLiteral("no secret"))
-            .arg(endpoint.toleranceSeconds));
-    if (endpoint.scheme != SignatureScheme::None && !endpoint.hasSecret())
-        errorLine(QStringLiteral("%1 %2: warning: no secret given, so signatures to %3 will not be "
-                                 "checked (verdict \"unverified\")")
-                      .arg(Program, command, endpoint.name));
+        QStringLiteral("updated endpoint %1: %2").arg(endpoint->name, describeEndpoint(*endpoint)));
+    warnAboutMissingSecret(*endpoint, command);
+    const auto result = Reverifier::run(database, endpoint->name, &error);
+    if (!result) {
+        errorLine(QStringLiteral("%1 %2: re-verifying its deliveries failed: %3")
+                      .arg(Program, command, error));
+        return CommandLine::Failure;
+    }
+    outLine(QStringLiteral("re-verified %1 deliveries: %2 changed verdict")
+                .arg(result->checked)
+                .arg(result->changedVerdict));
+    return CommandLine::Success;
+}
+
+int verify(const QStringList &arguments)
+{
+    const QString command = QStringLiteral("verify");
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Verify stored deliveries again against the endpoints as configured now, "
+                       "and print how many changed verdict."));
+    parser.addOption({QStringLiteral("endpoint"),
+                      QStringLiteral("Only the deliveries of endpoint NAME."),
+                      QStringLiteral("NAME")});
+    parser.addOption(dbOption());
+    if (!parse(parser, command, arguments, 0, 0))
+        return CommandLine::Failure;
+    if (helpRequested(parser, QStringLiteral("verify [--endpoint NAME] [--db FILE]")))
+        return CommandLine::Success;
+    Database database;
+    if (!openDatabase(database, parser))
+        return CommandLine::Failure;
+    QString error;
+    const auto result = Reverifier::run(database, parser.value(QStringLiteral("endpoint")), &error);
+    if (!result) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        return error.startsWith(QStringLiteral("no endpoint")) ? CommandLine::NotFound
+                                                               : CommandLine::Failure;
+    }
+    outLine(QStringLiteral("re-verified %1 deliveries: %2 changed verdict")
+                .arg(result->checked)
+                .arg(result->changedVerdict));
     return CommandLine::Success;
 }
 
@@ -277,13 +442,16 @@ int endpoint(const QStringList &arguments)
         return endpointList(rest);
     if (action == u"remove")
         return endpointRemove(rest);
+    if (action == u"update")
+        return endpointUpdate(rest);
     if (action == u"--help" || action == u"-h") {
-        outLine(QStringLiteral("Usage: %1 endpoint (add|list|remove) ...").arg(Program));
+        outLine(QStringLiteral("Usage: %1 endpoint (add|update|list|remove) ...").arg(Program));
         return CommandLine::Success;
     }
     errorLine(action.isEmpty()
-                  ? QStringLiteral("%1 endpoint: missing action (add, list or remove)").arg(Program)
-                  : QStringLiteral("%1 endpoint: unknown action '%2' (add, list or remove)")
+                  ? QStringLiteral("%1 endpoint: missing action (add, update, list or remove)")
+                        .arg(Program)
+                  : QStringLiteral("%1 endpoint: unknown action '%2' (add, update, list or remove)")
                         .arg(Program, action));
     return CommandLine::Failure;
 }
@@ -357,6 +525,8 @@ void printDelivery(const Delivery &d)
     outLine(QStringLiteral("Verification: %1").arg(verdictName(v.verdict).toUpper()));
     if (!v.reason.isEmpty())
         outLine(QStringLiteral("  %1").arg(v.reason));
+    if (!v.diagnosis.isEmpty())
+        outLine(QStringLiteral("  Likely cause: %1").arg(v.diagnosis));
     if (!v.scheme.isEmpty())
         outLine(QStringLiteral("  scheme     %1").arg(v.scheme));
     if (!v.signedString.isEmpty())
@@ -448,6 +618,7 @@ QString CommandLine::usage()
                           "  hookscope endpoint remove NAME [--db FILE]\n"
                           "  hookscope deliveries [--limit N] [--json] [--db FILE]\n"
                           "  hookscope show ID [--json] [--db FILE]\n"
+                          "  hookscope verify [--endpoint NAME] [--db FILE]\n"
                           "  hookscope --help | --version\n"
                           "\n"
                           "Each command has its own --help. The database defaults to\n"
@@ -476,6 +647,8 @@ int CommandLine::run(const QStringList &arguments)
         return deliveries(rest);
     if (command == u"show")
         return show(rest);
+    if (command == u"verify")
+        return verify(rest);
     if (command.isEmpty())
         errorLine(QStringLiteral("%1: no command given").arg(Program));
     else if (command.startsWith(u'-'))

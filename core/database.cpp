@@ -56,6 +56,10 @@ const char *const Migrations[] = {
     CREATE INDEX deliveries_event_id ON deliveries(event_id) WHERE event_id <> '';
     CREATE INDEX deliveries_endpoint ON deliveries(endpoint, id);
     )sql",
+    // 1 -> 2: options of the generic-hmac scheme (JSON).
+    R"sql(
+    ALTER TABLE endpoints ADD COLUMN scheme_options TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 static_assert(std::size(Migrations) == Database::SchemaVersion);

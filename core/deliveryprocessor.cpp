@@ -20,7 +20,7 @@ Delivery DeliveryProcessor::process(const RequestHead &head, const QByteArray &b
     if (endpoint)
         delivery.endpoint = endpoint->name;
     delivery.verification =
-        SignatureVerifier::verify(endpoint, delivery.headers, body, receivedAtMs / 1000);
+        SignatureVerifier::verify(endpoint, delivery.headers, body, receivedAtMs / 1000, endpoints);
 
     const DecodedPayload payload = PayloadDecoder::decode(body, head.headers.value("Content-Type"));
     delivery.eventType = payload.eventType;

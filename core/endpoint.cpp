@@ -1,5 +1,7 @@
 #include "endpoint.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QStringList>
 
 namespace {
@@ -11,8 +13,16 @@ struct SchemeEntry
 };
 
 constexpr SchemeEntry SchemeTable[] = {
-    {SignatureScheme::None, "none"},
     {SignatureScheme::HostedHooks, "hostedhooks"},
+    {SignatureScheme::StandardWebhooks, "standard-webhooks"},
+    {SignatureScheme::Svix, "svix"},
+    {SignatureScheme::Stripe, "stripe"},
+    {SignatureScheme::GitHub, "github"},
+    {SignatureScheme::Shopify, "shopify"},
+    {SignatureScheme::Slack, "slack"},
+    {SignatureScheme::GenericHmac, "generic-hmac"},
+    {SignatureScheme::Auto, "auto"},
+    {SignatureScheme::None, "none"},
 };
 
 } // namespace
@@ -41,6 +51,76 @@ QStringList schemeNames()
     for (const SchemeEntry &entry : SchemeTable)
         names.append(QString::fromLatin1(entry.name));
     return names;
+}
+
+QString encodingName(SignatureEncoding encoding)
+{
+    return encoding == SignatureEncoding::Base64 ? QStringLiteral("base64") : QStringLiteral("hex");
+}
+
+std::optional<SignatureEncoding> encodingFromName(const QString &name)
+{
+    if (name.compare(u"hex", Qt::CaseInsensitive) == 0)
+        return SignatureEncoding::Hex;
+    if (name.compare(u"base64", Qt::CaseInsensitive) == 0)
+        return SignatureEncoding::Base64;
+    return std::nullopt;
+}
+
+QString algorithmName(Hmac::Algorithm algorithm)
+{
+    switch (algorithm) {
+    case Hmac::Algorithm::Sha1:
+        return QStringLiteral("sha1");
+    case Hmac::Algorithm::Sha256:
+        return QStringLiteral("sha256");
+    case Hmac::Algorithm::Sha512:
+        return QStringLiteral("sha512");
+    }
+    return QStringLiteral("sha256");
+}
+
+std::optional<Hmac::Algorithm> algorithmFromName(const QString &name)
+{
+    for (Hmac::Algorithm algorithm :
+         {Hmac::Algorithm::Sha1, Hmac::Algorithm::Sha256, Hmac::Algorithm::Sha512}) {
+        if (name.compare(algorithmName(algorithm), Qt::CaseInsensitive) == 0)
+            return algorithm;
+    }
+    return std::nullopt;
+}
+
+QByteArray GenericHmacOptions::toJson() const
+{
+    const QJsonObject object{
+        {QStringLiteral("header"), QString::fromLatin1(header)},
+        {QStringLiteral("prefix"), QString::fromLatin1(prefix)},
+        {QStringLiteral("algorithm"), algorithmName(algorithm)},
+        {QStringLiteral("encoding"), encodingName(encoding)},
+        {QStringLiteral("template"), QString::fromUtf8(signedTemplate)},
+        {QStringLiteral("timestamp_header"), QString::fromLatin1(timestampHeader)},
+        {QStringLiteral("id_header"), QString::fromLatin1(idHeader)},
+    };
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+GenericHmacOptions GenericHmacOptions::fromJson(const QByteArray &json)
+{
+    GenericHmacOptions options;
+    const QJsonObject object = QJsonDocument::fromJson(json).object();
+    if (object.isEmpty())
+        return options;
+    options.header = object.value(QStringLiteral("header")).toString().toLatin1();
+    options.prefix = object.value(QStringLiteral("prefix")).toString().toLatin1();
+    options.algorithm = algorithmFromName(object.value(QStringLiteral("algorithm")).toString())
+                            .value_or(Hmac::Algorithm::Sha256);
+    options.encoding = encodingFromName(object.value(QStringLiteral("encoding")).toString())
+                           .value_or(SignatureEncoding::Hex);
+    options.signedTemplate = object.value(QStringLiteral("template")).toString().toUtf8();
+    options.timestampHeader =
+        object.value(QStringLiteral("timestamp_header")).toString().toLatin1();
+    options.idHeader = object.value(QStringLiteral("id_header")).toString().toLatin1();
+    return options;
 }
 
 QString Endpoint::normalizePath(const QString &path)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "hmac.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QString>
@@ -9,12 +11,50 @@
 enum class SignatureScheme
 {
     None,
+    Auto,
     HostedHooks,
+    StandardWebhooks,
+    Svix,
+    Stripe,
+    GitHub,
+    Shopify,
+    Slack,
+    GenericHmac,
 };
 
 QString schemeName(SignatureScheme scheme);
 std::optional<SignatureScheme> schemeFromName(const QString &name);
 QStringList schemeNames();
+
+enum class SignatureEncoding
+{
+    Hex,
+    Base64,
+};
+
+QString encodingName(SignatureEncoding encoding);
+std::optional<SignatureEncoding> encodingFromName(const QString &name);
+QString algorithmName(Hmac::Algorithm algorithm);
+std::optional<Hmac::Algorithm> algorithmFromName(const QString &name);
+
+// How a provider without a scheme of its own signs: which header, which digest, which bytes.
+struct GenericHmacOptions
+{
+    QByteArray header = "X-Signature";
+    QByteArray prefix; // e.g. "sha256=", stripped from the header value
+    Hmac::Algorithm algorithm = Hmac::Algorithm::Sha256;
+    SignatureEncoding encoding = SignatureEncoding::Hex;
+    // What is signed: {body}, {timestamp} and {id} are replaced by the raw body and the values
+    // of the timestamp and id headers.
+    QByteArray signedTemplate = "{body}";
+    QByteArray timestampHeader;
+    QByteArray idHeader;
+
+    QByteArray toJson() const;
+    static GenericHmacOptions fromJson(const QByteArray &json);
+
+    friend bool operator==(const GenericHmacOptions &, const GenericHmacOptions &) = default;
+};
 
 // One signing secret. Its label names it in verdicts so that the value never has to be shown.
 struct EndpointSecret
@@ -36,6 +76,7 @@ struct Endpoint
     SignatureScheme scheme = SignatureScheme::None;
     QList<EndpointSecret> secrets;
     int toleranceSeconds = DefaultToleranceSeconds;
+    GenericHmacOptions generic;
 
     bool hasSecret() const { return !secrets.isEmpty(); }
 

@@ -1,23 +1,22 @@
 #include "signatureverifier.h"
 
 #include "hmac.h"
+#include "jsonreserializer.h"
+#include "payloaddecoder.h"
+#include "signatureheaders.h"
 
+#include <QDateTime>
 #include <QList>
 
 namespace {
 
-bool isHex(QByteArrayView text)
+enum class Match
 {
-    return std::all_of(text.begin(), text.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    });
-}
-
-bool isDigits(QByteArrayView text)
-{
-    return !text.isEmpty() &&
-           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
+    None,
+    Exact,
+    UpperCaseHex,  // hex in capitals where the provider sends lower case
+    OtherEncoding, // base64 where hex was expected, or the reverse
+};
 
 QString describeSkew(qint64 skew)
 {
@@ -26,16 +25,95 @@ QString describeSkew(qint64 skew)
     return QStringLiteral("%1 s in the future").arg(-skew);
 }
 
-struct HostedHooksHeaderValue
+QByteArray encode(const QByteArray &mac, SignatureEncoding encoding)
 {
-    QByteArray timestamp;
-    QByteArray signature;
-};
+    return encoding == SignatureEncoding::Hex ? mac.toHex() : mac.toBase64();
+}
+
+std::optional<QByteArray> decodeBase64(const QByteArray &text)
+{
+    auto decoded = QByteArray::fromBase64Encoding(text, QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded) {
+        decoded = QByteArray::fromBase64Encoding(text, QByteArray::Base64UrlEncoding |
+                                                           QByteArray::AbortOnBase64DecodingErrors);
+    }
+    if (!decoded)
+        return std::nullopt;
+    return *decoded;
+}
+
+bool isHex(QByteArrayView text)
+{
+    return !text.isEmpty() && text.size() % 2 == 0 &&
+           std::all_of(text.begin(), text.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+           });
+}
+
+// Compares in the scheme's own encoding.
+Match compare(const QByteArray &mac, const QList<QByteArray> &signatures,
+              SignatureEncoding encoding)
+{
+    const QByteArray hex = mac.toHex();
+    for (const QByteArray &signature : signatures) {
+        if (encoding == SignatureEncoding::Hex) {
+            if (Hmac::equalConstantTime(signature, hex))
+                return Match::Exact;
+            if (Hmac::equalConstantTime(signature.toLower(), hex))
+                return Match::UpperCaseHex;
+        } else {
+            const auto decoded = decodeBase64(signature);
+            if (decoded && Hmac::equalConstantTime(*decoded, mac))
+                return Match::Exact;
+        }
+    }
+    return Match::None;
+}
+
+// Compares in the other encoding: base64 where hex was expected, hex where base64 was.
+Match compareOtherEncoding(const QByteArray &mac, const QList<QByteArray> &signatures,
+                           SignatureEncoding encoding)
+{
+    for (const QByteArray &signature : signatures) {
+        if (encoding == SignatureEncoding::Hex) {
+            if (isHex(signature))
+                continue;
+            const auto decoded = decodeBase64(signature);
+            if (decoded && Hmac::equalConstantTime(*decoded, mac))
+                return Match::OtherEncoding;
+        } else if (isHex(signature) &&
+                   Hmac::equalConstantTime(QByteArray::fromHex(signature), mac)) {
+            return Match::OtherEncoding;
+        }
+    }
+    return Match::None;
+}
+
+QString algorithmLabel(Hmac::Algorithm algorithm)
+{
+    return QStringLiteral("HMAC-") + algorithmName(algorithm).toUpper();
+}
+
+// Unix seconds of an HTTP date (RFC 9110 IMF-fixdate), or nothing.
+std::optional<qint64> httpDateSeconds(const QByteArray &value)
+{
+    QDateTime date = QDateTime::fromString(QString::fromLatin1(value.trimmed()), Qt::RFC2822Date);
+    if (!date.isValid())
+        return std::nullopt;
+    return date.toSecsSinceEpoch();
+}
+
+bool looksLikeUnixTime(QByteArrayView text)
+{
+    return (text.size() == 10 || text.size() == 13) &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 } // namespace
 
 Verification SignatureVerifier::verify(const Endpoint *endpoint, const HeaderList &headers,
-                                       const QByteArray &body, qint64 nowSeconds)
+                                       const QByteArray &body, qint64 nowSeconds,
+                                       const QList<Endpoint> &allEndpoints)
 {
     Verification v;
     if (!endpoint) {
@@ -43,151 +121,268 @@ Verification SignatureVerifier::verify(const Endpoint *endpoint, const HeaderLis
                                   "against.");
         return v;
     }
-    v.scheme = schemeName(endpoint->scheme);
-    switch (endpoint->scheme) {
-    case SignatureScheme::None:
+    SignatureScheme scheme = endpoint->scheme;
+    if (scheme == SignatureScheme::None) {
+        v.scheme = schemeName(scheme);
         v.reason = QStringLiteral("Endpoint \"%1\" uses no signature scheme.").arg(endpoint->name);
         return v;
-    case SignatureScheme::HostedHooks:
-        return verifyHostedHooks(*endpoint, headers, body, nowSeconds);
     }
-    return v;
-}
+    QString autoNote;
+    if (scheme == SignatureScheme::Auto) {
+        const auto detected = SignatureHeaders::detect(headers);
+        if (!detected) {
+            v.scheme = schemeName(scheme);
+            v.verdict = Verdict::Missing;
+            v.reason = QStringLiteral("No signature header of a known scheme is present (looked "
+                                      "for HostedHooks-Signature, Stripe-Signature, "
+                                      "webhook-signature, svix-signature, X-Hub-Signature-256, "
+                                      "X-Hub-Signature, X-Shopify-Hmac-Sha256 and "
+                                      "X-Slack-Signature).");
+            return v;
+        }
+        scheme = *detected;
+        autoNote = QStringLiteral(" (Scheme %1 picked automatically from the headers.)")
+                       .arg(schemeName(scheme));
+    }
+    v.scheme = schemeName(scheme);
 
-Verification SignatureVerifier::verifyHostedHooks(const Endpoint &endpoint,
-                                                  const HeaderList &headers, const QByteArray &body,
-                                                  qint64 nowSeconds)
-{
-    Verification v;
-    v.scheme = schemeName(SignatureScheme::HostedHooks);
-
-    if (!headers.contains(HostedHooksHeader)) {
-        v.verdict = Verdict::Missing;
-        v.reason = QStringLiteral("The request has no HostedHooks-Signature header.");
-        if (!endpoint.hasSecret())
+    const SignatureClaim claim = SignatureHeaders::read(scheme, headers, endpoint->generic);
+    v.received = claim.signatures.isEmpty() ? QString::fromLatin1(claim.headerValue)
+                                            : QString::fromLatin1(claim.signatures.join(' '));
+    if (!claim.usable()) {
+        v.verdict = claim.problem;
+        v.reason = claim.reason + autoNote;
+        if (claim.problem == Verdict::Missing && !endpoint->hasSecret())
             v.reason += QStringLiteral(" The endpoint has no secret either.");
         return v;
     }
-    const QByteArray raw = headers.value(HostedHooksHeader);
-    v.received = QString::fromLatin1(raw);
+    v.timestamp = claim.timestamp;
+    if (claim.timestamp)
+        v.skewSeconds = nowSeconds - *claim.timestamp;
 
-    // "t=<unix seconds>,s=<signature>": split on ',' and then on the first '='.
-    HostedHooksHeaderValue parsed;
-    QStringList unknown;
-    for (const QByteArray &part : raw.split(',')) {
-        const QByteArray item = part.trimmed();
-        if (item.isEmpty())
-            continue;
-        const qsizetype equals = item.indexOf('=');
-        if (equals <= 0) {
-            unknown.append(QString::fromLatin1(item));
-            continue;
-        }
-        const QByteArray key = item.left(equals).trimmed();
-        const QByteArray value = item.mid(equals + 1).trimmed();
-        if (key == "t")
-            parsed.timestamp = value;
-        else if (key == "s")
-            parsed.signature = value;
-    }
-    if (parsed.timestamp.isEmpty() || parsed.signature.isEmpty() || !isDigits(parsed.timestamp)) {
-        v.verdict = Verdict::Malformed;
-        if (parsed.timestamp.isEmpty() && parsed.signature.isEmpty())
-            v.reason = QStringLiteral("The HostedHooks-Signature header has neither \"t=\" nor "
-                                      "\"s=\"; expected \"t=<unix seconds>,s=<hex signature>\".");
-        else if (parsed.timestamp.isEmpty())
-            v.reason = QStringLiteral("The HostedHooks-Signature header has no \"t=\" timestamp.");
-        else if (parsed.signature.isEmpty())
-            v.reason = QStringLiteral("The HostedHooks-Signature header has no \"s=\" signature.");
-        else
-            v.reason = QStringLiteral("The timestamp \"%1\" in the HostedHooks-Signature header "
-                                      "is not a whole number of seconds.")
-                           .arg(QString::fromLatin1(parsed.timestamp));
-        return v;
-    }
-
-    bool timestampOk = false;
-    const qint64 timestamp = parsed.timestamp.toLongLong(&timestampOk);
-    if (!timestampOk) {
-        v.verdict = Verdict::Malformed;
-        v.reason = QStringLiteral("The timestamp \"%1\" is too large to be a Unix time.")
-                       .arg(QString::fromLatin1(parsed.timestamp));
-        return v;
-    }
-    v.timestamp = timestamp;
-    v.skewSeconds = nowSeconds - timestamp;
-    v.received = QString::fromLatin1(parsed.signature);
-
-    const QByteArray signedBytes = parsed.timestamp + '.' + body;
+    const QByteArray signedBytes = SignatureHeaders::signedBytes(scheme, body, claim.timestampText,
+                                                                 claim.id, endpoint->generic);
     v.signedString = Verification::displayBytes(signedBytes);
 
-    if (!endpoint.hasSecret()) {
+    if (!endpoint->hasSecret()) {
         v.verdict = Verdict::Unverified;
         v.reason = QStringLiteral("Endpoint \"%1\" has no secret, so the signature was not "
                                   "checked.")
-                       .arg(endpoint.name);
+                       .arg(endpoint->name) +
+                   autoNote;
         return v;
     }
 
-    const bool receivedIsHex = parsed.signature.size() == 64 && isHex(parsed.signature);
-    const QByteArray receivedLower = parsed.signature.toLower();
-    bool matched = false;
-    bool matchedAsBase64 = false;
-    for (const EndpointSecret &secret : endpoint.secrets) {
-        const QByteArray mac = Hmac::compute(Hmac::Algorithm::Sha256, secret.value, signedBytes);
-        const QByteArray hex = mac.toHex();
+    Match match = Match::None;
+    for (const EndpointSecret &secret : endpoint->secrets) {
+        const QByteArray mac = Hmac::compute(
+            claim.algorithm, SignatureHeaders::keyFor(scheme, secret.value), signedBytes);
         if (v.expected.isEmpty())
-            v.expected = QString::fromLatin1(hex);
-        if (receivedIsHex && Hmac::equalConstantTime(hex, receivedLower)) {
-            matched = true;
-        } else if (!receivedIsHex) {
-            const auto decoded = QByteArray::fromBase64Encoding(
-                parsed.signature, QByteArray::AbortOnBase64DecodingErrors);
-            if (decoded && Hmac::equalConstantTime(*decoded, mac)) {
-                matched = true;
-                matchedAsBase64 = true;
-            }
-        }
-        if (matched) {
-            v.expected = QString::fromLatin1(hex);
+            v.expected = QString::fromLatin1(encode(mac, claim.encoding));
+        match = compare(mac, claim.signatures, claim.encoding);
+        // HostedHooks documents hex; a base64 signature that matches is accepted and remarked.
+        if (match == Match::None && scheme == SignatureScheme::HostedHooks)
+            match = compareOtherEncoding(mac, claim.signatures, claim.encoding);
+        if (match != Match::None) {
+            v.expected = QString::fromLatin1(encode(mac, claim.encoding));
             v.matchedSecret = secret.label;
             break;
         }
     }
 
-    const qint64 skew = *v.skewSeconds;
-    const bool withinTolerance =
-        endpoint.toleranceSeconds <= 0 ||
-        (skew <= endpoint.toleranceSeconds && -skew <= endpoint.toleranceSeconds);
-    if (!matched) {
+    const bool withinTolerance = !v.skewSeconds || endpoint->toleranceSeconds <= 0 ||
+                                 (*v.skewSeconds <= endpoint->toleranceSeconds &&
+                                  -*v.skewSeconds <= endpoint->toleranceSeconds);
+
+    if (match == Match::None) {
         v.verdict = Verdict::Invalid;
-        v.reason = QStringLiteral("The signature does not match: HMAC-SHA256 of the timestamp, "
-                                  "\".\" and the raw body (%1 bytes) with %2 gives a different "
-                                  "value.")
+        v.reason = QStringLiteral("The signature does not match: %1 of %2 (%3 bytes of body) with "
+                                  "%4 gives a different value.")
+                       .arg(algorithmLabel(claim.algorithm),
+                            SignatureHeaders::signedDescription(scheme, endpoint->generic))
                        .arg(body.size())
-                       .arg(endpoint.secrets.size() == 1
+                       .arg(endpoint->secrets.size() == 1
                                 ? QStringLiteral("the endpoint's secret")
                                 : QStringLiteral("each of the endpoint's %1 secrets")
-                                      .arg(endpoint.secrets.size()));
-        if (!receivedIsHex && parsed.signature.size() != 44)
-            v.reason += QStringLiteral(" The received signature is %1 characters long; "
-                                       "HostedHooks sends 64 hex characters.")
-                            .arg(parsed.signature.size());
+                                      .arg(endpoint->secrets.size()));
+        v.diagnosis = diagnose(scheme, claim, *endpoint, headers, body, allEndpoints);
+        if (v.diagnosis.isEmpty())
+            v.reason += QStringLiteral(" No common mistake explains it: check that the secret is "
+                                       "the endpoint's current signing secret.");
         if (!withinTolerance)
-            v.reason += QStringLiteral(" The timestamp is also %1.").arg(describeSkew(skew));
+            v.reason +=
+                QStringLiteral(" The timestamp is also %1.").arg(describeSkew(*v.skewSeconds));
+        v.reason += autoNote;
         return v;
     }
     if (!withinTolerance) {
         v.verdict = Verdict::Stale;
-        v.reason = QStringLiteral("The signature matches, but the timestamp is %1 (tolerance "
-                                  "%2 s): a replay, a delayed retry or a wrong clock.")
-                       .arg(describeSkew(skew))
-                       .arg(endpoint.toleranceSeconds);
+        v.reason = QStringLiteral("The signature matches, but the timestamp is %1 (tolerance %2 "
+                                  "s): a replay, a delayed retry or a wrong clock.")
+                       .arg(describeSkew(*v.skewSeconds))
+                       .arg(endpoint->toleranceSeconds) +
+                   autoNote;
+        if (claim.timestampText.size() == 13)
+            v.diagnosis = QStringLiteral("The timestamp has 13 digits: it is in milliseconds, "
+                                         "where %1 uses seconds.")
+                              .arg(schemeName(scheme));
         return v;
     }
     v.verdict = Verdict::Valid;
-    if (matchedAsBase64)
-        v.reason = QStringLiteral("The signature matches, but it is base64-encoded; HostedHooks "
-                                  "documents hex.");
+    if (match == Match::UpperCaseHex)
+        v.reason = QStringLiteral("The signature matches, written in upper-case hex.");
+    else if (match == Match::OtherEncoding)
+        v.reason = QStringLiteral("The signature matches, but it is base64-encoded; %1 documents "
+                                  "hex.")
+                       .arg(schemeName(scheme));
+    v.reason += autoNote;
+    v.reason = v.reason.trimmed();
     return v;
+}
+
+QString SignatureVerifier::diagnose(SignatureScheme scheme, const SignatureClaim &claim,
+                                    const Endpoint &endpoint, const HeaderList &headers,
+                                    const QByteArray &body, const QList<Endpoint> &allEndpoints)
+{
+    const GenericHmacOptions &generic = endpoint.generic;
+    auto macMatches = [&](const QByteArray &key, const QByteArray &signedBytes) {
+        return compare(Hmac::compute(claim.algorithm, key, signedBytes), claim.signatures,
+                       claim.encoding) != Match::None;
+    };
+    // The label of the endpoint secret under which `signedBytes` matches, or a null QString.
+    auto anySecret = [&](const QByteArray &signedBytes) {
+        for (const EndpointSecret &secret : endpoint.secrets) {
+            if (macMatches(SignatureHeaders::keyFor(scheme, secret.value), signedBytes))
+                return secret.label;
+        }
+        return QString();
+    };
+    auto signedWith = [&](const QByteArray &differentBody, const QByteArray &timestamp) {
+        return SignatureHeaders::signedBytes(scheme, differentBody, timestamp, claim.id, generic);
+    };
+    const QByteArray asSigned = signedWith(body, claim.timestampText);
+
+    // 1. Another endpoint's secret.
+    for (const Endpoint &other : allEndpoints) {
+        if (other.name == endpoint.name)
+            continue;
+        for (const EndpointSecret &secret : other.secrets) {
+            if (macMatches(SignatureHeaders::keyFor(scheme, secret.value), asSigned))
+                return QStringLiteral("The signature was made with the secret of endpoint \"%1\" "
+                                      "(%2), not with this endpoint's.")
+                    .arg(other.name, secret.label);
+        }
+    }
+
+    // 2. The body gained or lost a trailing newline between signing and arrival.
+    QList<QPair<QByteArray, QString>> bodyVariants{
+        {body + '\n', QStringLiteral("The sender signed the body with a trailing newline that did "
+                                     "not arrive: something between them removed it.")},
+        {body + "\r\n", QStringLiteral("The sender signed the body with a trailing \\r\\n that "
+                                       "did not arrive: something between them removed it.")},
+    };
+    if (body.endsWith("\r\n"))
+        bodyVariants.append(
+            {body.chopped(2), QStringLiteral("A trailing \\r\\n was added to the body after it was "
+                                             "signed (by a proxy or a test tool).")});
+    if (body.endsWith('\n'))
+        bodyVariants.append({body.chopped(1),
+                             QStringLiteral("A trailing newline was added to the body after it was "
+                                            "signed (by a proxy, an editor or a test tool such as "
+                                            "curl --data @file).")});
+    for (const auto &[variant, diagnosis] : bodyVariants) {
+        if (!anySecret(signedWith(variant, claim.timestampText)).isNull())
+            return diagnosis;
+    }
+
+    // 3. The secret used verbatim where it should be decoded, or the reverse.
+    const bool decodesSecret =
+        scheme == SignatureScheme::StandardWebhooks || scheme == SignatureScheme::Svix;
+    for (const EndpointSecret &secret : endpoint.secrets) {
+        if (decodesSecret) {
+            if (macMatches(secret.value, asSigned))
+                return QStringLiteral(
+                           "The signature was made with the secret string itself as the "
+                           "key; %1 uses the base64 decoding of what follows \"whsec_\".")
+                    .arg(schemeName(scheme));
+        } else if (const auto decoded = SignatureHeaders::whsecDecoded(secret.value)) {
+            if (macMatches(*decoded, asSigned))
+                return QStringLiteral("The signature was made with the base64 decoding of the "
+                                      "secret after \"whsec_\"; %1 uses the whole secret string, "
+                                      "prefix included, as the key.")
+                    .arg(schemeName(scheme));
+        }
+    }
+
+    // 4. Hex where base64 was expected, or the reverse.
+    for (const EndpointSecret &secret : endpoint.secrets) {
+        const QByteArray mac = Hmac::compute(
+            claim.algorithm, SignatureHeaders::keyFor(scheme, secret.value), asSigned);
+        if (compareOtherEncoding(mac, claim.signatures, claim.encoding) != Match::None)
+            return claim.encoding == SignatureEncoding::Hex
+                       ? QStringLiteral("The signature is base64-encoded where %1 expects hex.")
+                             .arg(schemeName(scheme))
+                       : QStringLiteral("The signature is hex-encoded where %1 expects base64.")
+                             .arg(schemeName(scheme));
+    }
+
+    // 5. The payload was re-serialised before signing.
+    if (body.size() <= MaxReserializedBody) {
+        QString jsonError;
+        PayloadDecoder::decodeJson(body, &jsonError);
+        if (jsonError.isEmpty()) {
+            for (const JsonReserializer::Style &style : JsonReserializer::commonStyles()) {
+                const QByteArray variant = JsonReserializer::rewrite(body, style);
+                if (variant != body &&
+                    !anySecret(signedWith(variant, claim.timestampText)).isNull())
+                    return QStringLiteral(
+                               "The signature was made over re-serialised JSON (%1) "
+                               "instead of the raw bytes that were sent: sign and verify "
+                               "the exact request body.")
+                        .arg(style.description);
+            }
+        }
+    }
+
+    // 6. The timestamp signed is not the one in the header: milliseconds, or another header.
+    if (!claim.timestampText.isEmpty()) {
+        QList<QPair<QByteArray, QString>> timestamps;
+        if (claim.timestamp) {
+            timestamps.append({QByteArray::number(*claim.timestamp * 1000),
+                               QStringLiteral("The signature was made with the timestamp in "
+                                              "milliseconds; %1 carries seconds.")
+                                   .arg(QString::fromLatin1(claim.timestampHeader))});
+            if (claim.timestampText.size() == 13)
+                timestamps.append(
+                    {QByteArray::number(*claim.timestamp / 1000),
+                     QStringLiteral("%1 carries the timestamp in milliseconds, but the "
+                                    "signature was made with seconds.")
+                         .arg(QString::fromLatin1(claim.timestampHeader))});
+        }
+        for (const auto &[name, value] : headers.entries()) {
+            if (HeaderList::namesMatch(name, "Content-Length") ||
+                value.trimmed() == claim.timestampText)
+                continue;
+            if (looksLikeUnixTime(value.trimmed()))
+                timestamps.append(
+                    {value.trimmed(),
+                     QStringLiteral("The signature was made with the timestamp from the "
+                                    "%1 header (%2) instead of %3.")
+                         .arg(QString::fromLatin1(name), QString::fromLatin1(value.trimmed()),
+                              QString::fromLatin1(claim.timestampHeader))});
+            if (HeaderList::namesMatch(name, "Date")) {
+                if (const auto seconds = httpDateSeconds(value))
+                    timestamps.append(
+                        {QByteArray::number(*seconds),
+                         QStringLiteral("The signature was made with the time of the Date "
+                                        "header instead of %1.")
+                             .arg(QString::fromLatin1(claim.timestampHeader))});
+            }
+        }
+        for (const auto &[timestamp, diagnosis] : timestamps) {
+            if (!anySecret(signedWith(body, timestamp)).isNull())
+                return diagnosis;
+        }
+    }
+    return {};
 }

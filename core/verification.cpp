@@ -48,6 +48,7 @@ QJsonObject Verification::toJson() const
         {QStringLiteral("timestamp"), optionalToJson(timestamp)},
         {QStringLiteral("skew_seconds"), optionalToJson(skewSeconds)},
         {QStringLiteral("matched_secret"), matchedSecret},
+        {QStringLiteral("diagnosis"), diagnosis},
     };
 }
 
@@ -64,6 +65,7 @@ Verification Verification::fromJson(const QJsonObject &object)
     v.timestamp = optionalFromJson(object.value(QStringLiteral("timestamp")));
     v.skewSeconds = optionalFromJson(object.value(QStringLiteral("skew_seconds")));
     v.matchedSecret = object.value(QStringLiteral("matched_secret")).toString();
+    v.diagnosis = object.value(QStringLiteral("diagnosis")).toString();
     return v;
 }
 

@@ -35,6 +35,8 @@ struct Verification
     std::optional<qint64> skewSeconds;
     // Label of the secret that produced the signature; never the secret itself.
     QString matchedSecret;
+    // For a failure: the mistake that explains it, found by trying the usual ones.
+    QString diagnosis;
 
     QJsonObject toJson() const;
     static Verification fromJson(const QJsonObject &object);

@@ -12,12 +12,12 @@
 
 namespace TestSupport {
 
-QByteArray opensslHmacSha256Hex(const QByteArray &key, const QByteArray &data)
+QByteArray opensslHmac(const QString &digest, const QByteArray &key, const QByteArray &data)
 {
     QProcess openssl;
     // -macopt hexkey: keeps keys with any bytes intact on the command line.
     openssl.start(QStringLiteral("openssl"),
-                  {QStringLiteral("dgst"), QStringLiteral("-sha256"), QStringLiteral("-mac"),
+                  {QStringLiteral("dgst"), QStringLiteral("-") + digest, QStringLiteral("-mac"),
                    QStringLiteral("HMAC"), QStringLiteral("-macopt"),
                    QStringLiteral("hexkey:") + QString::fromLatin1(key.toHex())});
     if (!openssl.waitForStarted(10000))
@@ -26,12 +26,16 @@ QByteArray opensslHmacSha256Hex(const QByteArray &key, const QByteArray &data)
     openssl.closeWriteChannel();
     openssl.waitForFinished(10000);
     const QByteArray output = openssl.readAllStandardOutput().trimmed();
-    // "SHA2-256(stdin)= <hex>" (or "HMAC-SHA256(stdin)= <hex>")
-    const qsizetype space = output.lastIndexOf(' ');
-    const QByteArray hex = output.mid(space + 1);
-    if (hex.size() != 64)
+    // "SHA2-256(stdin)= <hex>"
+    const QByteArray hex = output.mid(output.lastIndexOf(' ') + 1);
+    if (hex.isEmpty() || hex.size() % 2 != 0)
         qFatal("unexpected openssl output: %s", output.constData());
-    return hex;
+    return QByteArray::fromHex(hex);
+}
+
+QByteArray opensslHmacSha256Hex(const QByteArray &key, const QByteArray &data)
+{
+    return opensslHmac(QStringLiteral("sha256"), key, data).toHex();
 }
 
 QByteArray hostedHooksSignature(const QByteArray &secret, qint64 timestamp, const QByteArray &body)

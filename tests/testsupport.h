@@ -11,6 +11,8 @@ namespace TestSupport {
 // HMAC-SHA256 of `data` keyed with `key`, lower-case hex, computed by the openssl command line
 // so that the code under test does not check itself.
 QByteArray opensslHmacSha256Hex(const QByteArray &key, const QByteArray &data);
+// The same for any digest openssl knows ("sha1", "sha256", "sha512"); raw bytes.
+QByteArray opensslHmac(const QString &digest, const QByteArray &key, const QByteArray &data);
 
 // A HostedHooks-Signature header value for `body` signed at `timestamp` with `secret`.
 QByteArray hostedHooksSignature(const QByteArray &secret, qint64 timestamp, const QByteArray &body);

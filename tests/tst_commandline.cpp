@@ -328,6 +328,137 @@ private Q_SLOTS:
                  1);
     }
 
+    void everySchemeAndReverification()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("schemes.db"));
+        QProcessEnvironment environment = environmentWithSecret();
+        environment.insert(QStringLiteral("STRIPE_OLD"), QStringLiteral("whsec_rotated_out"));
+        environment.insert(QStringLiteral("STRIPE_NEW"), QStringLiteral("whsec_test_secret"));
+        const QStringList dbArgs{QStringLiteral("--db"), db};
+
+        for (const QString &scheme :
+             {QStringLiteral("standard-webhooks"), QStringLiteral("svix"), QStringLiteral("github"),
+              QStringLiteral("shopify"), QStringLiteral("slack"), QStringLiteral("auto")}) {
+            const Result added = runHookscope(
+                QStringList{QStringLiteral("endpoint"), QStringLiteral("add"), scheme,
+                            QStringLiteral("--path"), QStringLiteral("/") + scheme,
+                            QStringLiteral("--scheme"), scheme, QStringLiteral("--secret-env"),
+                            QStringLiteral("STRIPE_NEW")} +
+                    dbArgs,
+                environment);
+            QVERIFY2(added.exitCode == 0, added.err.constData());
+        }
+        const Result generic = runHookscope(
+            QStringList{QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("acme"),
+                        QStringLiteral("--path"), QStringLiteral("/acme"),
+                        QStringLiteral("--scheme"), QStringLiteral("generic-hmac"),
+                        QStringLiteral("--header"), QStringLiteral("X-Acme-Signature"),
+                        QStringLiteral("--template"), QStringLiteral("{timestamp}.{body}")} +
+            dbArgs);
+        QCOMPARE(generic.exitCode, 2);
+        QVERIFY2(generic.err.contains("--timestamp-header"), generic.err.constData());
+        const Result badAlgorithm = runHookscope(
+            QStringList{QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("acme"),
+                        QStringLiteral("--path"), QStringLiteral("/acme"),
+                        QStringLiteral("--scheme"), QStringLiteral("generic-hmac"),
+                        QStringLiteral("--algorithm"), QStringLiteral("md5")} +
+            dbArgs);
+        QCOMPARE(badAlgorithm.exitCode, 2);
+        QVERIFY(badAlgorithm.err.contains("unknown algorithm 'md5'"));
+
+        const Result stripe = runHookscope(
+            QStringList{QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("stripe"),
+                        QStringLiteral("--path"), QStringLiteral("/stripe"),
+                        QStringLiteral("--scheme"), QStringLiteral("stripe"),
+                        QStringLiteral("--secret-env"), QStringLiteral("STRIPE_OLD")} +
+                dbArgs,
+            environment);
+        QCOMPARE(stripe.exitCode, 0);
+
+        QProcess serve;
+        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
+                    QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
+                                QStringLiteral("127.0.0.1:0")} +
+                        dbArgs);
+        QVERIFY(serve.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
+        const QByteArray firstLine = serve.readLine().trimmed();
+        const quint16 port = firstLine.mid(firstLine.lastIndexOf(':') + 1).toUShort();
+        const QByteArray body = R"({"id":"evt_test_webhook","object":"event"})";
+        const QByteArray t = QByteArray::number(QDateTime::currentSecsSinceEpoch());
+        HeaderList headers;
+        headers.append("Stripe-Signature",
+                       "t=" + t + ",v1=" +
+                           TestSupport::opensslHmacSha256Hex("whsec_test_secret", t + '.' + body));
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/stripe", headers, body)).status, 200);
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/auto", headers, body)).status, 200);
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(15000));
+
+        const QJsonArray before =
+            QJsonDocument::fromJson(
+                runHookscope(QStringList{QStringLiteral("deliveries"), QStringLiteral("--json")} +
+                             dbArgs)
+                    .out)
+                .array();
+        QCOMPARE(before.size(), 2);
+        QCOMPARE(before[0][QStringLiteral("endpoint")].toString(), QStringLiteral("auto"));
+        QCOMPARE(before[0][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(before[1][QStringLiteral("verdict")].toString(), QStringLiteral("invalid"));
+        const QString stripeId = QString::number(before[1][QStringLiteral("id")].toInteger());
+        const QJsonObject invalid =
+            QJsonDocument::fromJson(runHookscope(QStringList{QStringLiteral("show"), stripeId,
+                                                             QStringLiteral("--json")} +
+                                                 dbArgs)
+                                        .out)
+                .object();
+        // The secret of the "auto" endpoint produced it: the diagnosis says so.
+        QVERIFY2(
+            invalid[QStringLiteral("verification")][QStringLiteral("diagnosis")]
+                .toString()
+                .contains(QStringLiteral("endpoint \"auto\"")),
+            qPrintable(
+                invalid[QStringLiteral("verification")][QStringLiteral("diagnosis")].toString()));
+
+        const Result unchanged = runHookscope(QStringList{QStringLiteral("verify")} + dbArgs);
+        QCOMPARE(unchanged.exitCode, 0);
+        QCOMPARE(unchanged.out.trimmed(),
+                 QByteArray("re-verified 2 deliveries: 0 changed verdict"));
+
+        const Result updated =
+            runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("update"),
+                                     QStringLiteral("stripe"), QStringLiteral("--secret-env"),
+                                     QStringLiteral("STRIPE_OLD"), QStringLiteral("--secret-env"),
+                                     QStringLiteral("STRIPE_NEW")} +
+                             dbArgs,
+                         environment);
+        QCOMPARE(updated.exitCode, 0);
+        QVERIFY2(updated.out.contains("2 secrets"), updated.out.constData());
+        QVERIFY2(updated.out.contains("re-verified 1 deliveries: 1 changed verdict"),
+                 updated.out.constData());
+        QVERIFY(!updated.out.contains("whsec_"));
+        const QJsonObject valid =
+            QJsonDocument::fromJson(runHookscope(QStringList{QStringLiteral("show"), stripeId,
+                                                             QStringLiteral("--json")} +
+                                                 dbArgs)
+                                        .out)
+                .object();
+        QCOMPARE(valid[QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(valid[QStringLiteral("verification")][QStringLiteral("matched_secret")].toString(),
+                 QStringLiteral("$STRIPE_NEW"));
+
+        QCOMPARE(runHookscope(QStringList{QStringLiteral("verify"), QStringLiteral("--endpoint"),
+                                          QStringLiteral("nope")} +
+                              dbArgs)
+                     .exitCode,
+                 1);
+        QCOMPARE(runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("update"),
+                                          QStringLiteral("nope")} +
+                              dbArgs)
+                     .exitCode,
+                 1);
+    }
+
     void serveTakesEndpointsAddedWhileRunning()
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("live-endpoints.db"));
