@@ -249,6 +249,13 @@ void warnAboutMissingSecret(const Endpoint &endpoint, const QString &command)
                       .arg(Program, command, endpoint.name));
 }
 
+void printReverification(const Reverifier::Result &result)
+{
+    outLine(QStringLiteral("re-verified %1 deliveries: %2 changed verdict")
+                .arg(result.checked)
+                .arg(result.changedVerdict));
+}
+
 int endpointAdd(const QStringList &arguments)
 {
     const QString command = QStringLiteral("endpoint add");
@@ -326,9 +333,7 @@ int endpointUpdate(const QStringList &arguments)
                       .arg(Program, command, error));
         return CommandLine::Failure;
     }
-    outLine(QStringLiteral("re-verified %1 deliveries: %2 changed verdict")
-                .arg(result->checked)
-                .arg(result->changedVerdict));
+    printReverification(*result);
     return CommandLine::Success;
 }
 
@@ -357,9 +362,7 @@ int verify(const QStringList &arguments)
         return error.startsWith(QStringLiteral("no endpoint")) ? CommandLine::NotFound
                                                                : CommandLine::Failure;
     }
-    outLine(QStringLiteral("re-verified %1 deliveries: %2 changed verdict")
-                .arg(result->checked)
-                .arg(result->changedVerdict));
+    printReverification(*result);
     return CommandLine::Success;
 }
 
