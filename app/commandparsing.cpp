@@ -5,6 +5,8 @@
 
 #include <QRegularExpression>
 
+#include <optional>
+
 using Output::errorLine;
 
 namespace CommandParsing {
@@ -70,6 +72,36 @@ QString databasePath(const QCommandLineParser &parser)
 {
     const QString path = parser.value(QStringLiteral("db"));
     return path.isEmpty() ? Database::defaultPath() : path;
+}
+
+std::optional<ListenAddress> parseListenAddress(const QString &text, QString *error)
+{
+    static const QRegularExpression pattern(
+        QStringLiteral(R"(^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]*)):(\d{1,5})$|^(\d{1,5})$)"));
+    const QRegularExpressionMatch match = pattern.match(text.trimmed());
+    if (!match.hasMatch()) {
+        *error =
+            QStringLiteral("--listen wants HOST:PORT (e.g. 127.0.0.1:8484), got '%1'").arg(text);
+        return std::nullopt;
+    }
+    const QString portText = match.captured(4).isEmpty() ? match.captured(3) : match.captured(4);
+    const uint port = portText.toUInt();
+    if (port > 65535) {
+        *error = QStringLiteral("port %1 is out of range (0-65535)").arg(port);
+        return std::nullopt;
+    }
+    QString host = match.captured(1).isEmpty() ? match.captured(2) : match.captured(1);
+    if (!match.captured(4).isEmpty() || host.isEmpty())
+        host = QStringLiteral("127.0.0.1");
+    if (host == u"localhost")
+        host = QStringLiteral("127.0.0.1");
+    QHostAddress address;
+    if (!address.setAddress(host)) {
+        *error =
+            QStringLiteral("'%1' is not an IP address (use 127.0.0.1, 0.0.0.0 or ::1)").arg(host);
+        return std::nullopt;
+    }
+    return ListenAddress{address, static_cast<quint16>(port)};
 }
 
 } // namespace CommandParsing

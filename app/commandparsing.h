@@ -2,6 +2,9 @@
 
 #include <QCommandLineOption>
 #include <QCommandLineParser>
+#include <QHostAddress>
+
+#include <optional>
 
 // What every subcommand parses alike: --db, --json, --help and argument counts.
 namespace CommandParsing {
@@ -16,5 +19,13 @@ bool parse(QCommandLineParser &parser, const QString &command, const QStringList
 // Prints the command's help when --help was given; `synopsis` follows "Usage: hookscope".
 bool helpRequested(const QCommandLineParser &parser, const QString &synopsis);
 QString databasePath(const QCommandLineParser &parser);
+
+struct ListenAddress
+{
+    QHostAddress address;
+    quint16 port = 0;
+};
+// HOST:PORT, [IPv6]:PORT, or a bare PORT (on 127.0.0.1).
+std::optional<ListenAddress> parseListenAddress(const QString &text, QString *error);
 
 } // namespace CommandParsing

@@ -1,15 +1,46 @@
 #include "commandline.h"
+#include "guilauncher.h"
+#include "output.h"
 
+#include <QApplication>
 #include <QCoreApplication>
 
 #include <csignal>
+#include <cstdlib>
+
+namespace {
+
+void setIdentity()
+{
+    QCoreApplication::setApplicationName(QStringLiteral("hookscope"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(HOOKSCOPE_VERSION));
+}
+
+bool displayAvailable()
+{
+    return std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY") ||
+           std::getenv("QT_QPA_PLATFORM");
+}
+
+} // namespace
 
 int main(int argc, char *argv[])
 {
     // A closed pipe on stdout (`hookscope serve | head`) must end output, not the process.
     std::signal(SIGPIPE, SIG_IGN);
+    if (GuiLauncher::wanted(argc, argv)) {
+        if (!displayAvailable()) {
+            Output::errorLine(QStringLiteral("hookscope: no display to open the window on; use "
+                                             "'hookscope serve' to receive deliveries without one "
+                                             "(see 'hookscope --help')"));
+            return CommandLine::Failure;
+        }
+        QApplication app(argc, argv);
+        setIdentity();
+        QApplication::setDesktopFileName(QStringLiteral("dev.hookscope.HookScope"));
+        return GuiLauncher::run(QCoreApplication::arguments());
+    }
     QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("hookscope"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(HOOKSCOPE_VERSION));
+    setIdentity();
     return CommandLine::run(QCoreApplication::arguments());
 }

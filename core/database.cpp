@@ -60,6 +60,29 @@ const char *const Migrations[] = {
     R"sql(
     ALTER TABLE endpoints ADD COLUMN scheme_options TEXT NOT NULL DEFAULT '';
     )sql",
+    // 2 -> 3: indexes for the filters of the delivery list and the timeline.
+    R"sql(
+    CREATE INDEX deliveries_event_type ON deliveries(event_type, id);
+    CREATE INDEX deliveries_verdict ON deliveries(verdict, id);
+    CREATE INDEX deliveries_subscriber ON deliveries(subscriber_id, id) WHERE subscriber_id <> '';
+    CREATE INDEX deliveries_received_at ON deliveries(received_at);
+    )sql",
+};
+
+// The full-text index is kept apart from the numbered migrations: SQLite may be built without
+// FTS5, and HookScope must still open the file then. Contentless: the text lives in
+// `deliveries` already; triggers keep the index in step.
+const char *const FullTextSchema[] = {
+    "CREATE VIRTUAL TABLE deliveries_fts USING fts5(event_type, event_id, path, body, "
+    "content='', tokenize='unicode61')",
+    "CREATE TRIGGER deliveries_fts_insert AFTER INSERT ON deliveries BEGIN "
+    "INSERT INTO deliveries_fts(rowid, event_type, event_id, path, body) VALUES (new.id, "
+    "new.event_type, new.event_id, new.path, CAST(new.body AS TEXT)); END",
+    "CREATE TRIGGER deliveries_fts_delete AFTER DELETE ON deliveries BEGIN "
+    "INSERT INTO deliveries_fts(deliveries_fts, rowid, event_type, event_id, path, body) VALUES "
+    "('delete', old.id, old.event_type, old.event_id, old.path, CAST(old.body AS TEXT)); END",
+    "INSERT INTO deliveries_fts(rowid, event_type, event_id, path, body) SELECT id, event_type, "
+    "event_id, path, CAST(body AS TEXT) FROM deliveries",
 };
 
 static_assert(std::size(Migrations) == Database::SchemaVersion);
@@ -154,7 +177,28 @@ bool Database::open(const QString &path, QString *error, int busyTimeoutMs)
         close();
         return false;
     }
+    ensureFullText();
     return true;
+}
+
+void Database::ensureFullText()
+{
+    QSqlQuery query(connection());
+    if (query.exec(QStringLiteral("SELECT 1 FROM sqlite_schema WHERE name = 'deliveries_fts'")) &&
+        query.next()) {
+        m_fullText = true;
+        return;
+    }
+    QString error;
+    if (!exec(QStringLiteral("BEGIN IMMEDIATE"), &error))
+        return;
+    for (const char *statement : FullTextSchema) {
+        if (!exec(QString::fromLatin1(statement), &error)) {
+            exec(QStringLiteral("ROLLBACK"), &error);
+            return;
+        }
+    }
+    m_fullText = exec(QStringLiteral("COMMIT"), &error);
 }
 
 void Database::close()
@@ -211,45 +255,50 @@ bool Database::checkIdentity(QString *error)
 
 bool Database::migrate(QString *error)
 {
+    // One transaction for the whole upgrade, and the version read inside it: two processes
+    // opening a new file at once must not both create the tables.
+    if (!exec(QStringLiteral("BEGIN IMMEDIATE"), error))
+        return false;
+    QString ignored;
     QSqlQuery query(connection());
     if (!query.exec(QStringLiteral("PRAGMA user_version")) || !query.next()) {
         *error = sqlError(query.lastError());
+        exec(QStringLiteral("ROLLBACK"), &ignored);
         return false;
     }
     const int version = query.value(0).toInt();
+    query.finish();
     if (version > SchemaVersion) {
         *error = QStringLiteral("the database has schema version %1, newer than this HookScope "
                                 "understands (%2); use a newer HookScope")
                      .arg(version)
                      .arg(SchemaVersion);
+        exec(QStringLiteral("ROLLBACK"), &ignored);
         return false;
     }
     for (int from = version; from < SchemaVersion; ++from) {
-        if (!exec(QStringLiteral("BEGIN IMMEDIATE"), error))
-            return false;
-        bool ok = true;
         const QStringList statements =
             QString::fromUtf8(Migrations[from]).split(u';', Qt::SkipEmptyParts);
         for (const QString &statement : statements) {
             if (statement.trimmed().isEmpty())
                 continue;
             if (!exec(statement, error)) {
-                ok = false;
-                break;
+                *error = QStringLiteral("upgrading the schema to version %1 failed: %2")
+                             .arg(from + 1)
+                             .arg(*error);
+                exec(QStringLiteral("ROLLBACK"), &ignored);
+                return false;
             }
         }
-        if (ok)
-            ok = exec(QStringLiteral("PRAGMA user_version = %1").arg(from + 1), error);
-        if (!ok) {
-            QString ignored;
-            exec(QStringLiteral("ROLLBACK"), &ignored);
-            *error = QStringLiteral("upgrading the schema to version %1 failed: %2")
-                         .arg(from + 1)
-                         .arg(*error);
-            return false;
-        }
-        if (!exec(QStringLiteral("COMMIT"), error))
-            return false;
+    }
+    if (version < SchemaVersion &&
+        !exec(QStringLiteral("PRAGMA user_version = %1").arg(SchemaVersion), error)) {
+        exec(QStringLiteral("ROLLBACK"), &ignored);
+        return false;
+    }
+    if (!exec(QStringLiteral("COMMIT"), error)) {
+        exec(QStringLiteral("ROLLBACK"), &ignored);
+        return false;
     }
     return true;
 }

@@ -12,7 +12,7 @@ public:
     // Written into the SQLite header (PRAGMA application_id) so that a HookScope file can be
     // told from any other SQLite file: "HkSc".
     static constexpr qint32 ApplicationId = 0x486b5363;
-    static constexpr int SchemaVersion = 2;
+    static constexpr int SchemaVersion = 3;
     static constexpr int DefaultBusyTimeoutMs = 5000;
 
     Database();
@@ -25,6 +25,9 @@ public:
     bool isOpen() const;
 
     QSqlDatabase connection() const;
+    // Whether the FTS5 index over event type, event id, path and body is there (SQLite built
+    // without FTS5 has none; free-text filters then scan with LIKE).
+    bool hasFullText() const { return m_fullText; }
     QString path() const { return m_path; }
 
     // hookscope.db in the per-user application data folder.
@@ -34,7 +37,9 @@ private:
     bool checkIdentity(QString *error);
     bool migrate(QString *error);
     bool exec(const QString &statement, QString *error);
+    void ensureFullText();
 
     QString m_connectionName;
     QString m_path;
+    bool m_fullText = false;
 };

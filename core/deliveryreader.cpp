@@ -19,41 +19,156 @@ void setError(const QSqlQuery &query, QString *error)
     }
 }
 
-} // namespace
+const QString SummaryColumns =
+    QStringLiteral("id, received_at, remote_address, method, path, endpoint, event_type, event_id, "
+                   "subscriber_id, verdict, response_status, body_size");
 
-std::optional<QList<DeliverySummary>> DeliveryReader::latest(int limit, QString *error,
-                                                             qint64 beforeId) const
+DeliverySummary readSummary(const QSqlQuery &query)
 {
-    QSqlQuery query(m_database.connection());
+    DeliverySummary row;
+    row.id = query.value(0).toLongLong();
+    row.receivedAtMs = query.value(1).toLongLong();
+    row.remoteAddress = query.value(2).toString();
+    row.method = query.value(3).toString();
+    row.path = query.value(4).toString();
+    row.endpoint = query.value(5).toString();
+    row.eventType = query.value(6).toString();
+    row.eventId = query.value(7).toString();
+    row.subscriberId = query.value(8).toString();
+    row.verdict = verdictFromName(query.value(9).toString()).value_or(Verdict::Unverified);
+    row.responseStatus = query.value(10).toInt();
+    row.bodySize = query.value(11).toLongLong();
+    return row;
+}
+
+std::optional<QList<DeliverySummary>> summaries(const Database &database, const QString &sql,
+                                                const QVariantList &bindings, QString *error)
+{
+    QSqlQuery query(database.connection());
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral(
-        "SELECT id, received_at, remote_address, method, path, endpoint, event_type, event_id, "
-        "subscriber_id, verdict, response_status, body_size FROM deliveries "
-        "WHERE id < ? ORDER BY id DESC LIMIT ?"));
-    query.addBindValue(beforeId > 0 ? beforeId : std::numeric_limits<qint64>::max());
-    query.addBindValue(limit);
+    query.prepare(sql);
+    for (const QVariant &value : bindings)
+        query.addBindValue(value);
     if (!query.exec()) {
         setError(query, error);
         return std::nullopt;
     }
     QList<DeliverySummary> rows;
-    while (query.next()) {
-        DeliverySummary row;
-        row.id = query.value(0).toLongLong();
-        row.receivedAtMs = query.value(1).toLongLong();
-        row.remoteAddress = query.value(2).toString();
-        row.method = query.value(3).toString();
-        row.path = query.value(4).toString();
-        row.endpoint = query.value(5).toString();
-        row.eventType = query.value(6).toString();
-        row.eventId = query.value(7).toString();
-        row.subscriberId = query.value(8).toString();
-        row.verdict = verdictFromName(query.value(9).toString()).value_or(Verdict::Unverified);
-        row.responseStatus = query.value(10).toInt();
-        row.bodySize = query.value(11).toLongLong();
-        rows.append(row);
-    }
+    while (query.next())
+        rows.append(readSummary(query));
     return rows;
+}
+
+} // namespace
+
+std::optional<QList<DeliverySummary>> DeliveryReader::latest(int limit, QString *error,
+                                                             qint64 beforeId) const
+{
+    return pageBefore(DeliveryFilter(), beforeId, limit, error);
+}
+
+std::optional<QList<DeliverySummary>> DeliveryReader::page(const DeliveryFilter &filter,
+                                                           qint64 maxId, qint64 offset, int limit,
+                                                           QString *error) const
+{
+    QVariantList bindings;
+    const QString where = filter.whereClause(bindings, m_database.hasFullText());
+    bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
+    bindings.append(limit);
+    bindings.append(offset);
+    return summaries(m_database,
+                     QStringLiteral("SELECT ") + SummaryColumns +
+                         QStringLiteral(" FROM deliveries WHERE ") + where +
+                         QStringLiteral(" AND id <= ? ORDER BY id DESC LIMIT ? OFFSET ?"),
+                     bindings, error);
+}
+
+std::optional<QList<DeliverySummary>> DeliveryReader::pageBefore(const DeliveryFilter &filter,
+                                                                 qint64 beforeId, int limit,
+                                                                 QString *error) const
+{
+    QVariantList bindings;
+    const QString where = filter.whereClause(bindings, m_database.hasFullText());
+    bindings.append(beforeId > 0 ? beforeId : std::numeric_limits<qint64>::max());
+    bindings.append(limit);
+    return summaries(m_database,
+                     QStringLiteral("SELECT ") + SummaryColumns +
+                         QStringLiteral(" FROM deliveries WHERE ") + where +
+                         QStringLiteral(" AND id < ? ORDER BY id DESC LIMIT ?"),
+                     bindings, error);
+}
+
+std::optional<QList<DeliverySummary>> DeliveryReader::matching(const DeliveryFilter &filter,
+                                                               qint64 firstId, qint64 lastId,
+                                                               QString *error) const
+{
+    QVariantList bindings;
+    const QString where = filter.whereClause(bindings, m_database.hasFullText());
+    bindings.append(firstId);
+    bindings.append(lastId);
+    return summaries(m_database,
+                     QStringLiteral("SELECT ") + SummaryColumns +
+                         QStringLiteral(" FROM deliveries WHERE ") + where +
+                         QStringLiteral(" AND id BETWEEN ? AND ? ORDER BY id DESC"),
+                     bindings, error);
+}
+
+std::optional<qint64> DeliveryReader::count(const DeliveryFilter &filter, qint64 maxId,
+                                            QString *error) const
+{
+    QVariantList bindings;
+    const QString where = filter.whereClause(bindings, m_database.hasFullText());
+    bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
+    QSqlQuery query(m_database.connection());
+    query.prepare(QStringLiteral("SELECT count(*) FROM deliveries WHERE ") + where +
+                  QStringLiteral(" AND id <= ?"));
+    for (const QVariant &value : std::as_const(bindings))
+        query.addBindValue(value);
+    if (!query.exec() || !query.next()) {
+        setError(query, error);
+        return std::nullopt;
+    }
+    return query.value(0).toLongLong();
+}
+
+std::optional<qint64> DeliveryReader::maxId(QString *error) const
+{
+    QSqlQuery query(m_database.connection());
+    if (!query.exec(QStringLiteral("SELECT coalesce(max(id), 0) FROM deliveries")) ||
+        !query.next()) {
+        setError(query, error);
+        return std::nullopt;
+    }
+    return query.value(0).toLongLong();
+}
+
+std::optional<QList<DeliveryReader::MinuteCount>> DeliveryReader::perMinute(qint64 sinceMs,
+                                                                            QString *error) const
+{
+    QSqlQuery query(m_database.connection());
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral(
+        "SELECT received_at / 60000, count(*), sum(verdict NOT IN ('valid', 'unverified')) "
+        "FROM deliveries WHERE received_at >= ? GROUP BY 1 ORDER BY 1"));
+    query.addBindValue(sinceMs);
+    if (!query.exec()) {
+        setError(query, error);
+        return std::nullopt;
+    }
+    QList<MinuteCount> minutes;
+    while (query.next())
+        minutes.append(
+            {query.value(0).toLongLong() * 60000, query.value(1).toInt(), query.value(2).toInt()});
+    return minutes;
+}
+
+std::optional<QList<DeliverySummary>> DeliveryReader::attempts(const QString &eventId,
+                                                               QString *error) const
+{
+    return summaries(m_database,
+                     QStringLiteral("SELECT ") + SummaryColumns +
+                         QStringLiteral(" FROM deliveries WHERE event_id = ? ORDER BY id"),
+                     {eventId}, error);
 }
 
 std::optional<Delivery> DeliveryReader::find(qint64 id, QString *error) const

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "delivery.h"
+#include "deliveryfilter.h"
 
 #include <optional>
 
@@ -21,6 +22,29 @@ public:
     // The whole delivery; std::nullopt with an empty error when no row has that id.
     std::optional<Delivery> find(qint64 id, QString *error) const;
     std::optional<qint64> count(QString *error) const;
+
+    // Deliveries matching `filter` with id <= `maxId` (0: no bound), newest first, from row
+    // `offset` of that order.
+    std::optional<QList<DeliverySummary>> page(const DeliveryFilter &filter, qint64 maxId,
+                                               qint64 offset, int limit, QString *error) const;
+    // The same, continuing below `beforeId` (cheaper than an offset when paging in order).
+    std::optional<QList<DeliverySummary>> pageBefore(const DeliveryFilter &filter, qint64 beforeId,
+                                                     int limit, QString *error) const;
+    std::optional<qint64> count(const DeliveryFilter &filter, qint64 maxId, QString *error) const;
+    // Of the deliveries with ids in [firstId, lastId], those that match `filter`, newest first.
+    std::optional<QList<DeliverySummary>> matching(const DeliveryFilter &filter, qint64 firstId,
+                                                   qint64 lastId, QString *error) const;
+    std::optional<qint64> maxId(QString *error) const;
+
+    struct MinuteCount
+    {
+        qint64 minuteMs = 0; // start of the minute, Unix ms
+        int total = 0;
+        int failed = 0; // verdicts other than valid and unverified
+    };
+    std::optional<QList<MinuteCount>> perMinute(qint64 sinceMs, QString *error) const;
+    // Every delivery carrying `eventId` (the attempts of one message), oldest first.
+    std::optional<QList<DeliverySummary>> attempts(const QString &eventId, QString *error) const;
 
 private:
     const Database &m_database;

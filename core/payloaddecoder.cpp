@@ -357,6 +357,36 @@ DecodedPayload PayloadDecoder::decode(const QByteArray &body, const QByteArray &
     return payload;
 }
 
+int PayloadDecoder::pathDepth(const QString &path)
+{
+    int depth = 0;
+    qsizetype i = 0;
+    const qsizetype n = path.size();
+    while (i < n) {
+        const QChar c = path.at(i);
+        if (c == u'.') {
+            ++i;
+        } else if (c == u'[' && i + 1 < n && path.at(i + 1) == u'"') {
+            // A quoted key: up to the unescaped closing quote and its bracket.
+            i += 2;
+            while (i < n && path.at(i) != u'"')
+                i += path.at(i) == u'\\' ? 2 : 1;
+            i += 2;
+            ++depth;
+        } else if (c == u'[') {
+            while (i < n && path.at(i) != u']')
+                ++i;
+            ++i;
+            ++depth;
+        } else {
+            while (i < n && path.at(i) != u'.' && path.at(i) != u'[')
+                ++i;
+            ++depth;
+        }
+    }
+    return depth;
+}
+
 const QStringList &PayloadDecoder::eventTypePaths()
 {
     static const QStringList paths{QStringLiteral("event_type"), QStringLiteral("type")};

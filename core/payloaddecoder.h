@@ -49,6 +49,9 @@ public:
     static QList<DecodedField> decodeJson(const QByteArray &body, QString *error);
     static QList<DecodedField> decodeForm(const QByteArray &body);
 
+    // How deep a field path lies: "" is 0, "a" 1, "a.b[2]" 3, "a[\"x.y\"]" 2.
+    static int pathDepth(const QString &path);
+
     // Where HostedHooks puts the event type, event id and subscriber id (see SIGNATURES.md).
     static const QStringList &eventTypePaths();
     static const QStringList &eventIdPaths();

@@ -75,7 +75,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<QByteArray>("message");
-        QTest::newRow("no command") << QStringList{} << QByteArray("no command given");
+        QTest::newRow("no command and no display")
+            << QStringList{} << QByteArray("no display to open the window on");
         QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")}
                                          << QByteArray("unknown command 'frobnicate'");
         QTest::newRow("unknown top-level flag")
@@ -140,7 +141,11 @@ private Q_SLOTS:
             arguments.insert(std::min(at + 1, arguments.size()),
                              TestSupport::temporaryPath(QStringLiteral("mistakes.db")));
         }
-        const Result result = runHookscope(arguments, environmentWithSecret());
+        QProcessEnvironment environment = environmentWithSecret();
+        for (const QString &display : {QStringLiteral("DISPLAY"), QStringLiteral("WAYLAND_DISPLAY"),
+                                       QStringLiteral("QT_QPA_PLATFORM")})
+            environment.remove(display);
+        const Result result = runHookscope(arguments, environment);
         QCOMPARE(result.exitCode, 2);
         QVERIFY2(result.err.contains(message), result.err.constData());
         QVERIFY(result.out.isEmpty());

@@ -1,0 +1,16 @@
+#pragma once
+
+#include "delivery.h"
+#include "payloaddecoder.h"
+
+// Everything the detail pane shows of one delivery, prepared off the GUI thread.
+struct DeliveryDetails
+{
+    Delivery delivery;
+    DecodedPayload payload;
+    QString bodyText;   // raw text, or empty when the body is binary
+    QString prettyBody; // indented JSON, or empty
+    QString hexDump;
+    bool bodyTruncated = false;      // bodyText/prettyBody hold only the first part
+    QList<DeliverySummary> attempts; // every delivery with the same event id, oldest first
+};

@@ -1,0 +1,70 @@
+#pragma once
+
+#include "deliverydetails.h"
+
+#include <QTabWidget>
+
+class QComboBox;
+class QFormLayout;
+class QLabel;
+class QListWidget;
+class QPlainTextEdit;
+class QTableWidget;
+class QTreeWidget;
+class JsonHighlighter;
+
+// The detail pane: Overview (the verdict, large and plain, and why), Headers, Body, Fields.
+// Every payload text is shown as plain text.
+class DeliveryDetailView : public QTabWidget
+{
+    Q_OBJECT
+
+public:
+    explicit DeliveryDetailView(QWidget *parent = nullptr);
+
+    void showDetails(const DeliveryDetails &details);
+    void showMessage(const QString &message);
+    void clear();
+    qint64 deliveryId() const { return m_id; }
+
+    // For tests: the texts the user reads.
+    QString verdictText() const;
+    QString reasonText() const;
+
+Q_SIGNALS:
+    // The user asked to see another delivery (an attempt of the same event).
+    void deliveryRequested(qint64 id);
+
+private:
+    QWidget *buildOverview();
+    QWidget *buildBody();
+    void showBodyMode();
+    QLabel *addRow(const QString &label);
+    void copySelection();
+
+    qint64 m_id = 0;
+    DeliveryDetails m_details;
+    QLabel *m_verdict = nullptr;
+    QLabel *m_reason = nullptr;
+    QLabel *m_diagnosis = nullptr;
+    QFormLayout *m_form = nullptr;
+    QLabel *m_scheme = nullptr;
+    QLabel *m_signed = nullptr;
+    QLabel *m_expected = nullptr;
+    QLabel *m_received = nullptr;
+    QLabel *m_timestamp = nullptr;
+    QLabel *m_secret = nullptr;
+    QLabel *m_event = nullptr;
+    QLabel *m_subscriber = nullptr;
+    QLabel *m_endpoint = nullptr;
+    QLabel *m_request = nullptr;
+    QLabel *m_answer = nullptr;
+    QLabel *m_attemptsTitle = nullptr;
+    QListWidget *m_attempts = nullptr;
+    QTableWidget *m_headers = nullptr;
+    QComboBox *m_bodyMode = nullptr;
+    QLabel *m_bodyNote = nullptr;
+    QPlainTextEdit *m_body = nullptr;
+    JsonHighlighter *m_highlighter = nullptr;
+    QTreeWidget *m_fields = nullptr;
+};

@@ -1,0 +1,298 @@
+#include "deliverylistmodel.h"
+
+#include "deliveryjson.h"
+#include "queryservice.h"
+#include "verdictstyle.h"
+
+#include <QDateTime>
+#include <QGuiApplication>
+#include <QLocale>
+#include <QPalette>
+#include <QTimer>
+
+DeliveryListModel::DeliveryListModel(QueryService &queries, QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_queries(queries)
+{
+    connect(&m_queries, &QueryService::snapshotLoaded, this, &DeliveryListModel::onSnapshot);
+    connect(&m_queries, &QueryService::pageLoaded, this, &DeliveryListModel::onPage);
+    connect(&m_queries, &QueryService::newMatchesLoaded, this, &DeliveryListModel::onNewMatches);
+}
+
+int DeliveryListModel::rowCount(const QModelIndex &parent) const
+{
+    if (parent.isValid())
+        return 0;
+    return static_cast<int>(m_live.size() + m_snapshotCount);
+}
+
+int DeliveryListModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+const DeliverySummary *DeliveryListModel::summaryAt(int row) const
+{
+    if (row < 0 || row >= rowCount())
+        return nullptr;
+    if (row < m_live.size())
+        return &m_live[row];
+    const qint64 snapshotRow = row - m_live.size();
+    const int page = static_cast<int>(snapshotRow / PageSize);
+    const auto it = m_pages.constFind(page);
+    if (it == m_pages.cend()) {
+        requestPage(page);
+        return nullptr;
+    }
+    touch(page);
+    const qsizetype inPage = snapshotRow % PageSize;
+    return inPage < it->size() ? &it->at(inPage) : nullptr;
+}
+
+int DeliveryListModel::rowOfId(qint64 id) const
+{
+    for (qsizetype i = 0; i < m_live.size(); ++i) {
+        if (m_live[i].id == id)
+            return static_cast<int>(i);
+    }
+    for (auto it = m_pages.cbegin(); it != m_pages.cend(); ++it) {
+        for (qsizetype i = 0; i < it->size(); ++i) {
+            if (it->at(i).id == id)
+                return static_cast<int>(m_live.size() + qint64(it.key()) * PageSize + i);
+        }
+    }
+    return -1;
+}
+
+QVariant DeliveryListModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid())
+        return {};
+    const DeliverySummary *d = summaryAt(index.row());
+    if (role == LoadedRole)
+        return d != nullptr;
+    if (!d) {
+        if (role == Qt::DisplayRole && index.column() == TimeColumn)
+            return tr("loading…");
+        if (role == Qt::ForegroundRole)
+            return QGuiApplication::palette().color(QPalette::PlaceholderText);
+        return {};
+    }
+    switch (role) {
+    case IdRole:
+        return d->id;
+    case VerdictRole:
+        return static_cast<int>(d->verdict);
+    case Qt::DisplayRole:
+        switch (index.column()) {
+        case TimeColumn:
+            return QDateTime::fromMSecsSinceEpoch(d->receivedAtMs)
+                .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"));
+        case MethodColumn:
+            return d->method;
+        case PathColumn:
+            return d->path;
+        case EndpointColumn:
+            return d->endpoint;
+        case EventTypeColumn:
+            return d->eventType;
+        case EventIdColumn:
+            return d->eventId;
+        case VerdictColumn:
+            return VerdictStyle::word(d->verdict);
+        case StatusColumn:
+            return d->responseStatus;
+        case SizeColumn:
+            return QLocale().formattedDataSize(d->bodySize, 1, QLocale::DataSizeTraditionalFormat);
+        case RemoteColumn:
+            return d->remoteAddress;
+        default:
+            return {};
+        }
+    case Qt::DecorationRole:
+        if (index.column() == VerdictColumn)
+            return VerdictStyle::icon(d->verdict);
+        return {};
+    case Qt::ForegroundRole:
+        if (index.column() == VerdictColumn)
+            return VerdictStyle::color(d->verdict, QGuiApplication::palette());
+        if (index.column() == StatusColumn && d->responseStatus >= 400)
+            return VerdictStyle::color(Verdict::Invalid, QGuiApplication::palette());
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() == StatusColumn || index.column() == SizeColumn)
+            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case Qt::ToolTipRole:
+        if (index.column() == TimeColumn)
+            return DeliveryJson::timestamp(d->receivedAtMs);
+        if (index.column() == PathColumn)
+            return d->path;
+        return {};
+    default:
+        return {};
+    }
+}
+
+QVariant DeliveryListModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case TimeColumn:
+        return tr("Time");
+    case MethodColumn:
+        return tr("Method");
+    case PathColumn:
+        return tr("Path");
+    case EndpointColumn:
+        return tr("Endpoint");
+    case EventTypeColumn:
+        return tr("Event");
+    case EventIdColumn:
+        return tr("Event ID");
+    case VerdictColumn:
+        return tr("Verdict");
+    case StatusColumn:
+        return tr("Status");
+    case SizeColumn:
+        return tr("Size");
+    case RemoteColumn:
+        return tr("From");
+    default:
+        return {};
+    }
+}
+
+void DeliveryListModel::setFilter(const DeliveryFilter &filter)
+{
+    beginResetModel();
+    m_filter = filter;
+    ++m_generation;
+    m_snapshotReady = false;
+    m_snapshotMaxId = 0;
+    m_snapshotCount = 0;
+    m_newestLiveId = 0;
+    m_live.clear();
+    m_pages.clear();
+    m_pageUse.clear();
+    m_requested.clear();
+    endResetModel();
+    m_queries.requestSnapshot(m_generation, m_filter, PageSize);
+}
+
+void DeliveryListModel::onSnapshot(quint64 generation, qint64 maxId, qint64 count,
+                                   const QList<DeliverySummary> &rows)
+{
+    if (generation != m_generation)
+        return;
+    m_snapshotReady = true;
+    m_snapshotMaxId = maxId;
+    m_newestLiveId = maxId;
+    if (count > 0) {
+        beginInsertRows(QModelIndex(), 0, static_cast<int>(count - 1));
+        m_snapshotCount = count;
+        storePage(0, rows);
+        endInsertRows();
+    }
+    Q_EMIT snapshotReady();
+    flushPending();
+}
+
+void DeliveryListModel::requestPage(int page) const
+{
+    if (m_requested.contains(page) || !m_snapshotReady)
+        return;
+    m_requested.insert(page);
+    // Paging on from the page above is a cheap keyset query; a jump needs an offset.
+    qint64 beforeId = 0;
+    const auto above = m_pages.constFind(page - 1);
+    if (above != m_pages.cend() && above->size() == PageSize)
+        beforeId = above->constLast().id;
+    m_queries.requestPage(m_generation, m_filter, m_snapshotMaxId, page, PageSize, beforeId);
+}
+
+void DeliveryListModel::touch(int page) const
+{
+    if (!m_pageUse.isEmpty() && m_pageUse.constLast() == page)
+        return;
+    m_pageUse.removeOne(page);
+    m_pageUse.append(page);
+}
+
+void DeliveryListModel::storePage(int page, const QList<DeliverySummary> &rows)
+{
+    m_pages.insert(page, rows);
+    m_requested.remove(page);
+    touch(page);
+    while (m_pages.size() > MaxCachedPages && !m_pageUse.isEmpty()) {
+        const int oldest = m_pageUse.takeFirst();
+        m_pages.remove(oldest);
+    }
+}
+
+void DeliveryListModel::onPage(quint64 generation, int page, const QList<DeliverySummary> &rows)
+{
+    if (generation != m_generation)
+        return;
+    storePage(page, rows);
+    const qint64 first = m_live.size() + qint64(page) * PageSize;
+    const qint64 last = std::min<qint64>(first + PageSize, rowCount()) - 1;
+    if (last >= first)
+        Q_EMIT dataChanged(index(static_cast<int>(first), 0),
+                           index(static_cast<int>(last), ColumnCount - 1));
+}
+
+void DeliveryListModel::addStored(const QList<DeliverySummary> &batch)
+{
+    m_pending += batch;
+    if (!m_flushScheduled) {
+        m_flushScheduled = true;
+        QTimer::singleShot(0, this, [this] {
+            m_flushScheduled = false;
+            flushPending();
+        });
+    }
+}
+
+void DeliveryListModel::flushPending()
+{
+    if (!m_snapshotReady || m_pending.isEmpty())
+        return;
+    QList<DeliverySummary> fresh;
+    for (const DeliverySummary &row : std::as_const(m_pending)) {
+        if (row.id > m_newestLiveId)
+            fresh.append(row);
+    }
+    m_pending.clear();
+    if (fresh.isEmpty())
+        return;
+    std::sort(fresh.begin(), fresh.end(),
+              [](const DeliverySummary &a, const DeliverySummary &b) { return a.id > b.id; });
+    const qint64 firstId = fresh.constLast().id;
+    const qint64 lastId = fresh.constFirst().id;
+    m_newestLiveId = lastId;
+    if (m_filter.isEmpty()) {
+        insertLive(std::move(fresh));
+        return;
+    }
+    // Whether a new delivery matches (its body included) is the database's to say.
+    m_queries.requestNewMatches(m_generation, m_filter, firstId, lastId);
+}
+
+void DeliveryListModel::onNewMatches(quint64 generation, const QList<DeliverySummary> &rows)
+{
+    if (generation != m_generation || rows.isEmpty())
+        return;
+    insertLive(rows);
+}
+
+void DeliveryListModel::insertLive(QList<DeliverySummary> newestFirst)
+{
+    const int count = static_cast<int>(newestFirst.size());
+    beginInsertRows(QModelIndex(), 0, count - 1);
+    newestFirst += m_live;
+    m_live = std::move(newestFirst);
+    endInsertRows();
+    Q_EMIT liveRowsInserted(count);
+}

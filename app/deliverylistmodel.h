@@ -1,0 +1,96 @@
+#pragma once
+
+#include "delivery.h"
+#include "deliveryfilter.h"
+
+#include <QAbstractTableModel>
+#include <QHash>
+#include <QList>
+#include <QSet>
+
+class QueryService;
+
+// The delivery list, newest first, over any number of stored deliveries. Rows of the snapshot
+// taken when the filter was set are paged in from the QueryService on demand and cached (a
+// bounded number of pages); deliveries stored since then arrive as live rows at the top,
+// coalesced into one insert per event-loop turn. data() never touches the database: a row
+// whose page has not arrived yet shows as loading and asks for it.
+class DeliveryListModel : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column
+    {
+        TimeColumn,
+        VerdictColumn,
+        StatusColumn,
+        MethodColumn,
+        PathColumn,
+        EndpointColumn,
+        EventTypeColumn,
+        EventIdColumn,
+        SizeColumn,
+        RemoteColumn,
+        ColumnCount
+    };
+    enum Role
+    {
+        IdRole = Qt::UserRole + 1,
+        VerdictRole,
+        LoadedRole,
+    };
+
+    static constexpr int PageSize = 256;
+    static constexpr int MaxCachedPages = 64;
+
+    explicit DeliveryListModel(QueryService &queries, QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    void setFilter(const DeliveryFilter &filter);
+    const DeliveryFilter &filter() const { return m_filter; }
+    // Reloads from the database (after a re-verification changed stored verdicts).
+    void reload() { setFilter(m_filter); }
+
+    // The delivery at `row` if its page is loaded.
+    const DeliverySummary *summaryAt(int row) const;
+    int rowOfId(qint64 id) const; // -1 when not loaded
+    bool isLoading() const { return !m_snapshotReady; }
+
+public Q_SLOTS:
+    // From the store, after each commit (queued to the GUI thread).
+    void addStored(const QList<DeliverySummary> &batch);
+
+Q_SIGNALS:
+    void snapshotReady();
+    void liveRowsInserted(int count);
+
+private:
+    void onSnapshot(quint64 generation, qint64 maxId, qint64 count,
+                    const QList<DeliverySummary> &rows);
+    void onPage(quint64 generation, int page, const QList<DeliverySummary> &rows);
+    void onNewMatches(quint64 generation, const QList<DeliverySummary> &rows);
+    void flushPending();
+    void insertLive(QList<DeliverySummary> newestFirst);
+    void requestPage(int page) const;
+    void touch(int page) const;
+    void storePage(int page, const QList<DeliverySummary> &rows);
+
+    QueryService &m_queries;
+    DeliveryFilter m_filter;
+    quint64 m_generation = 0;
+    bool m_snapshotReady = false;
+    qint64 m_snapshotMaxId = 0;
+    qint64 m_snapshotCount = 0;
+    qint64 m_newestLiveId = 0;
+    QList<DeliverySummary> m_live;    // newest first, above the snapshot
+    QList<DeliverySummary> m_pending; // stored, not yet shown
+    bool m_flushScheduled = false;
+    QHash<int, QList<DeliverySummary>> m_pages;
+    mutable QList<int> m_pageUse; // least recently used first
+    mutable QSet<int> m_requested;
+};

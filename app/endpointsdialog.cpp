@@ -1,0 +1,352 @@
+#include "endpointsdialog.h"
+
+#include "queryservice.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &endpoints,
+                                 const QString &listenerUrl, QWidget *parent)
+    : QDialog(parent)
+    , m_queries(queries)
+    , m_listenerUrl(listenerUrl)
+{
+    setWindowTitle(tr("Endpoints"));
+    resize(820, 560);
+
+    m_list = new QListWidget(this);
+    m_list->setObjectName(QStringLiteral("endpointList"));
+    m_list->setMaximumWidth(220);
+    auto *addButton = new QPushButton(tr("&New"), this);
+    auto *removeButton = new QPushButton(tr("&Remove…"), this);
+    auto *left = new QVBoxLayout;
+    left->addWidget(m_list, 1);
+    auto *leftButtons = new QHBoxLayout;
+    leftButtons->addWidget(addButton);
+    leftButtons->addWidget(removeButton);
+    left->addLayout(leftButtons);
+
+    m_name = new QLineEdit(this);
+    m_name->setObjectName(QStringLiteral("nameEdit"));
+    m_path = new QLineEdit(this);
+    m_path->setObjectName(QStringLiteral("pathEdit"));
+    m_path->setPlaceholderText(QStringLiteral("/hooks/hostedhooks"));
+    m_url = new QLabel(this);
+    m_url->setTextFormat(Qt::PlainText);
+    m_url->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *copyUrl = new QPushButton(tr("Copy"), this);
+    auto *urlRow = new QHBoxLayout;
+    urlRow->addWidget(m_url, 1);
+    urlRow->addWidget(copyUrl);
+    m_scheme = new QComboBox(this);
+    m_scheme->setObjectName(QStringLiteral("schemeCombo"));
+    m_scheme->addItems(schemeNames());
+    m_tolerance = new QSpinBox(this);
+    m_tolerance->setRange(0, 7 * 86400);
+    m_tolerance->setSuffix(tr(" s"));
+    m_tolerance->setSpecialValueText(tr("no limit"));
+
+    m_secrets = new QTableWidget(0, 2, this);
+    m_secrets->setObjectName(QStringLiteral("secretsTable"));
+    m_secrets->setHorizontalHeaderLabels({tr("Label"), tr("Secret")});
+    m_secrets->horizontalHeader()->setStretchLastSection(true);
+    m_secrets->verticalHeader()->hide();
+    m_secrets->setMaximumHeight(130);
+    m_reveal = new QCheckBox(tr("Re&veal"), this);
+    auto *addSecret = new QPushButton(tr("Add secret"), this);
+    auto *removeSecret = new QPushButton(tr("Remove secret"), this);
+    auto *secretButtons = new QHBoxLayout;
+    secretButtons->addWidget(addSecret);
+    secretButtons->addWidget(removeSecret);
+    secretButtons->addStretch();
+    secretButtons->addWidget(m_reveal);
+    auto *secretsBox = new QVBoxLayout;
+    secretsBox->addWidget(m_secrets);
+    secretsBox->addLayout(secretButtons);
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("&Name"), m_name);
+    form->addRow(tr("&Path"), m_path);
+    form->addRow(tr("URL"), urlRow);
+    form->addRow(tr("&Scheme"), m_scheme);
+    form->addRow(tr("&Tolerance"), m_tolerance);
+    form->addRow(tr("Secrets"), secretsBox);
+
+    m_genericBox = new QGroupBox(tr("generic-hmac options"), this);
+    auto *genericForm = new QFormLayout(m_genericBox);
+    m_header = new QLineEdit(m_genericBox);
+    m_prefix = new QLineEdit(m_genericBox);
+    m_prefix->setPlaceholderText(QStringLiteral("sha256="));
+    m_algorithm = new QComboBox(m_genericBox);
+    m_algorithm->addItems(
+        {QStringLiteral("sha1"), QStringLiteral("sha256"), QStringLiteral("sha512")});
+    m_encoding = new QComboBox(m_genericBox);
+    m_encoding->addItems({QStringLiteral("hex"), QStringLiteral("base64")});
+    m_template = new QLineEdit(m_genericBox);
+    m_template->setPlaceholderText(QStringLiteral("{timestamp}.{body}"));
+    m_timestampHeader = new QLineEdit(m_genericBox);
+    m_idHeader = new QLineEdit(m_genericBox);
+    genericForm->addRow(tr("Signature header"), m_header);
+    genericForm->addRow(tr("Prefix"), m_prefix);
+    genericForm->addRow(tr("Algorithm"), m_algorithm);
+    genericForm->addRow(tr("Encoding"), m_encoding);
+    genericForm->addRow(tr("Signed template"), m_template);
+    genericForm->addRow(tr("Timestamp header"), m_timestampHeader);
+    genericForm->addRow(tr("Id header"), m_idHeader);
+
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("statusLabel"));
+    m_status->setTextFormat(Qt::PlainText);
+    m_status->setWordWrap(true);
+
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Close, this);
+    auto *right = new QVBoxLayout;
+    right->addLayout(form);
+    right->addWidget(m_genericBox);
+    right->addStretch();
+    right->addWidget(m_status);
+    right->addWidget(buttons);
+
+    auto *layout = new QHBoxLayout(this);
+    layout->addLayout(left);
+    layout->addLayout(right, 1);
+
+    connect(m_list, &QListWidget::currentRowChanged, this, &EndpointsDialog::showEndpoint);
+    connect(addButton, &QPushButton::clicked, this, &EndpointsDialog::newEndpoint);
+    connect(removeButton, &QPushButton::clicked, this, &EndpointsDialog::removeCurrent);
+    connect(addSecret, &QPushButton::clicked, this, [this] {
+        addSecretRow({tr("secret %1").arg(m_secrets->rowCount() + 1), QByteArray()});
+        m_secrets->setCurrentCell(m_secrets->rowCount() - 1, 1);
+        m_secrets->setFocus();
+    });
+    connect(removeSecret, &QPushButton::clicked, this, [this] {
+        if (m_secrets->currentRow() >= 0)
+            m_secrets->removeRow(m_secrets->currentRow());
+    });
+    connect(m_reveal, &QCheckBox::toggled, this, [this](bool reveal) {
+        for (int row = 0; row < m_secrets->rowCount(); ++row) {
+            if (auto *edit = qobject_cast<QLineEdit *>(m_secrets->cellWidget(row, 1)))
+                edit->setEchoMode(reveal ? QLineEdit::Normal : QLineEdit::Password);
+        }
+    });
+    connect(m_scheme, &QComboBox::currentIndexChanged, this, &EndpointsDialog::updateSchemeOptions);
+    connect(m_path, &QLineEdit::textChanged, this, &EndpointsDialog::updateUrl);
+    connect(copyUrl, &QPushButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(m_url->text()); });
+    connect(buttons->button(QDialogButtonBox::Save), &QPushButton::clicked, this,
+            &EndpointsDialog::save);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(
+        &m_queries, &QueryService::endpointSaved, this,
+        [this](const QString &name, const QString &error) {
+            if (error.isEmpty()) {
+                m_editing = name;
+                setStatus(
+                    tr("Saved \"%1\". Its stored deliveries are being verified again.").arg(name),
+                    false);
+            } else {
+                setStatus(tr("Not saved: %1").arg(error), true);
+            }
+        });
+    connect(&m_queries, &QueryService::endpointRemoved, this,
+            [this](const QString &name, const QString &error) {
+                setStatus(error.isEmpty() ? tr("Removed \"%1\"; its deliveries stay.").arg(name)
+                                          : tr("Not removed: %1").arg(error),
+                          !error.isEmpty());
+            });
+
+    setEndpoints(endpoints);
+    if (endpoints.isEmpty())
+        newEndpoint();
+}
+
+QString EndpointsDialog::statusText() const
+{
+    return m_status->text();
+}
+
+void EndpointsDialog::setStatus(const QString &text, bool error)
+{
+    m_status->setText(text);
+    QPalette palette = m_status->palette();
+    palette.setColor(QPalette::WindowText, error ? QColor(0xc6, 0x28, 0x28)
+                                                 : this->palette().color(QPalette::WindowText));
+    m_status->setPalette(palette);
+}
+
+void EndpointsDialog::setEndpoints(const QList<Endpoint> &endpoints)
+{
+    m_endpoints = endpoints;
+    const QString keep = m_editing;
+    m_list->blockSignals(true);
+    m_list->clear();
+    int select = -1;
+    for (int i = 0; i < endpoints.size(); ++i) {
+        m_list->addItem(endpoints[i].name);
+        if (endpoints[i].name == keep)
+            select = i;
+    }
+    m_list->blockSignals(false);
+    if (select >= 0)
+        m_list->setCurrentRow(select);
+    else if (!keep.isEmpty() || (m_name->text().isEmpty() && !endpoints.isEmpty()))
+        m_list->setCurrentRow(endpoints.isEmpty() ? -1 : 0);
+}
+
+void EndpointsDialog::addSecretRow(const EndpointSecret &secret)
+{
+    const int row = m_secrets->rowCount();
+    m_secrets->insertRow(row);
+    m_secrets->setItem(row, 0, new QTableWidgetItem(secret.label));
+    auto *edit = new QLineEdit(QString::fromUtf8(secret.value), m_secrets);
+    edit->setEchoMode(m_reveal->isChecked() ? QLineEdit::Normal : QLineEdit::Password);
+    edit->setFrame(false);
+    m_secrets->setCellWidget(row, 1, edit);
+}
+
+void EndpointsDialog::showEndpoint(int row)
+{
+    if (row < 0 || row >= m_endpoints.size())
+        return;
+    const Endpoint &e = m_endpoints[row];
+    m_editing = e.name;
+    m_name->setText(e.name);
+    m_path->setText(e.path);
+    m_scheme->setCurrentText(schemeName(e.scheme));
+    m_tolerance->setValue(e.toleranceSeconds);
+    m_secrets->setRowCount(0);
+    for (const EndpointSecret &secret : e.secrets)
+        addSecretRow(secret);
+    m_header->setText(QString::fromLatin1(e.generic.header));
+    m_prefix->setText(QString::fromLatin1(e.generic.prefix));
+    m_algorithm->setCurrentText(algorithmName(e.generic.algorithm));
+    m_encoding->setCurrentText(encodingName(e.generic.encoding));
+    m_template->setText(QString::fromUtf8(e.generic.signedTemplate));
+    m_timestampHeader->setText(QString::fromLatin1(e.generic.timestampHeader));
+    m_idHeader->setText(QString::fromLatin1(e.generic.idHeader));
+    updateSchemeOptions();
+    updateUrl();
+    setStatus(QString(), false);
+}
+
+void EndpointsDialog::newEndpoint()
+{
+    m_list->clearSelection();
+    m_editing.clear();
+    const Endpoint defaults;
+    m_name->setText(QString());
+    m_path->setText(QString());
+    m_scheme->setCurrentText(schemeName(SignatureScheme::HostedHooks));
+    m_tolerance->setValue(defaults.toleranceSeconds);
+    m_secrets->setRowCount(0);
+    addSecretRow({tr("secret 1"), QByteArray()});
+    m_header->setText(QString::fromLatin1(defaults.generic.header));
+    m_prefix->clear();
+    m_template->setText(QString::fromUtf8(defaults.generic.signedTemplate));
+    m_timestampHeader->clear();
+    m_idHeader->clear();
+    updateSchemeOptions();
+    updateUrl();
+    setStatus(tr("A new endpoint: give it a name and a path, then Save."), false);
+    m_name->setFocus();
+}
+
+void EndpointsDialog::updateSchemeOptions()
+{
+    m_genericBox->setVisible(m_scheme->currentText() == schemeName(SignatureScheme::GenericHmac));
+}
+
+void EndpointsDialog::updateUrl()
+{
+    const QString path =
+        Endpoint::normalizePath(m_path->text().isEmpty() ? QStringLiteral("/") : m_path->text());
+    m_url->setText(m_listenerUrl.isEmpty() ? tr("(the listener is not running)")
+                                           : m_listenerUrl + (path == u"/" ? QString() : path));
+}
+
+Endpoint EndpointsDialog::endpointFromForm(QString *error) const
+{
+    Endpoint e;
+    e.name = m_name->text().trimmed();
+    e.path = Endpoint::normalizePath(m_path->text());
+    e.scheme = schemeFromName(m_scheme->currentText()).value_or(SignatureScheme::None);
+    e.toleranceSeconds = m_tolerance->value();
+    for (int row = 0; row < m_secrets->rowCount(); ++row) {
+        const auto *edit = qobject_cast<QLineEdit *>(m_secrets->cellWidget(row, 1));
+        const QByteArray value = edit ? edit->text().toUtf8() : QByteArray();
+        if (value.isEmpty())
+            continue;
+        const QString label =
+            m_secrets->item(row, 0) ? m_secrets->item(row, 0)->text().trimmed() : QString();
+        e.secrets.append({label.isEmpty() ? tr("secret %1").arg(row + 1) : label, value});
+    }
+    e.generic.header = m_header->text().trimmed().toLatin1();
+    e.generic.prefix = m_prefix->text().toLatin1();
+    e.generic.algorithm =
+        algorithmFromName(m_algorithm->currentText()).value_or(Hmac::Algorithm::Sha256);
+    e.generic.encoding =
+        encodingFromName(m_encoding->currentText()).value_or(SignatureEncoding::Hex);
+    e.generic.signedTemplate =
+        m_template->text().isEmpty() ? QByteArray("{body}") : m_template->text().toUtf8();
+    e.generic.timestampHeader = m_timestampHeader->text().trimmed().toLatin1();
+    e.generic.idHeader = m_idHeader->text().trimmed().toLatin1();
+    if (e.name.isEmpty())
+        *error = tr("The endpoint needs a name.");
+    else if (m_path->text().trimmed().isEmpty())
+        *error = tr("The endpoint needs a path, such as /hooks/hostedhooks.");
+    else if (e.scheme == SignatureScheme::GenericHmac && e.generic.header.isEmpty())
+        *error = tr("generic-hmac needs the name of the signature header.");
+    else if (e.scheme == SignatureScheme::GenericHmac &&
+             e.generic.signedTemplate.contains("{timestamp}") &&
+             e.generic.timestampHeader.isEmpty())
+        *error = tr("The template uses {timestamp}: name the header it comes from.");
+    else if (e.scheme == SignatureScheme::GenericHmac &&
+             e.generic.signedTemplate.contains("{id}") && e.generic.idHeader.isEmpty())
+        *error = tr("The template uses {id}: name the header it comes from.");
+    return e;
+}
+
+void EndpointsDialog::save()
+{
+    QString error;
+    const Endpoint endpoint = endpointFromForm(&error);
+    if (!error.isEmpty()) {
+        setStatus(error, true);
+        return;
+    }
+    if (endpoint.scheme != SignatureScheme::None && !endpoint.hasSecret())
+        setStatus(tr("Saving without a secret: signatures will not be checked."), false);
+    else
+        setStatus(tr("Saving…"), false);
+    m_queries.requestSaveEndpoint(endpoint, m_editing);
+}
+
+void EndpointsDialog::removeCurrent()
+{
+    if (m_editing.isEmpty())
+        return;
+    const auto answer = QMessageBox::question(
+        this, tr("Remove endpoint"),
+        tr("Remove the endpoint \"%1\"? Its stored deliveries stay; new requests to its path "
+           "will no longer be verified.")
+            .arg(m_editing));
+    if (answer != QMessageBox::Yes)
+        return;
+    m_queries.requestRemoveEndpoint(m_editing);
+    m_editing.clear();
+}

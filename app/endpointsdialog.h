@@ -1,0 +1,64 @@
+#pragma once
+
+#include "endpoint.h"
+
+#include <QDialog>
+
+class QCheckBox;
+class QComboBox;
+class QDialogButtonBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QSpinBox;
+class QTableWidget;
+class QWidget;
+class QueryService;
+
+// Adds, edits and removes endpoints. Saving goes through the QueryService (off the GUI
+// thread), which then verifies the endpoint's stored deliveries again.
+class EndpointsDialog : public QDialog
+{
+    Q_OBJECT
+
+public:
+    EndpointsDialog(QueryService &queries, const QList<Endpoint> &endpoints,
+                    const QString &listenerUrl, QWidget *parent = nullptr);
+
+    // Replaces the list (the store announces every change).
+    void setEndpoints(const QList<Endpoint> &endpoints);
+    QString statusText() const;
+
+private:
+    void showEndpoint(int row);
+    void newEndpoint();
+    void save();
+    void removeCurrent();
+    void addSecretRow(const EndpointSecret &secret);
+    void updateSchemeOptions();
+    void updateUrl();
+    Endpoint endpointFromForm(QString *error) const;
+    void setStatus(const QString &text, bool error);
+
+    QueryService &m_queries;
+    QList<Endpoint> m_endpoints;
+    QString m_listenerUrl;
+    QString m_editing; // name of the endpoint in the form; empty for a new one
+    QListWidget *m_list = nullptr;
+    QLineEdit *m_name = nullptr;
+    QLineEdit *m_path = nullptr;
+    QLabel *m_url = nullptr;
+    QComboBox *m_scheme = nullptr;
+    QSpinBox *m_tolerance = nullptr;
+    QTableWidget *m_secrets = nullptr;
+    QCheckBox *m_reveal = nullptr;
+    QWidget *m_genericBox = nullptr;
+    QLineEdit *m_header = nullptr;
+    QLineEdit *m_prefix = nullptr;
+    QComboBox *m_algorithm = nullptr;
+    QComboBox *m_encoding = nullptr;
+    QLineEdit *m_template = nullptr;
+    QLineEdit *m_timestampHeader = nullptr;
+    QLineEdit *m_idHeader = nullptr;
+    QLabel *m_status = nullptr;
+};

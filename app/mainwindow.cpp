@@ -1,0 +1,546 @@
+#include "mainwindow.h"
+
+#include "deliverydetailview.h"
+#include "deliverylistmodel.h"
+#include "deliverystore.h"
+#include "endpointsdialog.h"
+#include "listener.h"
+#include "queryservice.h"
+#include "timelinewidget.h"
+#include "verdictstyle.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollBar>
+#include <QSettings>
+#include <QShortcut>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTableView>
+#include <QThread>
+#include <QTimer>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+MainWindow::MainWindow(const Options &options, QWidget *parent)
+    : QMainWindow(parent)
+    , m_options(options)
+    , m_store(std::make_unique<DeliveryStore>())
+{
+    setWindowTitle(tr("HookScope — %1").arg(QFileInfo(options.databasePath).fileName()));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/hookscope.svg")));
+    m_queries = new QueryService(this);
+    m_model = new DeliveryListModel(*m_queries, this);
+    buildUi();
+    buildMenus();
+    restoreSettings();
+
+    // Opening the file (and creating or upgrading it) is disk work: it happens on a thread of
+    // its own, and the window shows meanwhile.
+    DeliveryStore *store = m_store.get();
+    const QString path = options.databasePath;
+    m_opener = QThread::create([this, store, path] {
+        DeliveryStore::Options storeOptions;
+        storeOptions.path = path;
+        QString error;
+        const bool ok = store->open(storeOptions, &error);
+        QMetaObject::invokeMethod(
+            this, [this, ok, error] { onStoreOpened(ok, error); }, Qt::QueuedConnection);
+    });
+    m_opener->setObjectName(QStringLiteral("hookscope-open"));
+    m_opener->start();
+}
+
+MainWindow::~MainWindow()
+{
+    if (m_opener) {
+        m_opener->wait();
+        delete m_opener;
+    }
+    if (m_listener)
+        m_listener->stop();
+    m_store->close();
+    m_queries->stop();
+}
+
+void MainWindow::buildUi()
+{
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(6, 6, 6, 0);
+
+    m_banner = new QLabel(central);
+    m_banner->setObjectName(QStringLiteral("banner"));
+    m_banner->setTextFormat(Qt::PlainText);
+    m_banner->setWordWrap(true);
+    m_banner->setStyleSheet(QStringLiteral(
+        "QLabel { background: #c62828; color: white; padding: 6px; border-radius: 3px; }"));
+    m_banner->hide();
+    layout->addWidget(m_banner);
+
+    auto *top = new QHBoxLayout;
+    m_listenerState = new QLabel(tr("Opening the database…"), central);
+    m_listenerState->setObjectName(QStringLiteral("listenerState"));
+    m_listenerState->setTextFormat(Qt::PlainText);
+    m_listenerState->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_listenerButton = new QPushButton(tr("Start"), central);
+    m_listenerButton->setEnabled(false);
+    m_copyUrlButton = new QPushButton(tr("Copy URL"), central);
+    m_copyUrlButton->setEnabled(false);
+    m_databaseLabel = new QLabel(central);
+    m_databaseLabel->setTextFormat(Qt::PlainText);
+    m_databaseLabel->setText(
+        tr("Database: %1").arg(QFileInfo(m_options.databasePath).absoluteFilePath()));
+    m_databaseLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    top->addWidget(m_listenerState);
+    top->addWidget(m_listenerButton);
+    top->addWidget(m_copyUrlButton);
+    top->addStretch();
+    top->addWidget(m_databaseLabel);
+    layout->addLayout(top);
+
+    auto *filterRow = new QHBoxLayout;
+    m_filter = new QLineEdit(central);
+    m_filter->setObjectName(QStringLiteral("filterEdit"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setPlaceholderText(tr("Filter (Ctrl+F): text, event:, verdict:, endpoint:, status:, "
+                                    "subscriber:, since:, until:"));
+    m_filterError = new QLabel(central);
+    m_filterError->setTextFormat(Qt::PlainText);
+    m_filterError->setStyleSheet(QStringLiteral("QLabel { color: #c62828; }"));
+    filterRow->addWidget(m_filter, 1);
+    filterRow->addWidget(m_filterError);
+    layout->addLayout(filterRow);
+    m_filterTimer = new QTimer(this);
+    m_filterTimer->setSingleShot(true);
+    m_filterTimer->setInterval(250);
+    connect(m_filter, &QLineEdit::textChanged, m_filterTimer, qOverload<>(&QTimer::start));
+    connect(m_filter, &QLineEdit::returnPressed, this, &MainWindow::applyFilter);
+    connect(m_filterTimer, &QTimer::timeout, this, &MainWindow::applyFilter);
+
+    m_timeline = new TimelineWidget(central);
+    m_timeline->setFixedHeight(64);
+    layout->addWidget(m_timeline);
+    connect(m_timeline, &TimelineWidget::minuteClicked, this, [this](qint64 minuteMs) {
+        const auto token = [](qint64 ms) {
+            return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODate);
+        };
+        m_filter->setText(
+            QStringLiteral("since:%1 until:%2").arg(token(minuteMs), token(minuteMs + 60000)));
+        applyFilter();
+    });
+
+    m_view = new QTableView(central);
+    m_view->setObjectName(QStringLiteral("deliveryView"));
+    m_view->setModel(m_model);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->setAlternatingRowColors(true);
+    m_view->setWordWrap(false);
+    m_view->setShowGrid(false);
+    m_view->setTextElideMode(Qt::ElideMiddle);
+    m_view->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
+    // Every row has the same fixed height: the view never measures rows (the table's
+    // equivalent of setUniformRowHeights).
+    m_view->verticalHeader()->hide();
+    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
+    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->horizontalHeader()->setSectionsMovable(true);
+    const int widths[] = {165, 100, 55, 65, 200, 110, 150, 120, 70, 100};
+    for (int column = 0; column < DeliveryListModel::ColumnCount; ++column)
+        m_view->setColumnWidth(column, widths[column]);
+
+    m_details = new DeliveryDetailView(central);
+    m_details->setObjectName(QStringLiteral("detailView"));
+    connect(m_details, &DeliveryDetailView::deliveryRequested, this, &MainWindow::selectDelivery);
+
+    m_splitter = new QSplitter(Qt::Horizontal, central);
+    m_splitter->setObjectName(QStringLiteral("mainSplitter"));
+    m_splitter->addWidget(m_view);
+    m_splitter->addWidget(m_details);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    layout->addWidget(m_splitter, 1);
+    setCentralWidget(central);
+
+    m_countLabel = new QLabel(this);
+    m_rateLabel = new QLabel(this);
+    m_progress = new QProgressBar(this);
+    m_progress->setMaximumWidth(200);
+    m_progress->hide();
+    statusBar()->addWidget(m_countLabel);
+    statusBar()->addWidget(m_rateLabel);
+    statusBar()->addPermanentWidget(m_progress);
+
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &MainWindow::onCurrentRowChanged);
+    connect(m_model, &DeliveryListModel::liveRowsInserted, this, &MainWindow::onLiveRowsInserted);
+    connect(m_model, &DeliveryListModel::snapshotReady, this, [this] {
+        updateStatus();
+        if (m_pendingSelection)
+            selectDelivery(m_pendingSelection);
+    });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_details->clear(); });
+    connect(m_queries, &QueryService::detailsLoaded, this, [this](const DeliveryDetails &details) {
+        const QModelIndex current = m_view->currentIndex();
+        if (current.isValid() &&
+            m_model->data(current, DeliveryListModel::IdRole).toLongLong() == details.delivery.id)
+            m_details->showDetails(details);
+    });
+    connect(m_queries, &QueryService::detailsFailed, this,
+            [this](qint64, const QString &error) { m_details->showMessage(error); });
+    connect(m_queries, &QueryService::timelineLoaded, m_timeline, &TimelineWidget::setCounts);
+    connect(m_queries, &QueryService::queryFailed, this, [this](const QString &error) {
+        statusBar()->showMessage(tr("Query failed: %1").arg(error), 10000);
+    });
+    connect(m_queries, &QueryService::opened, this, [this](bool ok, const QString &error) {
+        if (!ok) {
+            showBanner(tr("Cannot read the database: %1").arg(error));
+            return;
+        }
+        applyFilter();
+        m_queries->requestTimeline(QDateTime::currentMSecsSinceEpoch() -
+                                   TimelineWidget::Minutes * 60000);
+    });
+    connect(m_queries, &QueryService::reverificationProgress, this,
+            [this](qint64 done, qint64 total) {
+                m_progress->setRange(0, static_cast<int>(std::max<qint64>(total, 1)));
+                m_progress->setValue(static_cast<int>(done));
+                m_progress->setFormat(tr("Re-verifying %v/%m"));
+                m_progress->show();
+            });
+    connect(m_queries, &QueryService::reverificationFinished, this,
+            [this](const QString &endpoint, qint64 checked, qint64 changed, const QString &error) {
+                m_progress->hide();
+                if (!error.isEmpty()) {
+                    statusBar()->showMessage(tr("Re-verifying %1 failed: %2").arg(endpoint, error),
+                                             15000);
+                    return;
+                }
+                statusBar()->showMessage(tr("Re-verified %1 deliveries of %2: %3 changed verdict")
+                                             .arg(checked)
+                                             .arg(endpoint)
+                                             .arg(changed),
+                                         15000);
+                if (changed > 0)
+                    m_model->reload();
+            });
+
+    connect(m_listenerButton, &QPushButton::clicked, this, &MainWindow::toggleListener);
+    connect(m_copyUrlButton, &QPushButton::clicked, this, [this] {
+        if (m_listener && m_listener->isListening())
+            QApplication::clipboard()->setText(m_listener->url());
+    });
+
+    auto *home =
+        new QShortcut(QKeySequence(Qt::Key_Home), m_view, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(home, &QShortcut::activated, this, [this] {
+        if (m_model->rowCount() > 0)
+            m_view->setCurrentIndex(m_model->index(0, 0));
+    });
+    auto *end =
+        new QShortcut(QKeySequence(Qt::Key_End), m_view, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(end, &QShortcut::activated, this, [this] {
+        if (m_model->rowCount() > 0)
+            m_view->setCurrentIndex(m_model->index(m_model->rowCount() - 1, 0));
+    });
+
+    auto *rateTimer = new QTimer(this);
+    rateTimer->setInterval(1000);
+    connect(rateTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
+    rateTimer->start();
+    updateStatus();
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    QAction *copy = edit->addAction(tr("&Copy rows"), this, &MainWindow::copySelectedRows);
+    copy->setShortcut(QKeySequence::Copy);
+    copy->setShortcutContext(Qt::WidgetShortcut);
+    m_view->addAction(copy);
+    QAction *find = edit->addAction(tr("&Find…"), this, [this] {
+        m_filter->setFocus();
+        m_filter->selectAll();
+    });
+    find->setShortcut(QKeySequence::Find);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    m_followAction = view->addAction(tr("&Follow newest"));
+    m_followAction->setCheckable(true);
+    m_followAction->setChecked(true);
+    m_followAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    connect(m_followAction, &QAction::toggled, this, [this](bool follow) {
+        if (follow)
+            m_view->scrollToTop();
+    });
+
+    QMenu *listener = menuBar()->addMenu(tr("&Listener"));
+    QAction *endpoints =
+        listener->addAction(tr("&Endpoints…"), this, &MainWindow::showEndpointsDialog);
+    endpoints->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    listener->addAction(tr("&Start or stop"), this, &MainWindow::toggleListener);
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About HookScope"), this, [this] {
+        QMessageBox::about(this, tr("About HookScope"),
+                           tr("HookScope %1\nA local inspector for webhook deliveries: every "
+                              "delivery verified, explained and kept.")
+                               .arg(QCoreApplication::applicationVersion()));
+    });
+
+    QToolBar *toolbar = addToolBar(tr("Main"));
+    toolbar->setObjectName(QStringLiteral("mainToolbar"));
+    toolbar->setMovable(false);
+    toolbar->addAction(m_followAction);
+    toolbar->addAction(endpoints);
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+    m_view->horizontalHeader()->restoreState(
+        settings.value(QStringLiteral("window/columns")).toByteArray());
+    m_filter->blockSignals(true);
+    m_filter->setText(settings.value(QStringLiteral("filter/last")).toString());
+    m_filter->blockSignals(false);
+    if (m_followAction)
+        m_followAction->setChecked(settings.value(QStringLiteral("view/follow"), true).toBool());
+    if (!settings.contains(QStringLiteral("window/geometry")))
+        resize(1280, 800);
+}
+
+void MainWindow::saveSettings()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    settings.setValue(QStringLiteral("window/columns"), m_view->horizontalHeader()->saveState());
+    settings.setValue(QStringLiteral("filter/last"), m_filter->text());
+    settings.setValue(QStringLiteral("view/follow"), m_followAction->isChecked());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveSettings();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::onStoreOpened(bool ok, const QString &error)
+{
+    m_opener->wait();
+    delete m_opener;
+    m_opener = nullptr;
+    if (!ok) {
+        m_listenerState->setText(tr("Not listening: the database could not be opened"));
+        showBanner(tr("Cannot open the database: %1").arg(error));
+        m_ready = true;
+        Q_EMIT ready();
+        return;
+    }
+    m_storeOpen = true;
+    m_endpoints = m_store->endpoints();
+    connect(m_store.get(), &DeliveryStore::stored, m_model, &DeliveryListModel::addStored);
+    connect(m_store.get(), &DeliveryStore::stored, this, &MainWindow::onStored);
+    connect(m_store.get(), &DeliveryStore::endpointsChanged, this,
+            [this](const QList<Endpoint> &endpoints) {
+                m_endpoints = endpoints;
+                if (m_endpointsDialog)
+                    m_endpointsDialog->setEndpoints(endpoints);
+            });
+    connect(m_store.get(), &DeliveryStore::storageFailed, this, [this](const QString &failure) {
+        showBanner(tr("Cannot write the database: %1. Senders are answered 503 and will retry.")
+                       .arg(failure));
+    });
+    connect(m_store.get(), &DeliveryStore::storageRecovered, this,
+            [this] { showBanner(QString()); });
+    m_queries->start(m_options.databasePath);
+    m_listener = std::make_unique<Listener>(*m_store);
+    m_listenerButton->setEnabled(true);
+    if (m_options.listen)
+        startListener();
+    else
+        stopListener();
+    m_ready = true;
+    Q_EMIT ready();
+}
+
+void MainWindow::startListener()
+{
+    QString error;
+    if (m_listener->start(m_options.address, m_options.port, &error)) {
+        m_listenerState->setText(tr("Listening on %1").arg(m_listener->url()));
+        m_listenerButton->setText(tr("Stop"));
+        m_copyUrlButton->setEnabled(true);
+    } else {
+        m_listenerState->setText(tr("Not listening: %1").arg(error));
+        m_listenerButton->setText(tr("Start"));
+        m_copyUrlButton->setEnabled(false);
+    }
+}
+
+void MainWindow::stopListener()
+{
+    if (m_listener)
+        m_listener->stop();
+    m_listenerState->setText(tr("Stopped: deliveries are not being received"));
+    m_listenerButton->setText(tr("Start"));
+    m_copyUrlButton->setEnabled(false);
+}
+
+void MainWindow::toggleListener()
+{
+    if (!m_listener)
+        return;
+    if (m_listener->isListening())
+        stopListener();
+    else
+        startListener();
+}
+
+quint16 MainWindow::listenerPort() const
+{
+    return m_listener ? m_listener->port() : 0;
+}
+
+QString MainWindow::bannerText() const
+{
+    return m_banner->isVisible() ? m_banner->text() : QString();
+}
+
+QString MainWindow::listenerText() const
+{
+    return m_listenerState->text();
+}
+
+void MainWindow::showBanner(const QString &text)
+{
+    m_banner->setText(text);
+    m_banner->setVisible(!text.isEmpty());
+}
+
+void MainWindow::applyFilter()
+{
+    m_filterTimer->stop();
+    QString error;
+    const DeliveryFilter filter = DeliveryFilter::parse(m_filter->text(), &error);
+    m_filterError->setText(error);
+    if (!m_storeOpen)
+        return;
+    m_model->setFilter(filter);
+}
+
+void MainWindow::onCurrentRowChanged()
+{
+    const QModelIndex current = m_view->currentIndex();
+    const qint64 id =
+        current.isValid() ? m_model->data(current, DeliveryListModel::IdRole).toLongLong() : 0;
+    if (id == 0) {
+        m_details->clear();
+        return;
+    }
+    if (id != m_details->deliveryId())
+        m_details->showMessage(tr("Loading delivery %1…").arg(id));
+    m_queries->requestDetails(id);
+}
+
+void MainWindow::selectDelivery(qint64 id)
+{
+    const int row = m_model->rowOfId(id);
+    if (row < 0) {
+        // Not in the list as filtered: show everything, then select it.
+        m_pendingSelection = id;
+        if (!m_filter->text().isEmpty())
+            m_filter->clear();
+        return;
+    }
+    m_pendingSelection = 0;
+    m_view->setCurrentIndex(m_model->index(row, 0));
+    m_view->scrollTo(m_model->index(row, 0));
+}
+
+void MainWindow::onStored(const QList<DeliverySummary> &batch)
+{
+    m_timeline->addDeliveries(batch);
+    m_recent.emplace_back(QDateTime::currentMSecsSinceEpoch(), static_cast<int>(batch.size()));
+}
+
+void MainWindow::onLiveRowsInserted(int count)
+{
+    if (m_followAction->isChecked()) {
+        m_view->scrollToTop();
+        return;
+    }
+    // Keep the rows the user is looking at where they are.
+    QScrollBar *bar = m_view->verticalScrollBar();
+    bar->setValue(bar->value() + count);
+}
+
+void MainWindow::updateStatus()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    while (!m_recent.empty() && m_recent.front().first < now - 10000)
+        m_recent.pop_front();
+    int recent = 0;
+    for (const auto &[time, count] : m_recent)
+        recent += count;
+    if (!m_storeOpen)
+        m_countLabel->setText(tr("Opening…"));
+    else if (m_model->isLoading())
+        m_countLabel->setText(tr("Loading…"));
+    else
+        m_countLabel->setText(m_model->filter().isEmpty()
+                                  ? tr("%L1 deliveries").arg(m_model->rowCount())
+                                  : tr("%L1 deliveries match").arg(m_model->rowCount()));
+    m_rateLabel->setText(tr("%1/s").arg(recent / 10.0, 0, 'f', 1));
+}
+
+void MainWindow::copySelectedRows()
+{
+    QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end());
+    QStringList lines;
+    for (const QModelIndex &row : std::as_const(rows)) {
+        QStringList cells;
+        for (int column = 0; column < DeliveryListModel::ColumnCount; ++column)
+            cells.append(m_model->index(row.row(), column).data().toString());
+        lines.append(cells.join(u'\t'));
+    }
+    QApplication::clipboard()->setText(lines.join(u'\n'));
+}
+
+void MainWindow::showEndpointsDialog()
+{
+    if (!m_endpointsDialog) {
+        m_endpointsDialog = new EndpointsDialog(
+            *m_queries, m_endpoints,
+            m_listener && m_listener->isListening() ? m_listener->url() : QString(), this);
+    } else {
+        m_endpointsDialog->setEndpoints(m_endpoints);
+    }
+    m_endpointsDialog->show();
+    m_endpointsDialog->raise();
+    m_endpointsDialog->activateWindow();
+}

@@ -1,0 +1,117 @@
+#pragma once
+
+#include "endpoint.h"
+
+#include <QHostAddress>
+#include <QMainWindow>
+
+#include <deque>
+#include <memory>
+
+class DeliveryDetailView;
+class DeliveryListModel;
+class DeliveryStore;
+class EndpointsDialog;
+class Listener;
+class QAction;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSplitter;
+class QTableView;
+class QThread;
+class QTimer;
+class QueryService;
+class TimelineWidget;
+struct DeliverySummary;
+
+// The inspector window: listener state, filter, timeline, the live delivery list and the
+// detail pane. It owns the store, the listener and the query service; none of its own code
+// runs SQL or file I/O on the GUI thread.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+
+public:
+    struct Options
+    {
+        QString databasePath;
+        QHostAddress address = QHostAddress(QHostAddress::LocalHost);
+        quint16 port = 8484;
+        bool listen = true;
+    };
+
+    explicit MainWindow(const Options &options, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // For tests and benchmarks.
+    bool isReady() const { return m_ready; }
+    quint16 listenerPort() const;
+    DeliveryListModel *deliveryModel() const { return m_model; }
+    QTableView *deliveryView() const { return m_view; }
+    DeliveryDetailView *detailView() const { return m_details; }
+    QLineEdit *filterEdit() const { return m_filter; }
+    TimelineWidget *timeline() const { return m_timeline; }
+    EndpointsDialog *endpointsDialog() const { return m_endpointsDialog; }
+    QString bannerText() const;
+    QString listenerText() const;
+
+public Q_SLOTS:
+    void showEndpointsDialog();
+
+Q_SIGNALS:
+    // The store is open (or failed to open) and the listener started as asked.
+    void ready();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void buildUi();
+    void buildMenus();
+    void restoreSettings();
+    void saveSettings();
+    void onStoreOpened(bool ok, const QString &error);
+    void startListener();
+    void stopListener();
+    void toggleListener();
+    void applyFilter();
+    void onCurrentRowChanged();
+    void onStored(const QList<DeliverySummary> &batch);
+    void onLiveRowsInserted(int count);
+    void updateStatus();
+    void copySelectedRows();
+    void showBanner(const QString &text);
+    void selectDelivery(qint64 id);
+
+    Options m_options;
+    std::unique_ptr<DeliveryStore> m_store;
+    std::unique_ptr<Listener> m_listener;
+    QueryService *m_queries = nullptr;
+    DeliveryListModel *m_model = nullptr;
+    QThread *m_opener = nullptr;
+    bool m_ready = false;
+    bool m_storeOpen = false;
+    QList<Endpoint> m_endpoints;
+
+    QLabel *m_banner = nullptr;
+    QLabel *m_listenerState = nullptr;
+    QPushButton *m_listenerButton = nullptr;
+    QPushButton *m_copyUrlButton = nullptr;
+    QLabel *m_databaseLabel = nullptr;
+    QLineEdit *m_filter = nullptr;
+    QLabel *m_filterError = nullptr;
+    QTimer *m_filterTimer = nullptr;
+    TimelineWidget *m_timeline = nullptr;
+    QTableView *m_view = nullptr;
+    DeliveryDetailView *m_details = nullptr;
+    QSplitter *m_splitter = nullptr;
+    QLabel *m_countLabel = nullptr;
+    QLabel *m_rateLabel = nullptr;
+    QProgressBar *m_progress = nullptr;
+    QAction *m_followAction = nullptr;
+    EndpointsDialog *m_endpointsDialog = nullptr;
+    qint64 m_pendingSelection = 0;
+    std::deque<std::pair<qint64, int>> m_recent; // (ms, deliveries stored) for the rate
+};

@@ -1,0 +1,230 @@
+#include "queryservice.h"
+
+#include "bodyformatter.h"
+#include "database.h"
+#include "endpointrepository.h"
+
+#include <QThread>
+
+// Lives on the service's thread; owns the connection.
+class QueryService::Worker : public QObject
+{
+public:
+    explicit Worker(QueryService &service)
+        : m_service(service)
+    {}
+
+    void open(const QString &path)
+    {
+        QString error;
+        const bool ok = m_database.open(path, &error);
+        Q_EMIT m_service.opened(ok, error);
+    }
+
+    DeliveryReader reader() const { return DeliveryReader(m_database); }
+
+    void snapshot(quint64 generation, const DeliveryFilter &filter, int firstPageSize)
+    {
+        QString error;
+        const auto maxId = reader().maxId(&error);
+        const auto count = maxId ? reader().count(filter, *maxId, &error) : std::nullopt;
+        const auto rows =
+            count ? reader().page(filter, *maxId, 0, firstPageSize, &error) : std::nullopt;
+        if (!rows) {
+            Q_EMIT m_service.queryFailed(error);
+            return;
+        }
+        Q_EMIT m_service.snapshotLoaded(generation, *maxId, *count, *rows);
+    }
+
+    void page(quint64 generation, const DeliveryFilter &filter, qint64 maxId, int page,
+              int pageSize, qint64 beforeId)
+    {
+        QString error;
+        const auto rows =
+            beforeId > 0 ? reader().pageBefore(filter, beforeId, pageSize, &error)
+                         : reader().page(filter, maxId, qint64(page) * pageSize, pageSize, &error);
+        if (!rows) {
+            Q_EMIT m_service.queryFailed(error);
+            return;
+        }
+        Q_EMIT m_service.pageLoaded(generation, page, *rows);
+    }
+
+    void newMatches(quint64 generation, const DeliveryFilter &filter, qint64 firstId, qint64 lastId)
+    {
+        QString error;
+        const auto rows = reader().matching(filter, firstId, lastId, &error);
+        if (!rows) {
+            Q_EMIT m_service.queryFailed(error);
+            return;
+        }
+        Q_EMIT m_service.newMatchesLoaded(generation, *rows);
+    }
+
+    void details(qint64 id)
+    {
+        QString error;
+        auto delivery = reader().find(id, &error);
+        if (!delivery) {
+            Q_EMIT m_service.detailsFailed(
+                id,
+                error.isEmpty() ? QStringLiteral("delivery %1 no longer exists").arg(id) : error);
+            return;
+        }
+        DeliveryDetails details;
+        details.payload =
+            PayloadDecoder::decode(delivery->body, delivery->headers.value("Content-Type"));
+        const QByteArray shown = delivery->body.left(MaxShownBody);
+        details.bodyTruncated = delivery->body.size() > MaxShownBody;
+        if (BodyFormatter::isText(shown))
+            details.bodyText = QString::fromUtf8(shown);
+        if (details.payload.format == DecodedPayload::Format::Json && !details.bodyTruncated)
+            details.prettyBody = BodyFormatter::prettyJson(delivery->body);
+        details.hexDump = BodyFormatter::hexDump(delivery->body, MaxHexBytes);
+        if (!delivery->eventId.isEmpty())
+            details.attempts =
+                reader().attempts(delivery->eventId, &error).value_or(QList<DeliverySummary>());
+        details.delivery = std::move(*delivery);
+        Q_EMIT m_service.detailsLoaded(details);
+    }
+
+    void timeline(qint64 sinceMs)
+    {
+        QString error;
+        const auto minutes = reader().perMinute(sinceMs, &error);
+        if (!minutes) {
+            Q_EMIT m_service.queryFailed(error);
+            return;
+        }
+        Q_EMIT m_service.timelineLoaded(*minutes);
+    }
+
+    void saveEndpoint(const Endpoint &endpoint, const QString &previousName)
+    {
+        QString error;
+        EndpointRepository repository(m_database);
+        bool ok = false;
+        if (previousName.isEmpty()) {
+            Endpoint added = endpoint;
+            ok = repository.add(added, &error);
+        } else if (previousName != endpoint.name) {
+            // A rename: the new name must be free; the old endpoint goes.
+            Endpoint added = endpoint;
+            ok = repository.add(added, &error) && repository.remove(previousName, &error);
+        } else {
+            ok = repository.update(endpoint, &error);
+        }
+        Q_EMIT m_service.endpointSaved(endpoint.name, ok ? QString() : error);
+        if (ok)
+            reverify(endpoint.name);
+    }
+
+    void removeEndpoint(const QString &name)
+    {
+        QString error;
+        const bool ok = EndpointRepository(m_database).remove(name, &error);
+        Q_EMIT m_service.endpointRemoved(name, ok ? QString() : error);
+    }
+
+    void reverify(const QString &endpoint)
+    {
+        QString error;
+        const auto result =
+            Reverifier::run(m_database, endpoint, &error, [this](qint64 done, qint64 total) {
+                Q_EMIT m_service.reverificationProgress(done, total);
+                return !QThread::currentThread()->isInterruptionRequested();
+            });
+        Q_EMIT m_service.reverificationFinished(endpoint, result ? result->checked : 0,
+                                                result ? result->changedVerdict : 0,
+                                                result ? QString() : error);
+    }
+
+private:
+    QueryService &m_service;
+    Database m_database;
+};
+
+QueryService::QueryService(QObject *parent)
+    : QObject(parent)
+{}
+
+template<typename Work> void QueryService::post(Work work)
+{
+    if (!m_worker)
+        return;
+    QMetaObject::invokeMethod(
+        m_worker, [worker = m_worker, work] { work(worker); }, Qt::QueuedConnection);
+}
+
+QueryService::~QueryService()
+{
+    stop();
+}
+
+void QueryService::start(const QString &path)
+{
+    stop();
+    m_thread = new QThread;
+    m_thread->setObjectName(QStringLiteral("hookscope-queries"));
+    m_worker = new Worker(*this);
+    m_worker->moveToThread(m_thread);
+    // The worker (and its connection) is destroyed on its own thread as the thread finishes.
+    connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread->start();
+    post([path](Worker *worker) { worker->open(path); });
+}
+
+void QueryService::stop()
+{
+    if (!m_thread)
+        return;
+    m_thread->requestInterruption();
+    m_thread->quit();
+    m_thread->wait();
+    delete m_thread;
+    m_thread = nullptr;
+    m_worker = nullptr;
+}
+
+void QueryService::requestSnapshot(quint64 generation, const DeliveryFilter &filter,
+                                   int firstPageSize)
+{
+    post([generation, filter, firstPageSize](Worker *worker) {
+        worker->snapshot(generation, filter, firstPageSize);
+    });
+}
+
+void QueryService::requestPage(quint64 generation, const DeliveryFilter &filter, qint64 maxId,
+                               int page, int pageSize, qint64 beforeId)
+{
+    post(
+        [=](Worker *worker) { worker->page(generation, filter, maxId, page, pageSize, beforeId); });
+}
+
+void QueryService::requestNewMatches(quint64 generation, const DeliveryFilter &filter,
+                                     qint64 firstId, qint64 lastId)
+{
+    post([=](Worker *worker) { worker->newMatches(generation, filter, firstId, lastId); });
+}
+
+void QueryService::requestDetails(qint64 id)
+{
+    post([id](Worker *worker) { worker->details(id); });
+}
+
+void QueryService::requestTimeline(qint64 sinceMs)
+{
+    post([sinceMs](Worker *worker) { worker->timeline(sinceMs); });
+}
+
+void QueryService::requestSaveEndpoint(const Endpoint &endpoint, const QString &previousName)
+{
+    post(
+        [endpoint, previousName](Worker *worker) { worker->saveEndpoint(endpoint, previousName); });
+}
+
+void QueryService::requestRemoveEndpoint(const QString &name)
+{
+    post([name](Worker *worker) { worker->removeEndpoint(name); });
+}

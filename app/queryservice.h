@@ -1,0 +1,68 @@
+#pragma once
+
+#include "deliverydetails.h"
+#include "deliveryfilter.h"
+#include "deliveryreader.h"
+#include "endpoint.h"
+#include "reverifier.h"
+
+#include <QObject>
+
+#include <memory>
+
+class Database;
+class QThread;
+
+// All the GUI's reading (and its endpoint edits) on a thread of its own with its own
+// connection: the GUI thread asks through the request methods, which return at once, and
+// hears back through the signals. Answers to a superseded list request carry an old
+// generation number and are ignored by their receiver.
+class QueryService : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit QueryService(QObject *parent = nullptr);
+    ~QueryService() override;
+
+    // Starts the thread and opens `path` there; opened() reports the result.
+    void start(const QString &path);
+    void stop();
+
+    // Request methods: thread-safe, queued to the worker.
+    void requestSnapshot(quint64 generation, const DeliveryFilter &filter, int firstPageSize);
+    void requestPage(quint64 generation, const DeliveryFilter &filter, qint64 maxId, int page,
+                     int pageSize, qint64 beforeId);
+    void requestNewMatches(quint64 generation, const DeliveryFilter &filter, qint64 firstId,
+                           qint64 lastId);
+    void requestDetails(qint64 id);
+    void requestTimeline(qint64 sinceMs);
+    void requestSaveEndpoint(const Endpoint &endpoint, const QString &previousName);
+    void requestRemoveEndpoint(const QString &name);
+
+    static constexpr qsizetype MaxShownBody = 4 * 1024 * 1024;
+    static constexpr qsizetype MaxHexBytes = 256 * 1024;
+
+Q_SIGNALS:
+    void opened(bool ok, const QString &error);
+    void snapshotLoaded(quint64 generation, qint64 maxId, qint64 count,
+                        const QList<DeliverySummary> &firstPage);
+    void pageLoaded(quint64 generation, int page, const QList<DeliverySummary> &rows);
+    void newMatchesLoaded(quint64 generation, const QList<DeliverySummary> &rows);
+    void detailsLoaded(const DeliveryDetails &details);
+    void detailsFailed(qint64 id, const QString &error);
+    void timelineLoaded(const QList<DeliveryReader::MinuteCount> &minutes);
+    void endpointSaved(const QString &name, const QString &error);
+    void endpointRemoved(const QString &name, const QString &error);
+    void reverificationProgress(qint64 done, qint64 total);
+    void reverificationFinished(const QString &endpoint, qint64 checked, qint64 changedVerdict,
+                                const QString &error);
+    void queryFailed(const QString &error);
+
+private:
+    class Worker;
+    template<typename Work> void post(Work work);
+
+    QThread *m_thread = nullptr;
+    Worker *m_worker = nullptr;
+};

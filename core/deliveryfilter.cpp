@@ -1,0 +1,183 @@
+#include "deliveryfilter.h"
+
+#include <QDateTime>
+#include <QRegularExpression>
+#include <QStringList>
+
+namespace {
+
+// "10m", "2h", "3d", "45s" before now, or an ISO 8601 time (UTC unless it says otherwise).
+std::optional<qint64> parseTime(const QString &value, qint64 nowMs)
+{
+    static const QRegularExpression relative(QStringLiteral("^(\\d+)([smhd])$"));
+    const QRegularExpressionMatch match = relative.match(value);
+    if (match.hasMatch()) {
+        const qint64 amount = match.captured(1).toLongLong();
+        const QChar unit = match.captured(2).at(0);
+        const qint64 seconds = unit == u's'   ? amount
+                               : unit == u'm' ? amount * 60
+                               : unit == u'h' ? amount * 3600
+                                              : amount * 86400;
+        return nowMs - seconds * 1000;
+    }
+    QDateTime time = QDateTime::fromString(value, Qt::ISODateWithMs);
+    if (!time.isValid())
+        time = QDateTime::fromString(value, Qt::ISODate);
+    if (!time.isValid())
+        time = QDateTime::fromString(value, QStringLiteral("yyyy-MM-ddTHH:mm"));
+    if (!time.isValid())
+        return std::nullopt;
+    if (time.timeSpec() == Qt::LocalTime && !value.endsWith(u'Z') && !value.contains(u'+'))
+        time.setTimeSpec(Qt::UTC);
+    return time.toMSecsSinceEpoch();
+}
+
+QString escapeLike(QString text)
+{
+    text.replace(u'\\', QStringLiteral("\\\\"));
+    text.replace(u'%', QStringLiteral("\\%"));
+    text.replace(u'_', QStringLiteral("\\_"));
+    return text;
+}
+
+} // namespace
+
+bool DeliveryFilter::isEmpty() const
+{
+    return eventType.isEmpty() && !verdict && !failedOnly && endpoint.isEmpty() && status == 0 &&
+           subscriberId.isEmpty() && !sinceMs && !untilMs && text.isEmpty();
+}
+
+DeliveryFilter DeliveryFilter::parse(const QString &input, QString *error, qint64 nowMs)
+{
+    if (nowMs == 0)
+        nowMs = QDateTime::currentMSecsSinceEpoch();
+    DeliveryFilter filter;
+    QStringList words;
+    QStringList problems;
+    // Words split on spaces; "quoted text" stays one word.
+    static const QRegularExpression word(QStringLiteral("(\\w+:)?\"([^\"]*)\"|(\\S+)"));
+    auto it = word.globalMatch(input);
+    while (it.hasNext()) {
+        const QRegularExpressionMatch m = it.next();
+        const QString token =
+            m.captured(3).isEmpty() ? m.captured(1) + m.captured(2) : m.captured(3);
+        const qsizetype colon = token.indexOf(u':');
+        const QString key = colon > 0 ? token.left(colon).toLower() : QString();
+        const QString value = colon > 0 ? token.mid(colon + 1) : QString();
+        if (key == u"event" || key == u"type") {
+            filter.eventType = value;
+        } else if (key == u"verdict") {
+            if (value.compare(u"failed", Qt::CaseInsensitive) == 0) {
+                filter.failedOnly = true;
+            } else if (const auto verdict = verdictFromName(value.toLower())) {
+                filter.verdict = verdict;
+            } else {
+                problems.append(QStringLiteral("unknown verdict \"%1\"").arg(value));
+            }
+        } else if (key == u"endpoint") {
+            filter.endpoint = value;
+        } else if (key == u"status") {
+            static const QRegularExpression statusClass(QStringLiteral("^([1-5])xx$"),
+                                                        QRegularExpression::CaseInsensitiveOption);
+            const QRegularExpressionMatch sm = statusClass.match(value);
+            bool ok = false;
+            const int code = value.toInt(&ok);
+            if (sm.hasMatch()) {
+                filter.status = sm.captured(1).toInt();
+                filter.statusIsClass = true;
+            } else if (ok && code >= 100 && code <= 599) {
+                filter.status = code;
+            } else {
+                problems.append(QStringLiteral("status wants a code such as 200 or 5xx, not \"%1\"")
+                                    .arg(value));
+            }
+        } else if (key == u"subscriber") {
+            filter.subscriberId = value;
+        } else if (key == u"since" || key == u"until") {
+            const auto time = parseTime(value, nowMs);
+            if (!time)
+                problems.append(QStringLiteral("%1 wants 10m, 2h, 3d or a time such as "
+                                               "2026-01-31T14:05, not \"%2\"")
+                                    .arg(key, value));
+            else if (key == u"since")
+                filter.sinceMs = time;
+            else
+                filter.untilMs = time;
+        } else {
+            words.append(token);
+        }
+    }
+    filter.text = words.join(u' ');
+    if (error)
+        *error = problems.join(QStringLiteral("; "));
+    return filter;
+}
+
+QString DeliveryFilter::ftsQuery(const QString &text)
+{
+    QStringList phrases;
+    for (QString word : text.split(u' ', Qt::SkipEmptyParts)) {
+        word.replace(u'"', QStringLiteral("\"\""));
+        phrases.append(u'"' + word + QStringLiteral("\" *"));
+    }
+    return phrases.join(u' ');
+}
+
+QString DeliveryFilter::whereClause(QVariantList &bindings, bool fullText) const
+{
+    QStringList conditions;
+    if (!eventType.isEmpty()) {
+        conditions.append(QStringLiteral("event_type = ?"));
+        bindings.append(eventType);
+    }
+    if (verdict) {
+        conditions.append(QStringLiteral("verdict = ?"));
+        bindings.append(verdictName(*verdict));
+    }
+    if (failedOnly)
+        conditions.append(QStringLiteral("verdict NOT IN ('valid', 'unverified')"));
+    if (!endpoint.isEmpty()) {
+        conditions.append(QStringLiteral("endpoint = ?"));
+        bindings.append(endpoint);
+    }
+    if (status != 0) {
+        if (statusIsClass) {
+            conditions.append(QStringLiteral("response_status BETWEEN ? AND ?"));
+            bindings.append(status * 100);
+            bindings.append(status * 100 + 99);
+        } else {
+            conditions.append(QStringLiteral("response_status = ?"));
+            bindings.append(status);
+        }
+    }
+    if (!subscriberId.isEmpty()) {
+        conditions.append(QStringLiteral("subscriber_id = ?"));
+        bindings.append(subscriberId);
+    }
+    if (sinceMs) {
+        conditions.append(QStringLiteral("received_at >= ?"));
+        bindings.append(*sinceMs);
+    }
+    if (untilMs) {
+        conditions.append(QStringLiteral("received_at < ?"));
+        bindings.append(*untilMs);
+    }
+    if (!text.isEmpty()) {
+        if (fullText) {
+            conditions.append(QStringLiteral(
+                "id IN (SELECT rowid FROM deliveries_fts WHERE deliveries_fts MATCH ?)"));
+            bindings.append(ftsQuery(text));
+        } else {
+            const QString pattern = u'%' + escapeLike(text) + u'%';
+            conditions.append(QStringLiteral(
+                "(event_type LIKE ? ESCAPE '\\' OR event_id LIKE ? ESCAPE '\\' OR path LIKE ? "
+                "ESCAPE '\\' OR CAST(body AS TEXT) LIKE ? ESCAPE '\\')"));
+            for (int i = 0; i < 4; ++i)
+                bindings.append(pattern);
+        }
+    }
+    if (conditions.isEmpty())
+        return QStringLiteral("1");
+    return conditions.join(QStringLiteral(" AND "));
+}

@@ -1,0 +1,36 @@
+#pragma once
+
+#include "verification.h"
+
+#include <QString>
+#include <QVariantList>
+
+#include <optional>
+
+// What the filter field asks for: tokens (event:, verdict:, endpoint:, status:, subscriber:,
+// since:, until:) and free text, which matches event type, event id, path and body.
+struct DeliveryFilter
+{
+    QString eventType;
+    std::optional<Verdict> verdict;
+    bool failedOnly = false; // verdict:failed — anything but valid and unverified
+    QString endpoint;
+    int status = 0; // exact status, or 1..5 for a class such as 4xx
+    bool statusIsClass = false;
+    QString subscriberId;
+    std::optional<qint64> sinceMs;
+    std::optional<qint64> untilMs; // exclusive
+    QString text;
+
+    bool isEmpty() const;
+    // A filter that says nothing matches everything; `error` explains a token it could not
+    // read (the rest of the filter still applies).
+    static DeliveryFilter parse(const QString &input, QString *error = nullptr, qint64 nowMs = 0);
+
+    // SQL for a WHERE clause over `deliveries` (without "WHERE"), with positional bindings.
+    // `fullText` selects the FTS5 index for the free text; without it, LIKE is used.
+    QString whereClause(QVariantList &bindings, bool fullText) const;
+
+    // FTS5 query text for `text`: each word a quoted prefix phrase, all required.
+    static QString ftsQuery(const QString &text);
+};
