@@ -96,8 +96,11 @@ DeliveryDetailView::DeliveryDetailView(QWidget *parent)
 
 QLabel *DeliveryDetailView::addRow(const QString &label)
 {
+    QLabel *title = plainLabel();
+    title->setWordWrap(false);
+    title->setText(label);
     QLabel *value = plainLabel();
-    m_form->addRow(label, value);
+    m_form->addRow(title, value);
     return value;
 }
 

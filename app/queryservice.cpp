@@ -4,6 +4,7 @@
 #include "database.h"
 #include "endpointrepository.h"
 
+#include <QSqlDatabase>
 #include <QThread>
 
 // Lives on the service's thread; owns the connection.

@@ -118,10 +118,18 @@ std::optional<qint64> DeliveryReader::count(const DeliveryFilter &filter, qint64
 {
     QVariantList bindings;
     const QString where = filter.whereClause(bindings, m_database.hasFullText());
-    bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
     QSqlQuery query(m_database.connection());
-    query.prepare(QStringLiteral("SELECT count(*) FROM deliveries WHERE ") + where +
-                  QStringLiteral(" AND id <= ?"));
+    if (filter.isEmpty()) {
+        // Counting the rows up to an id walks the table itself, bodies and all; counting rows
+        // with a larger id (few) and subtracting from the total (an index count) does not.
+        query.prepare(QStringLiteral("SELECT (SELECT count(*) FROM deliveries) - "
+                                     "(SELECT count(*) FROM deliveries WHERE id > ?)"));
+        bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
+    } else {
+        query.prepare(QStringLiteral("SELECT count(*) FROM deliveries WHERE ") + where +
+                      QStringLiteral(" AND id <= ?"));
+        bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
+    }
     for (const QVariant &value : std::as_const(bindings))
         query.addBindValue(value);
     if (!query.exec() || !query.next()) {

@@ -1,0 +1,232 @@
+#include "database.h"
+#include "deliverydetailview.h"
+#include "deliverylistmodel.h"
+#include "endpointrepository.h"
+#include "endpointsdialog.h"
+#include "mainwindow.h"
+#include "testsupport.h"
+#include "timelinewidget.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTest>
+
+using TestSupport::buildRequest;
+using TestSupport::sendRaw;
+
+namespace {
+
+const QByteArray Secret = "gui-secret";
+
+QByteArray signedDelivery(const QByteArray &eventId, const QByteArray &secret)
+{
+    const QByteArray body = R"({"event_type":"subscriber.created","event_id":")" + eventId +
+                            R"(","data":{"id":"sub_)" + eventId + R"("}})";
+    HeaderList headers;
+    headers.append("Content-Type", "application/json");
+    headers.append("HostedHooks-Signature", TestSupport::hostedHooksSignature(
+                                                secret, QDateTime::currentSecsSinceEpoch(), body));
+    return buildRequest("POST", "/hooks/hh", headers, body);
+}
+
+} // namespace
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+private:
+    QString m_path;
+    std::unique_ptr<MainWindow> m_window;
+
+    int rowOf(const QString &eventId)
+    {
+        DeliveryListModel *model = m_window->deliveryModel();
+        for (int row = 0; row < model->rowCount(); ++row) {
+            if (model->index(row, DeliveryListModel::EventIdColumn).data().toString() == eventId)
+                return row;
+        }
+        return -1;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        m_path = TestSupport::temporaryPath(QStringLiteral("window.db"));
+        Database db;
+        QVERIFY(db.open(m_path, nullptr));
+        Endpoint endpoint;
+        endpoint.name = QStringLiteral("hh");
+        endpoint.path = QStringLiteral("/hooks/hh");
+        endpoint.scheme = SignatureScheme::HostedHooks;
+        endpoint.secrets = {{QStringLiteral("main"), Secret}};
+        QVERIFY(EndpointRepository(db).add(endpoint, nullptr));
+
+        MainWindow::Options options;
+        options.databasePath = m_path;
+        options.port = 0;
+        m_window = std::make_unique<MainWindow>(options);
+        m_window->show();
+        QTRY_VERIFY(m_window->isReady());
+        QVERIFY(m_window->listenerPort() != 0);
+        QVERIFY2(
+            m_window->listenerText().contains(QStringLiteral("Listening on http://127.0.0.1:")),
+            qPrintable(m_window->listenerText()));
+        QVERIFY(m_window->bannerText().isEmpty());
+    }
+
+    void cleanupTestCase() { m_window.reset(); }
+
+    void deliveriesAppearLive()
+    {
+        QCOMPARE(sendRaw(m_window->listenerPort(), signedDelivery("evt_good", Secret)).status, 200);
+        QCOMPARE(
+            sendRaw(m_window->listenerPort(), signedDelivery("evt_bad", "not-the-secret")).status,
+            200);
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 2);
+        QCOMPARE(
+            m_window->deliveryModel()->index(0, DeliveryListModel::EventIdColumn).data().toString(),
+            QStringLiteral("evt_bad"));
+        QTRY_COMPARE(m_window->timeline()->totalShown(), 2);
+    }
+
+    void selectingShowsTheVerdictAndWhy()
+    {
+        QTableView *view = m_window->deliveryView();
+        view->setFocus();
+        view->setCurrentIndex(
+            m_window->deliveryModel()->index(rowOf(QStringLiteral("evt_bad")), 0));
+        QTRY_COMPARE(m_window->detailView()->verdictText(), QStringLiteral("INVALID"));
+        QVERIFY2(m_window->detailView()->reasonText().contains(QStringLiteral("does not match")),
+                 qPrintable(m_window->detailView()->reasonText()));
+
+        view->setCurrentIndex(
+            m_window->deliveryModel()->index(rowOf(QStringLiteral("evt_good")), 0));
+        QTRY_COMPARE(m_window->detailView()->verdictText(), QStringLiteral("VALID"));
+        auto *headers =
+            m_window->detailView()->findChild<QTableWidget *>(QStringLiteral("headersTable"));
+        QVERIFY(headers);
+        QVERIFY(headers->rowCount() >= 3);
+        QCOMPARE(headers->item(0, 0)->text(), QStringLiteral("Host"));
+    }
+
+    void keyboardMovesThroughTheList()
+    {
+        QTableView *view = m_window->deliveryView();
+        view->setCurrentIndex(m_window->deliveryModel()->index(0, 0));
+        QTest::keyClick(view, Qt::Key_End);
+        QCOMPARE(view->currentIndex().row(), m_window->deliveryModel()->rowCount() - 1);
+        QTest::keyClick(view, Qt::Key_Home);
+        QCOMPARE(view->currentIndex().row(), 0);
+        QTest::keyClick(view, Qt::Key_Down);
+        QCOMPARE(view->currentIndex().row(), 1);
+    }
+
+    void filterNarrowsTheList()
+    {
+        QLineEdit *filter = m_window->filterEdit();
+        filter->setText(QStringLiteral("verdict:invalid"));
+        QTest::keyClick(filter, Qt::Key_Return);
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 1);
+        QCOMPARE(
+            m_window->deliveryModel()->index(0, DeliveryListModel::EventIdColumn).data().toString(),
+            QStringLiteral("evt_bad"));
+
+        // A new delivery that does not match stays out; one that does comes in.
+        QCOMPARE(sendRaw(m_window->listenerPort(), signedDelivery("evt_good2", Secret)).status,
+                 200);
+        QCOMPARE(sendRaw(m_window->listenerPort(), signedDelivery("evt_bad2", "wrong")).status,
+                 200);
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 2);
+        QCOMPARE(
+            m_window->deliveryModel()->index(0, DeliveryListModel::EventIdColumn).data().toString(),
+            QStringLiteral("evt_bad2"));
+
+        filter->setText(QStringLiteral("sub_evt_good"));
+        QTest::keyClick(filter, Qt::Key_Return);
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 2);
+        filter->clear();
+        QTest::keyClick(filter, Qt::Key_Return);
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 4);
+    }
+
+    void endpointDialogSavesAnEndpoint()
+    {
+        m_window->showEndpointsDialog();
+        EndpointsDialog *dialog = m_window->endpointsDialog();
+        QVERIFY(dialog);
+        QTRY_VERIFY(dialog->isVisible());
+        auto *newButton = dialog->findChild<QPushButton *>();
+        for (QPushButton *button : dialog->findChildren<QPushButton *>()) {
+            if (button->text() == u"&New")
+                newButton = button;
+        }
+        QTest::mouseClick(newButton, Qt::LeftButton);
+        dialog->findChild<QLineEdit *>(QStringLiteral("nameEdit"))
+            ->setText(QStringLiteral("github"));
+        dialog->findChild<QLineEdit *>(QStringLiteral("pathEdit"))
+            ->setText(QStringLiteral("/hooks/github"));
+        dialog->findChild<QComboBox *>(QStringLiteral("schemeCombo"))
+            ->setCurrentText(QStringLiteral("github"));
+        auto *secrets = dialog->findChild<QTableWidget *>(QStringLiteral("secretsTable"));
+        QCOMPARE(secrets->rowCount(), 1);
+        auto *secretEdit = qobject_cast<QLineEdit *>(secrets->cellWidget(0, 1));
+        QVERIFY(secretEdit);
+        QCOMPARE(secretEdit->echoMode(), QLineEdit::Password);
+        secretEdit->setText(QStringLiteral("It's a Secret to Everybody"));
+        auto *buttons = dialog->findChild<QDialogButtonBox *>();
+        QTest::mouseClick(buttons->button(QDialogButtonBox::Save), Qt::LeftButton);
+        QTRY_VERIFY2(dialog->statusText().contains(QStringLiteral("Saved")),
+                     qPrintable(dialog->statusText()));
+
+        Database db;
+        QVERIFY(db.open(m_path, nullptr));
+        const auto saved = EndpointRepository(db).find(QStringLiteral("github"), nullptr);
+        QVERIFY(saved.has_value());
+        QCOMPARE(saved->path, QStringLiteral("/hooks/github"));
+        QCOMPARE(saved->scheme, SignatureScheme::GitHub);
+        QCOMPARE(saved->secrets.size(), 1);
+        QCOMPARE(saved->secrets.constFirst().value, QByteArray("It's a Secret to Everybody"));
+
+        // The listener takes the new endpoint: a GitHub delivery now verifies.
+        const QByteArray body = "Hello, World!";
+        HeaderList headers;
+        headers.append("X-Hub-Signature-256",
+                       "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+        QTRY_COMPARE_WITH_TIMEOUT(
+            sendRaw(m_window->listenerPort(), buildRequest("POST", "/hooks/github", headers, body))
+                .status,
+            200, 10000);
+        QTRY_VERIFY(rowOf(QString()) >= 0 || m_window->deliveryModel()->rowCount() >= 5);
+        dialog->close();
+    }
+
+    void payloadTextIsNeverRichText()
+    {
+        const QByteArray body =
+            R"({"event_type":"<b>bold</b>","event_id":"evt_html","data":{"id":"<img src=x>"}})";
+        QCOMPARE(
+            sendRaw(m_window->listenerPort(), buildRequest("POST", "/hooks/hh", {}, body)).status,
+            200);
+        int row = -1;
+        QTRY_VERIFY((row = rowOf(QStringLiteral("evt_html"))) >= 0);
+        m_window->deliveryView()->setCurrentIndex(m_window->deliveryModel()->index(row, 0));
+        QTRY_COMPARE(m_window->detailView()->verdictText(), QStringLiteral("MISSING"));
+        const QList<QLabel *> labels = m_window->detailView()->findChildren<QLabel *>();
+        for (QLabel *label : labels)
+            QCOMPARE(label->textFormat(), Qt::PlainText);
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"
