@@ -467,11 +467,17 @@ int deliveries(const QStringList &arguments)
     parser.addOption({QStringLiteral("limit"),
                       QStringLiteral("Show at most N deliveries (default: 50)."),
                       QStringLiteral("N"), QStringLiteral("50")});
+    parser.addOption({QStringLiteral("filter"),
+                      QStringLiteral("Only deliveries matching FILTER, as in the window's filter "
+                                     "field: free text and event:, verdict:, endpoint:, status:, "
+                                     "subscriber:, since:, until:."),
+                      QStringLiteral("FILTER")});
     parser.addOption(jsonOption(QStringLiteral("the deliveries")));
     parser.addOption(dbOption());
     if (!parse(parser, command, arguments, 0, 0))
         return CommandLine::Failure;
-    if (helpRequested(parser, QStringLiteral("deliveries [--limit N] [--json] [--db FILE]")))
+    if (helpRequested(parser, QStringLiteral(
+                                  "deliveries [--limit N] [--filter FILTER] [--json] [--db FILE]")))
         return CommandLine::Success;
     bool ok = false;
     const int limit = parser.value(QStringLiteral("limit")).toInt(&ok);
@@ -484,7 +490,13 @@ int deliveries(const QStringList &arguments)
     if (!openDatabase(database, parser))
         return CommandLine::Failure;
     QString error;
-    const auto rows = DeliveryReader(database).latest(limit, &error);
+    const DeliveryFilter filter =
+        DeliveryFilter::parse(parser.value(QStringLiteral("filter")), &error);
+    if (!error.isEmpty()) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        return CommandLine::Failure;
+    }
+    const auto rows = DeliveryReader(database).pageBefore(filter, 0, limit, &error);
     if (!rows) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
@@ -609,23 +621,25 @@ int show(const QStringList &arguments)
 
 QString CommandLine::usage()
 {
-    return QStringLiteral("HookScope %1 - inspect webhook deliveries\n"
-                          "\n"
-                          "Usage:\n"
-                          "  hookscope serve [--listen HOST:PORT] [--db FILE] [--json]\n"
-                          "  hookscope endpoint add NAME --path PATH [--scheme %2]\n"
-                          "                          [--secret-env VAR | --secret-file FILE] "
-                          "[--tolerance SECONDS] "
-                          "[--db FILE]\n"
-                          "  hookscope endpoint list [--json] [--db FILE]\n"
-                          "  hookscope endpoint remove NAME [--db FILE]\n"
-                          "  hookscope deliveries [--limit N] [--json] [--db FILE]\n"
-                          "  hookscope show ID [--json] [--db FILE]\n"
-                          "  hookscope verify [--endpoint NAME] [--db FILE]\n"
-                          "  hookscope --help | --version\n"
-                          "\n"
-                          "Each command has its own --help. The database defaults to\n"
-                          "  %3\n")
+    return QStringLiteral(
+               "HookScope %1 - inspect webhook deliveries\n"
+               "\n"
+               "Usage:\n"
+               "  hookscope serve [--listen HOST:PORT] [--db FILE] [--json]\n"
+               "  hookscope endpoint add NAME --path PATH [--scheme %2]\n"
+               "                          [--secret-env VAR | --secret-file FILE] "
+               "[--tolerance SECONDS] "
+               "[--db FILE]\n"
+               "  hookscope endpoint list [--json] [--db FILE]\n"
+               "  hookscope endpoint remove NAME [--db FILE]\n"
+               "  hookscope deliveries [--limit N] [--filter FILTER] [--json] [--db FILE]\n"
+               "  hookscope show ID [--json] [--db FILE]\n"
+               "  hookscope verify [--endpoint NAME] [--db FILE]\n"
+               "  hookscope [--db FILE] [--listen HOST:PORT] [--no-listen]   (the window)\n"
+               "  hookscope --help | --version\n"
+               "\n"
+               "Each command has its own --help. The database defaults to\n"
+               "  %3\n")
         .arg(QCoreApplication::applicationVersion(), schemeNames().join(u'|'),
              Database::defaultPath());
 }

@@ -288,6 +288,20 @@ private Q_SLOTS:
                                QStringLiteral("--db"), db})
                      .out.count("\"id\""),
                  1);
+        const QJsonArray invalidOnly =
+            QJsonDocument::fromJson(
+                runHookscope({QStringLiteral("deliveries"), QStringLiteral("--filter"),
+                              QStringLiteral("verdict:invalid"), QStringLiteral("--json"),
+                              QStringLiteral("--db"), db})
+                    .out)
+                .array();
+        QCOMPARE(invalidOnly.size(), 1);
+        QCOMPARE(invalidOnly[0][QStringLiteral("verdict")].toString(), QStringLiteral("invalid"));
+        const Result badFilter =
+            runHookscope({QStringLiteral("deliveries"), QStringLiteral("--filter"),
+                          QStringLiteral("verdict:perhaps"), QStringLiteral("--db"), db});
+        QCOMPARE(badFilter.exitCode, 2);
+        QVERIFY(badFilter.err.contains("unknown verdict"));
 
         const QString id = QString::number(oldest[QStringLiteral("id")].toInteger());
         const Result shown = runHookscope(
