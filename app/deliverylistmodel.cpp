@@ -36,7 +36,7 @@ const DeliverySummary *DeliveryListModel::summaryAt(int row) const
     if (row < 0 || row >= rowCount())
         return nullptr;
     if (row < m_live.size())
-        return &m_live[row];
+        return &m_live[m_live.size() - 1 - row];
     const qint64 snapshotRow = row - m_live.size();
     const int page = static_cast<int>(snapshotRow / PageSize);
     const auto it = m_pages.constFind(page);
@@ -53,7 +53,7 @@ int DeliveryListModel::rowOfId(qint64 id) const
 {
     for (qsizetype i = 0; i < m_live.size(); ++i) {
         if (m_live[i].id == id)
-            return static_cast<int>(i);
+            return static_cast<int>(m_live.size() - 1 - i);
     }
     for (auto it = m_pages.cbegin(); it != m_pages.cend(); ++it) {
         for (qsizetype i = 0; i < it->size(); ++i) {
@@ -172,6 +172,7 @@ void DeliveryListModel::setFilter(const DeliveryFilter &filter)
     m_snapshotReady = false;
     m_snapshotMaxId = 0;
     m_snapshotCount = 0;
+    m_dense = false;
     m_newestLiveId = 0;
     m_live.clear();
     m_pages.clear();
@@ -181,12 +182,13 @@ void DeliveryListModel::setFilter(const DeliveryFilter &filter)
     m_queries.requestSnapshot(m_generation, m_filter, PageSize);
 }
 
-void DeliveryListModel::onSnapshot(quint64 generation, qint64 maxId, qint64 count,
+void DeliveryListModel::onSnapshot(quint64 generation, qint64 maxId, qint64 count, bool dense,
                                    const QList<DeliverySummary> &rows)
 {
     if (generation != m_generation)
         return;
     m_snapshotReady = true;
+    m_dense = dense;
     m_snapshotMaxId = maxId;
     m_newestLiveId = maxId;
     if (count > 0) {
@@ -204,12 +206,16 @@ void DeliveryListModel::requestPage(int page) const
     if (m_requested.contains(page) || !m_snapshotReady)
         return;
     m_requested.insert(page);
-    // Paging on from the page above is a cheap keyset query; a jump needs an offset.
+    // Paging on from the page above is a cheap keyset query, and so is any page of a list
+    // without gaps in its ids; other jumps need an offset.
     qint64 beforeId = 0;
     const auto above = m_pages.constFind(page - 1);
-    if (above != m_pages.cend() && above->size() == PageSize)
+    if (m_dense)
+        beforeId = m_snapshotMaxId - qint64(page) * PageSize + 1;
+    else if (above != m_pages.cend() && above->size() == PageSize)
         beforeId = above->constLast().id;
-    m_queries.requestPage(m_generation, m_filter, m_snapshotMaxId, page, PageSize, beforeId);
+    m_queries.requestPage(m_generation, m_filter, m_snapshotMaxId, page, PageSize, beforeId,
+                          m_snapshotCount);
 }
 
 void DeliveryListModel::touch(int page) const
@@ -273,7 +279,7 @@ void DeliveryListModel::flushPending()
     const qint64 lastId = fresh.constFirst().id;
     m_newestLiveId = lastId;
     if (m_filter.isEmpty()) {
-        insertLive(std::move(fresh));
+        insertLive(fresh);
         return;
     }
     // Whether a new delivery matches (its body included) is the database's to say.
@@ -287,12 +293,13 @@ void DeliveryListModel::onNewMatches(quint64 generation, const QList<DeliverySum
     insertLive(rows);
 }
 
-void DeliveryListModel::insertLive(QList<DeliverySummary> newestFirst)
+void DeliveryListModel::insertLive(const QList<DeliverySummary> &newestFirst)
 {
     const int count = static_cast<int>(newestFirst.size());
     beginInsertRows(QModelIndex(), 0, count - 1);
-    newestFirst += m_live;
-    m_live = std::move(newestFirst);
+    m_live.reserve(m_live.size() + count);
+    for (auto it = newestFirst.crbegin(); it != newestFirst.crend(); ++it)
+        m_live.append(*it);
     endInsertRows();
     Q_EMIT liveRowsInserted(count);
 }

@@ -70,12 +70,12 @@ Q_SIGNALS:
     void liveRowsInserted(int count);
 
 private:
-    void onSnapshot(quint64 generation, qint64 maxId, qint64 count,
+    void onSnapshot(quint64 generation, qint64 maxId, qint64 count, bool dense,
                     const QList<DeliverySummary> &rows);
     void onPage(quint64 generation, int page, const QList<DeliverySummary> &rows);
     void onNewMatches(quint64 generation, const QList<DeliverySummary> &rows);
     void flushPending();
-    void insertLive(QList<DeliverySummary> newestFirst);
+    void insertLive(const QList<DeliverySummary> &newestFirst);
     void requestPage(int page) const;
     void touch(int page) const;
     void storePage(int page, const QList<DeliverySummary> &rows);
@@ -86,6 +86,7 @@ private:
     bool m_snapshotReady = false;
     qint64 m_snapshotMaxId = 0;
     qint64 m_snapshotCount = 0;
+    bool m_dense = false; // row r of the snapshot is id maxId - r
     qint64 m_newestLiveId = 0;
     QList<DeliverySummary> m_live;    // newest first, above the snapshot
     QList<DeliverySummary> m_pending; // stored, not yet shown

@@ -27,24 +27,32 @@ public:
     void snapshot(quint64 generation, const DeliveryFilter &filter, int firstPageSize)
     {
         QString error;
-        const auto maxId = reader().maxId(&error);
-        const auto count = maxId ? reader().count(filter, *maxId, &error) : std::nullopt;
+        // One read transaction: the highest id, the count and the first page agree.
+        QSqlDatabase db = m_database.connection();
+        db.transaction();
+        const DeliveryReader reader(m_database);
+        const auto maxId = reader.maxId(&error);
+        const auto count = maxId ? reader.count(filter, *maxId, &error) : std::nullopt;
         const auto rows =
-            count ? reader().page(filter, *maxId, 0, firstPageSize, &error) : std::nullopt;
+            count ? reader.page(filter, *maxId, 0, firstPageSize, &error) : std::nullopt;
+        const auto minId = filter.isEmpty() && rows ? reader.minId(&error) : std::nullopt;
+        db.commit();
         if (!rows) {
             Q_EMIT m_service.queryFailed(error);
             return;
         }
-        Q_EMIT m_service.snapshotLoaded(generation, *maxId, *count, *rows);
+        const bool dense = minId && *count == *maxId - *minId + 1;
+        Q_EMIT m_service.snapshotLoaded(generation, *maxId, *count, dense, *rows);
     }
 
     void page(quint64 generation, const DeliveryFilter &filter, qint64 maxId, int page,
-              int pageSize, qint64 beforeId)
+              int pageSize, qint64 beforeId, qint64 total)
     {
         QString error;
-        const auto rows =
-            beforeId > 0 ? reader().pageBefore(filter, beforeId, pageSize, &error)
-                         : reader().page(filter, maxId, qint64(page) * pageSize, pageSize, &error);
+        const DeliveryReader reader(m_database);
+        const auto rows = beforeId > 0 ? reader.pageBefore(filter, beforeId, pageSize, &error)
+                                       : reader.page(filter, maxId, qint64(page) * pageSize,
+                                                     pageSize, &error, total);
         if (!rows) {
             Q_EMIT m_service.queryFailed(error);
             return;
@@ -197,10 +205,11 @@ void QueryService::requestSnapshot(quint64 generation, const DeliveryFilter &fil
 }
 
 void QueryService::requestPage(quint64 generation, const DeliveryFilter &filter, qint64 maxId,
-                               int page, int pageSize, qint64 beforeId)
+                               int page, int pageSize, qint64 beforeId, qint64 total)
 {
-    post(
-        [=](Worker *worker) { worker->page(generation, filter, maxId, page, pageSize, beforeId); });
+    post([=](Worker *worker) {
+        worker->page(generation, filter, maxId, page, pageSize, beforeId, total);
+    });
 }
 
 void QueryService::requestNewMatches(quint64 generation, const DeliveryFilter &filter,

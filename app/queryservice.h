@@ -31,8 +31,10 @@ public:
 
     // Request methods: thread-safe, queued to the worker.
     void requestSnapshot(quint64 generation, const DeliveryFilter &filter, int firstPageSize);
+    // `beforeId` (when non-zero) pages by id instead of by offset; `total` lets a deep page
+    // be read from the oldest end.
     void requestPage(quint64 generation, const DeliveryFilter &filter, qint64 maxId, int page,
-                     int pageSize, qint64 beforeId);
+                     int pageSize, qint64 beforeId, qint64 total);
     void requestNewMatches(quint64 generation, const DeliveryFilter &filter, qint64 firstId,
                            qint64 lastId);
     void requestDetails(qint64 id);
@@ -45,7 +47,8 @@ public:
 
 Q_SIGNALS:
     void opened(bool ok, const QString &error);
-    void snapshotLoaded(quint64 generation, qint64 maxId, qint64 count,
+    // `dense`: unfiltered and without gaps in the ids, so that row r has id maxId - r.
+    void snapshotLoaded(quint64 generation, qint64 maxId, qint64 count, bool dense,
                         const QList<DeliverySummary> &firstPage);
     void pageLoaded(quint64 generation, int page, const QList<DeliverySummary> &rows);
     void newMatchesLoaded(quint64 generation, const QList<DeliverySummary> &rows);

@@ -7,6 +7,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+#include <algorithm>
 #include <limits>
 
 namespace {
@@ -69,10 +70,26 @@ std::optional<QList<DeliverySummary>> DeliveryReader::latest(int limit, QString 
 
 std::optional<QList<DeliverySummary>> DeliveryReader::page(const DeliveryFilter &filter,
                                                            qint64 maxId, qint64 offset, int limit,
-                                                           QString *error) const
+                                                           QString *error, qint64 total) const
 {
     QVariantList bindings;
     const QString where = filter.whereClause(bindings, m_database.hasFullText());
+    if (total >= 0 && offset > total / 2) {
+        const qint64 count = std::min<qint64>(limit, total - offset);
+        if (count <= 0)
+            return QList<DeliverySummary>();
+        bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
+        bindings.append(count);
+        bindings.append(total - offset - count);
+        auto rows = summaries(m_database,
+                              QStringLiteral("SELECT ") + SummaryColumns +
+                                  QStringLiteral(" FROM deliveries WHERE ") + where +
+                                  QStringLiteral(" AND id <= ? ORDER BY id ASC LIMIT ? OFFSET ?"),
+                              bindings, error);
+        if (rows)
+            std::reverse(rows->begin(), rows->end());
+        return rows;
+    }
     bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
     bindings.append(limit);
     bindings.append(offset);
@@ -143,6 +160,17 @@ std::optional<qint64> DeliveryReader::maxId(QString *error) const
 {
     QSqlQuery query(m_database.connection());
     if (!query.exec(QStringLiteral("SELECT coalesce(max(id), 0) FROM deliveries")) ||
+        !query.next()) {
+        setError(query, error);
+        return std::nullopt;
+    }
+    return query.value(0).toLongLong();
+}
+
+std::optional<qint64> DeliveryReader::minId(QString *error) const
+{
+    QSqlQuery query(m_database.connection());
+    if (!query.exec(QStringLiteral("SELECT coalesce(min(id), 0) FROM deliveries")) ||
         !query.next()) {
         setError(query, error);
         return std::nullopt;

@@ -24,9 +24,11 @@ public:
     std::optional<qint64> count(QString *error) const;
 
     // Deliveries matching `filter` with id <= `maxId` (0: no bound), newest first, from row
-    // `offset` of that order.
+    // `offset` of that order. With `total` (the number of such deliveries) known, a page in
+    // the older half is read from the oldest end, which skips fewer rows.
     std::optional<QList<DeliverySummary>> page(const DeliveryFilter &filter, qint64 maxId,
-                                               qint64 offset, int limit, QString *error) const;
+                                               qint64 offset, int limit, QString *error,
+                                               qint64 total = -1) const;
     // The same, continuing below `beforeId` (cheaper than an offset when paging in order).
     std::optional<QList<DeliverySummary>> pageBefore(const DeliveryFilter &filter, qint64 beforeId,
                                                      int limit, QString *error) const;
@@ -35,6 +37,7 @@ public:
     std::optional<QList<DeliverySummary>> matching(const DeliveryFilter &filter, qint64 firstId,
                                                    qint64 lastId, QString *error) const;
     std::optional<qint64> maxId(QString *error) const;
+    std::optional<qint64> minId(QString *error) const;
 
     struct MinuteCount
     {

@@ -196,6 +196,14 @@ private Q_SLOTS:
         const auto page = reader.page(failed, 0, 1, 1, nullptr);
         QCOMPARE(page->size(), 1);
         QCOMPARE(page->constFirst().eventId, QStringLiteral("evt_3"));
+        // The same rows read from the oldest end, as for a page in the older half.
+        const auto fromOldest = reader.page(failed, 0, 2, 1, nullptr, 3);
+        QCOMPARE(fromOldest->size(), 1);
+        QCOMPARE(fromOldest->constFirst().eventId, QStringLiteral("evt_2"));
+        const auto middle = reader.page(failed, 0, 1, 2, nullptr, 3);
+        QCOMPARE(middle->size(), 2);
+        QCOMPARE(middle->at(0).eventId, QStringLiteral("evt_3"));
+        QCOMPARE(middle->at(1).eventId, QStringLiteral("evt_2"));
         const auto before = reader.pageBefore(failed, 5, 10, nullptr);
         QCOMPARE(before->size(), 2);
         const auto matching = reader.matching(failed, 2, 5, nullptr);
