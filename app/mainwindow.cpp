@@ -190,6 +190,12 @@ void MainWindow::buildUi()
             &MainWindow::onCurrentRowChanged);
     connect(m_model, &DeliveryListModel::liveRowsInserted, this, &MainWindow::onLiveRowsInserted);
     connect(m_model, &DeliveryListModel::snapshotReady, this, [this] {
+        // The timeline's query waits for the first page of the list: rows first.
+        if (!m_timelineRequested) {
+            m_timelineRequested = true;
+            m_queries->requestTimeline(QDateTime::currentMSecsSinceEpoch() -
+                                       TimelineWidget::Minutes * 60000);
+        }
         updateStatus();
         if (m_pendingSelection)
             selectDelivery(m_pendingSelection);
@@ -213,8 +219,6 @@ void MainWindow::buildUi()
             return;
         }
         applyFilter();
-        m_queries->requestTimeline(QDateTime::currentMSecsSinceEpoch() -
-                                   TimelineWidget::Minutes * 60000);
     });
     connect(m_queries, &QueryService::reverificationProgress, this,
             [this](qint64 done, qint64 total) {

@@ -93,6 +93,7 @@ private:
     QThread *m_opener = nullptr;
     bool m_ready = false;
     bool m_storeOpen = false;
+    bool m_timelineRequested = false;
     QList<Endpoint> m_endpoints;
 
     QLabel *m_banner = nullptr;

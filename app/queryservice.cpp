@@ -26,23 +26,23 @@ public:
 
     void snapshot(quint64 generation, const DeliveryFilter &filter, int firstPageSize)
     {
-        QString error;
         // One read transaction: the highest id, the count and the first page agree.
         QSqlDatabase db = m_database.connection();
         db.transaction();
+        QString error;
         const DeliveryReader reader(m_database);
-        const auto maxId = reader.maxId(&error);
-        const auto count = maxId ? reader.count(filter, *maxId, &error) : std::nullopt;
+        const qint64 maxId = reader.maxId(&error).value_or(-1);
+        const qint64 count = maxId >= 0 ? reader.count(filter, maxId, &error).value_or(-1) : -1;
         const auto rows =
-            count ? reader.page(filter, *maxId, 0, firstPageSize, &error) : std::nullopt;
-        const auto minId = filter.isEmpty() && rows ? reader.minId(&error) : std::nullopt;
+            count >= 0 ? reader.page(filter, maxId, 0, firstPageSize, &error) : std::nullopt;
+        const qint64 minId = filter.isEmpty() && rows ? reader.minId(&error).value_or(-1) : -1;
         db.commit();
         if (!rows) {
             Q_EMIT m_service.queryFailed(error);
             return;
         }
-        const bool dense = minId && *count == *maxId - *minId + 1;
-        Q_EMIT m_service.snapshotLoaded(generation, *maxId, *count, dense, *rows);
+        const bool dense = minId >= 0 && count == maxId - minId + 1;
+        Q_EMIT m_service.snapshotLoaded(generation, maxId, count, dense, *rows);
     }
 
     void page(quint64 generation, const DeliveryFilter &filter, qint64 maxId, int page,

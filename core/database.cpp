@@ -65,7 +65,7 @@ const char *const Migrations[] = {
     CREATE INDEX deliveries_event_type ON deliveries(event_type, id);
     CREATE INDEX deliveries_verdict ON deliveries(verdict, id);
     CREATE INDEX deliveries_subscriber ON deliveries(subscriber_id, id) WHERE subscriber_id <> '';
-    CREATE INDEX deliveries_received_at ON deliveries(received_at);
+    CREATE INDEX deliveries_received_at ON deliveries(received_at, verdict);
     )sql",
 };
 

@@ -4,6 +4,8 @@
 #include <QRegularExpression>
 #include <QStringList>
 
+#include <limits>
+
 namespace {
 
 // "10m", "2h", "3d", "45s" before now, or an ISO 8601 time (UTC unless it says otherwise).
@@ -124,7 +126,15 @@ QString DeliveryFilter::ftsQuery(const QString &text)
     return phrases.join(u' ');
 }
 
-QString DeliveryFilter::whereClause(QVariantList &bindings, bool fullText) const
+bool DeliveryFilter::onlyText() const
+{
+    DeliveryFilter withoutText = *this;
+    withoutText.text.clear();
+    return !text.isEmpty() && withoutText.isEmpty();
+}
+
+QString DeliveryFilter::whereClause(QVariantList &bindings, bool fullText, qint64 minId,
+                                    qint64 maxId) const
 {
     QStringList conditions;
     if (!eventType.isEmpty()) {
@@ -165,9 +175,12 @@ QString DeliveryFilter::whereClause(QVariantList &bindings, bool fullText) const
     }
     if (!text.isEmpty()) {
         if (fullText) {
-            conditions.append(QStringLiteral(
-                "id IN (SELECT rowid FROM deliveries_fts WHERE deliveries_fts MATCH ?)"));
+            // Bounding the index's rowids keeps it from listing every match of a common word.
+            conditions.append(QStringLiteral("id IN (SELECT rowid FROM deliveries_fts WHERE "
+                                             "deliveries_fts MATCH ? AND rowid BETWEEN ? AND ?)"));
             bindings.append(ftsQuery(text));
+            bindings.append(minId);
+            bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
         } else {
             const QString pattern = u'%' + escapeLike(text) + u'%';
             conditions.append(QStringLiteral(

@@ -27,9 +27,14 @@ struct DeliveryFilter
     // read (the rest of the filter still applies).
     static DeliveryFilter parse(const QString &input, QString *error = nullptr, qint64 nowMs = 0);
 
+    // Whether the free text is the only condition.
+    bool onlyText() const;
+
     // SQL for a WHERE clause over `deliveries` (without "WHERE"), with positional bindings.
-    // `fullText` selects the FTS5 index for the free text; without it, LIKE is used.
-    QString whereClause(QVariantList &bindings, bool fullText) const;
+    // `fullText` selects the FTS5 index for the free text; without it, LIKE is used. Ids
+    // outside [minId, maxId] (when given) are not asked of the index at all.
+    QString whereClause(QVariantList &bindings, bool fullText, qint64 minId = 0,
+                        qint64 maxId = 0) const;
 
     // FTS5 query text for `text`: each word a quoted prefix phrase, all required.
     static QString ftsQuery(const QString &text);

@@ -72,8 +72,19 @@ std::optional<QList<DeliverySummary>> DeliveryReader::page(const DeliveryFilter 
                                                            qint64 maxId, qint64 offset, int limit,
                                                            QString *error, qint64 total) const
 {
+    const qint64 bound = maxId > 0 ? maxId : std::numeric_limits<qint64>::max();
+    if (m_database.hasFullText() && filter.onlyText()) {
+        // The index lists matching ids newest first by itself.
+        return summaries(m_database,
+                         QStringLiteral("SELECT ") + SummaryColumns +
+                             QStringLiteral(" FROM deliveries WHERE id IN (SELECT rowid FROM "
+                                            "deliveries_fts WHERE deliveries_fts MATCH ? AND "
+                                            "rowid <= ? ORDER BY rowid DESC LIMIT ? OFFSET ?) "
+                                            "ORDER BY id DESC"),
+                         {DeliveryFilter::ftsQuery(filter.text), bound, limit, offset}, error);
+    }
     QVariantList bindings;
-    const QString where = filter.whereClause(bindings, m_database.hasFullText());
+    const QString where = filter.whereClause(bindings, m_database.hasFullText(), 0, bound);
     if (total >= 0 && offset > total / 2) {
         const qint64 count = std::min<qint64>(limit, total - offset);
         if (count <= 0)
@@ -104,8 +115,18 @@ std::optional<QList<DeliverySummary>> DeliveryReader::pageBefore(const DeliveryF
                                                                  qint64 beforeId, int limit,
                                                                  QString *error) const
 {
+    const qint64 bound = beforeId > 0 ? beforeId - 1 : std::numeric_limits<qint64>::max();
+    if (m_database.hasFullText() && filter.onlyText()) {
+        return summaries(m_database,
+                         QStringLiteral("SELECT ") + SummaryColumns +
+                             QStringLiteral(" FROM deliveries WHERE id IN (SELECT rowid FROM "
+                                            "deliveries_fts WHERE deliveries_fts MATCH ? AND "
+                                            "rowid <= ? ORDER BY rowid DESC LIMIT ?) "
+                                            "ORDER BY id DESC"),
+                         {DeliveryFilter::ftsQuery(filter.text), bound, limit}, error);
+    }
     QVariantList bindings;
-    const QString where = filter.whereClause(bindings, m_database.hasFullText());
+    const QString where = filter.whereClause(bindings, m_database.hasFullText(), 0, bound);
     bindings.append(beforeId > 0 ? beforeId : std::numeric_limits<qint64>::max());
     bindings.append(limit);
     return summaries(m_database,
@@ -120,7 +141,7 @@ std::optional<QList<DeliverySummary>> DeliveryReader::matching(const DeliveryFil
                                                                QString *error) const
 {
     QVariantList bindings;
-    const QString where = filter.whereClause(bindings, m_database.hasFullText());
+    const QString where = filter.whereClause(bindings, m_database.hasFullText(), firstId, lastId);
     bindings.append(firstId);
     bindings.append(lastId);
     return summaries(m_database,
@@ -134,9 +155,15 @@ std::optional<qint64> DeliveryReader::count(const DeliveryFilter &filter, qint64
                                             QString *error) const
 {
     QVariantList bindings;
-    const QString where = filter.whereClause(bindings, m_database.hasFullText());
+    const qint64 bound = maxId > 0 ? maxId : std::numeric_limits<qint64>::max();
+    const QString where = filter.whereClause(bindings, m_database.hasFullText(), 0, bound);
     QSqlQuery query(m_database.connection());
-    if (filter.isEmpty()) {
+    if (m_database.hasFullText() && filter.onlyText()) {
+        // Counted in the index alone, without visiting the deliveries.
+        query.prepare(QStringLiteral("SELECT count(*) FROM deliveries_fts WHERE deliveries_fts "
+                                     "MATCH ? AND rowid <= ?"));
+        bindings = {DeliveryFilter::ftsQuery(filter.text), bound};
+    } else if (filter.isEmpty()) {
         // Counting the rows up to an id walks the table itself, bodies and all; counting rows
         // with a larger id (few) and subtracting from the total (an index count) does not.
         query.prepare(QStringLiteral("SELECT (SELECT count(*) FROM deliveries) - "
