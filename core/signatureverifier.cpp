@@ -196,15 +196,16 @@ Verification SignatureVerifier::verify(const Endpoint *endpoint, const HeaderLis
 
     if (match == Match::None) {
         v.verdict = Verdict::Invalid;
-        v.reason = QStringLiteral("The signature does not match: %1 of %2 (%3 bytes of body) with "
-                                  "%4 gives a different value.")
-                       .arg(algorithmLabel(claim.algorithm),
-                            SignatureHeaders::signedDescription(scheme, endpoint->generic))
-                       .arg(body.size())
-                       .arg(endpoint->secrets.size() == 1
-                                ? QStringLiteral("the endpoint's secret")
-                                : QStringLiteral("each of the endpoint's %1 secrets")
-                                      .arg(endpoint->secrets.size()));
+        v.reason =
+            QStringLiteral("The signature does not match: %1 of %2 (a body of %3 bytes) with "
+                           "%4 gives a different value.")
+                .arg(algorithmLabel(claim.algorithm),
+                     SignatureHeaders::signedDescription(scheme, endpoint->generic))
+                .arg(body.size())
+                .arg(endpoint->secrets.size() == 1
+                         ? QStringLiteral("the endpoint's secret")
+                         : QStringLiteral("each of the endpoint's %1 secrets")
+                               .arg(endpoint->secrets.size()));
         v.diagnosis = diagnose(scheme, claim, *endpoint, headers, body, allEndpoints);
         if (v.diagnosis.isEmpty())
             v.reason += QStringLiteral(" No common mistake explains it: check that the secret is "
