@@ -9,6 +9,7 @@
 #include "payloaddecoder.h"
 #include "reverifier.h"
 #include "servecommand.h"
+#include "subscriberscommand.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -635,6 +636,13 @@ QString CommandLine::usage()
                "  hookscope deliveries [--limit N] [--filter FILTER] [--json] [--db FILE]\n"
                "  hookscope show ID [--json] [--db FILE]\n"
                "  hookscope verify [--endpoint NAME] [--db FILE]\n"
+               "  hookscope subscribers [--json] [--db FILE]\n"
+               "  hookscope subscribers set SUBSCRIBER_ID [--endpoint NAME] [--ref REF] [--notes "
+               "TEXT] "
+               "[--db FILE]\n"
+               "  hookscope subscribers delete SUBSCRIBER_ID [--endpoint NAME] [--db FILE]\n"
+               "  hookscope subscribers export (--csv FILE | --json FILE) [--db FILE]\n"
+               "  hookscope subscribers import FILE [--db FILE]\n"
                "  hookscope [--db FILE] [--listen HOST:PORT] [--no-listen]   (the window)\n"
                "  hookscope --help | --version\n"
                "\n"
@@ -666,6 +674,8 @@ int CommandLine::run(const QStringList &arguments)
         return show(rest);
     if (command == u"verify")
         return verify(rest);
+    if (command == u"subscribers")
+        return SubscribersCommand::run(rest);
     if (command.isEmpty())
         errorLine(QStringLiteral("%1: no command given").arg(Program));
     else if (command.startsWith(u'-'))

@@ -67,6 +67,31 @@ const char *const Migrations[] = {
     CREATE INDEX deliveries_subscriber ON deliveries(subscriber_id, id) WHERE subscriber_id <> '';
     CREATE INDEX deliveries_received_at ON deliveries(received_at, verdict);
     )sql",
+    // 3 -> 4: the subscriber mapping kept from HostedHooks subscriber.created events.
+    R"sql(
+    ALTER TABLE endpoints ADD COLUMN subscriber_path TEXT NOT NULL DEFAULT '';
+    CREATE TABLE subscribers (
+        id INTEGER PRIMARY KEY,
+        endpoint TEXT NOT NULL,
+        subscriber_id TEXT NOT NULL,
+        verified INTEGER NOT NULL,
+        fields TEXT NOT NULL DEFAULT '{}',
+        data TEXT NOT NULL DEFAULT '',
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        created_event_id TEXT NOT NULL,
+        created_delivery_id INTEGER NOT NULL,
+        local_reference TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        UNIQUE (endpoint, subscriber_id)
+    );
+    CREATE TABLE subscriber_events (
+        endpoint TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        delivery_id INTEGER NOT NULL,
+        PRIMARY KEY (endpoint, event_id)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 // The full-text index is kept apart from the numbered migrations: SQLite may be built without

@@ -6,6 +6,18 @@
 #include <QByteArray>
 #include <QString>
 
+#include <optional>
+
+// What a verified (or unverifiable) subscriber.created delivery says of its subscriber; the
+// store writes it into the subscriber mapping in the same transaction as the delivery.
+struct SubscriberUpdate
+{
+    QString subscriberId;
+    bool verified = false;
+    QByteArray fields; // JSON object of the scalar fields under "data", values as sent
+    QByteArray data;   // the "data" member exactly as sent
+};
+
 // One HTTP request as received, with what HookScope made of it.
 struct Delivery
 {
@@ -22,8 +34,9 @@ struct Delivery
     QString eventId;
     QString subscriberId;
     Verification verification;
-    int responseStatus = 0;    // the status answered to the sender
-    qint64 handlingMicros = 0; // from the end of the request to the committed row
+    int responseStatus = 0;                     // the status answered to the sender
+    qint64 handlingMicros = 0;                  // from the end of the request to the committed row
+    std::optional<SubscriberUpdate> subscriber; // not a column: applied to the mapping
 
     qint64 bodySize() const { return body.size(); }
     // The request path without its query string.

@@ -3,6 +3,34 @@
 #include "payloaddecoder.h"
 #include "signatureverifier.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
+
+std::optional<SubscriberUpdate> DeliveryProcessor::subscriberUpdate(const Delivery &delivery,
+                                                                    const DecodedPayload &payload)
+{
+    // Only a delivery that verified, or that could not be verified for want of a secret, may
+    // change the mapping; a failed verification never does.
+    const Verdict verdict = delivery.verification.verdict;
+    if (delivery.eventType != u"subscriber.created" || delivery.subscriberId.isEmpty() ||
+        delivery.endpoint.isEmpty() ||
+        (verdict != Verdict::Valid && verdict != Verdict::Unverified))
+        return std::nullopt;
+    SubscriberUpdate update;
+    update.subscriberId = delivery.subscriberId;
+    update.verified = verdict == Verdict::Valid;
+    QJsonObject fields;
+    for (const DecodedField &field : payload.fields) {
+        if (!field.path.startsWith(QStringLiteral("data.")) || field.type == u"object" ||
+            field.type == u"array" || fields.size() >= MaxSubscriberFields)
+            continue;
+        fields.insert(field.path.mid(5), field.value);
+    }
+    update.fields = QJsonDocument(fields).toJson(QJsonDocument::Compact);
+    update.data = PayloadDecoder::rawMember(delivery.body, QStringLiteral("data"));
+    return update;
+}
+
 Delivery DeliveryProcessor::process(const RequestHead &head, const QByteArray &body,
                                     const QString &remoteAddress, qint64 receivedAtMs,
                                     const QList<Endpoint> &endpoints)
@@ -22,10 +50,15 @@ Delivery DeliveryProcessor::process(const RequestHead &head, const QByteArray &b
     delivery.verification =
         SignatureVerifier::verify(endpoint, delivery.headers, body, receivedAtMs / 1000, endpoints);
 
-    const DecodedPayload payload = PayloadDecoder::decode(body, head.headers.value("Content-Type"));
+    const QStringList subscriberPaths = endpoint && !endpoint->subscriberPath.isEmpty()
+                                            ? QStringList{endpoint->subscriberPath}
+                                            : QStringList();
+    const DecodedPayload payload =
+        PayloadDecoder::decode(body, head.headers.value("Content-Type"), subscriberPaths);
     delivery.eventType = payload.eventType;
     delivery.eventId = payload.eventId;
     delivery.subscriberId = payload.subscriberId;
+    delivery.subscriber = subscriberUpdate(delivery, payload);
 
     delivery.responseStatus = endpoint ? 200 : 404;
     return delivery;

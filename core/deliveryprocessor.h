@@ -2,6 +2,7 @@
 
 #include "delivery.h"
 #include "endpoint.h"
+#include "payloaddecoder.h"
 #include "requesthead.h"
 
 // Turns one received request into a Delivery: matches the endpoint, verifies the signature,
@@ -12,4 +13,10 @@ public:
     static Delivery process(const RequestHead &head, const QByteArray &body,
                             const QString &remoteAddress, qint64 receivedAtMs,
                             const QList<Endpoint> &endpoints);
+
+    // The change a delivery makes to the subscriber mapping, if any.
+    static std::optional<SubscriberUpdate> subscriberUpdate(const Delivery &delivery,
+                                                            const DecodedPayload &payload);
+
+    static constexpr int MaxSubscriberFields = 50;
 };

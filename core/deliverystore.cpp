@@ -49,6 +49,19 @@ public:
             "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
             "verification, response_status, handling_us) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        m_subscriberEvent = std::make_unique<QSqlQuery>(m_database.connection());
+        m_subscriberEvent->prepare(QStringLiteral(
+            "INSERT OR IGNORE INTO subscriber_events (endpoint, event_id, delivery_id) "
+            "VALUES (?, ?, ?)"));
+        m_subscriberUpsert = std::make_unique<QSqlQuery>(m_database.connection());
+        // A later event updates what the payload says; the user's own fields (local
+        // reference, notes) are never touched here.
+        m_subscriberUpsert->prepare(QStringLiteral(
+            "INSERT INTO subscribers (endpoint, subscriber_id, verified, fields, data, first_seen, "
+            "last_seen, created_event_id, created_delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (endpoint, subscriber_id) DO UPDATE SET "
+            "verified = max(verified, excluded.verified), fields = excluded.fields, "
+            "data = excluded.data, last_seen = excluded.last_seen"));
         m_dataVersion = std::make_unique<QSqlQuery>(m_database.connection());
         m_dataVersion->prepare(QStringLiteral("PRAGMA data_version"));
         pollEndpoints(true);
@@ -86,6 +99,8 @@ public:
         }
         m_insert.reset();
         m_dataVersion.reset();
+        m_subscriberEvent.reset();
+        m_subscriberUpsert.reset();
         m_database.close();
     }
 
@@ -130,6 +145,10 @@ private:
                 break;
             }
             d.id = m_insert->lastInsertId().toLongLong();
+            if (d.subscriber && !applySubscriber(d, &error)) {
+                ok = false;
+                break;
+            }
             written.append(DeliverySummary::of(d));
         }
         if (ok && !db.commit()) {
@@ -146,6 +165,7 @@ private:
                     item.done(0, error);
             }
             m_failing = true;
+            m_subscribersTouched = false;
             Q_EMIT m_store.storageFailed(error);
             return;
         }
@@ -158,6 +178,44 @@ private:
             Q_EMIT m_store.storageRecovered();
         }
         Q_EMIT m_store.stored(written);
+        if (m_subscribersTouched) {
+            m_subscribersTouched = false;
+            Q_EMIT m_store.subscribersChanged();
+        }
+    }
+
+    // Once per event id: HostedHooks retries until it gets a 200, each time with a new
+    // signature, and only the first attempt that arrives may create or update the subscriber.
+    bool applySubscriber(const Delivery &d, QString *error)
+    {
+        const SubscriberUpdate &update = *d.subscriber;
+        if (!d.eventId.isEmpty()) {
+            m_subscriberEvent->addBindValue(d.endpoint);
+            m_subscriberEvent->addBindValue(d.eventId);
+            m_subscriberEvent->addBindValue(d.id);
+            if (!m_subscriberEvent->exec()) {
+                *error = lastError(*m_subscriberEvent);
+                return false;
+            }
+            if (m_subscriberEvent->numRowsAffected() == 0)
+                return true; // this event has been applied already
+        }
+        m_subscriberUpsert->addBindValue(d.endpoint);
+        m_subscriberUpsert->addBindValue(update.subscriberId);
+        m_subscriberUpsert->addBindValue(update.verified ? 1 : 0);
+        m_subscriberUpsert->addBindValue(
+            QString::fromUtf8(update.fields.isEmpty() ? QByteArray("{}") : update.fields));
+        m_subscriberUpsert->addBindValue(QString::fromUtf8(update.data));
+        m_subscriberUpsert->addBindValue(d.receivedAtMs);
+        m_subscriberUpsert->addBindValue(d.receivedAtMs);
+        m_subscriberUpsert->addBindValue(notNull(d.eventId));
+        m_subscriberUpsert->addBindValue(d.id);
+        if (!m_subscriberUpsert->exec()) {
+            *error = lastError(*m_subscriberUpsert);
+            return false;
+        }
+        m_subscribersTouched = true;
+        return true;
     }
 
     // PRAGMA data_version changes when another connection commits; only then are the
@@ -189,6 +247,9 @@ private:
     Database m_database;
     std::unique_ptr<QSqlQuery> m_insert;
     std::unique_ptr<QSqlQuery> m_dataVersion;
+    std::unique_ptr<QSqlQuery> m_subscriberEvent;
+    std::unique_ptr<QSqlQuery> m_subscriberUpsert;
+    bool m_subscribersTouched = false;
     qint64 m_lastDataVersion = -1;
     QList<Endpoint> m_endpoints;
     bool m_failing = false;

@@ -61,6 +61,8 @@ Q_SIGNALS:
     // Emitted on the writer thread after each commit, with the rows it wrote.
     void stored(const QList<DeliverySummary> &batch);
     void endpointsChanged(const QList<Endpoint> &endpoints);
+    // A commit created or updated subscribers in the mapping.
+    void subscribersChanged();
     void storageFailed(const QString &error);
     void storageRecovered();
 

@@ -77,6 +77,9 @@ struct Endpoint
     QList<EndpointSecret> secrets;
     int toleranceSeconds = DefaultToleranceSeconds;
     GenericHmacOptions generic;
+    // Where subscriber.created carries the subscriber id (a field path such as "data.id");
+    // empty: data.id, data.subscriber_id or data.subscriber.id.
+    QString subscriberPath;
 
     bool hasSecret() const { return !secrets.isEmpty(); }
 

@@ -332,7 +332,8 @@ QList<DecodedField> PayloadDecoder::decodeForm(const QByteArray &body)
     return fields;
 }
 
-DecodedPayload PayloadDecoder::decode(const QByteArray &body, const QByteArray &contentType)
+DecodedPayload PayloadDecoder::decode(const QByteArray &body, const QByteArray &contentType,
+                                      const QStringList &subscriberPaths)
 {
     DecodedPayload payload;
     if (body.isEmpty())
@@ -342,7 +343,7 @@ DecodedPayload PayloadDecoder::decode(const QByteArray &body, const QByteArray &
         payload.fields = decodeJson(body, &error);
         if (error.isEmpty()) {
             payload.format = DecodedPayload::Format::Json;
-            extractIdentifiers(payload);
+            extractIdentifiers(payload, subscriberPaths);
             return payload;
         }
         payload.error = error;
@@ -350,11 +351,47 @@ DecodedPayload PayloadDecoder::decode(const QByteArray &body, const QByteArray &
     if (payload.error.isEmpty() && isFormContentType(contentType)) {
         payload.format = DecodedPayload::Format::Form;
         payload.fields = decodeForm(body);
-        extractIdentifiers(payload);
+        extractIdentifiers(payload, subscriberPaths);
         return payload;
     }
     payload.format = DecodedPayload::Format::Raw;
     return payload;
+}
+
+QByteArray PayloadDecoder::rawMember(const QByteArray &body, const QString &key)
+{
+    if (!nestingWithin(body, MaxJsonDepth))
+        return {};
+    thread_local od::parser parser;
+    const simdjson::padded_string padded(body.constData(), static_cast<size_t>(body.size()));
+    od::document document;
+    if (parser.iterate(padded).get(document))
+        return {};
+    od::object object;
+    if (document.get_object().get(object))
+        return {};
+    const QByteArray name = key.toUtf8();
+    od::value value;
+    if (object.find_field_unordered(std::string_view(name.constData(), size_t(name.size())))
+            .get(value))
+        return {};
+    od::json_type type;
+    if (value.type().get(type))
+        return {};
+    std::string_view raw;
+    if (type == od::json_type::object) {
+        od::object member;
+        if (value.get_object().get(member) || member.raw_json().get(raw))
+            return {};
+    } else if (type == od::json_type::array) {
+        od::array member;
+        if (value.get_array().get(member) || member.raw_json().get(raw))
+            return {};
+    } else {
+        raw = value.raw_json_token();
+    }
+    QByteArray text(raw.data(), static_cast<qsizetype>(raw.size()));
+    return text.trimmed();
 }
 
 int PayloadDecoder::pathDepth(const QString &path)
@@ -406,7 +443,7 @@ const QStringList &PayloadDecoder::subscriberIdPaths()
     return paths;
 }
 
-void PayloadDecoder::extractIdentifiers(DecodedPayload &payload)
+void PayloadDecoder::extractIdentifiers(DecodedPayload &payload, const QStringList &subscriberPaths)
 {
     QHash<QString, const DecodedField *> scalars;
     for (const DecodedField &field : std::as_const(payload.fields)) {
@@ -423,5 +460,6 @@ void PayloadDecoder::extractIdentifiers(DecodedPayload &payload)
     payload.eventType = firstOf(eventTypePaths());
     payload.eventId = firstOf(eventIdPaths());
     if (payload.eventType == u"subscriber.created")
-        payload.subscriberId = firstOf(subscriberIdPaths());
+        payload.subscriberId =
+            firstOf(subscriberPaths.isEmpty() ? subscriberIdPaths() : subscriberPaths);
 }

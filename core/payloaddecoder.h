@@ -44,7 +44,13 @@ class PayloadDecoder
 public:
     // `contentType` decides form decoding; JSON is recognised by content as well, since
     // senders often label it text/plain or nothing at all.
-    static DecodedPayload decode(const QByteArray &body, const QByteArray &contentType = {});
+    // `subscriberPaths` replaces the default places of the subscriber id when not empty.
+    static DecodedPayload decode(const QByteArray &body, const QByteArray &contentType = {},
+                                 const QStringList &subscriberPaths = {});
+
+    // The JSON text of the top-level member `key` exactly as sent (an object, an array or a
+    // scalar); empty when the body is not a JSON object with that member.
+    static QByteArray rawMember(const QByteArray &body, const QString &key);
 
     static QList<DecodedField> decodeJson(const QByteArray &body, QString *error);
     static QList<DecodedField> decodeForm(const QByteArray &body);
@@ -58,5 +64,5 @@ public:
     static const QStringList &subscriberIdPaths();
 
 private:
-    static void extractIdentifiers(DecodedPayload &payload);
+    static void extractIdentifiers(DecodedPayload &payload, const QStringList &subscriberPaths);
 };
