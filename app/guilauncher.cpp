@@ -49,7 +49,22 @@ int GuiLauncher::run(const QStringList &arguments)
         options.address = listen->address;
         options.port = listen->port;
     }
-    MainWindow window(options);
-    window.show();
-    return QApplication::exec();
+    // File → Open or New replaces the window with one on the other file.
+    for (;;) {
+        QString next;
+        int code = 0;
+        {
+            MainWindow window(options);
+            QObject::connect(&window, &MainWindow::switchDatabaseRequested, &window,
+                             [&next](const QString &path) {
+                                 next = path;
+                                 QCoreApplication::exit(0);
+                             });
+            window.show();
+            code = QApplication::exec();
+        }
+        if (next.isEmpty())
+            return code;
+        options.databasePath = next;
+    }
 }

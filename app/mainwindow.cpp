@@ -6,6 +6,7 @@
 #include "endpointsdialog.h"
 #include "listener.h"
 #include "queryservice.h"
+#include "subscriberswindow.h"
 #include "timelinewidget.h"
 #include "verdictstyle.h"
 
@@ -14,6 +15,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QDateTime>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -220,6 +222,13 @@ void MainWindow::buildUi()
         }
         applyFilter();
     });
+    connect(m_queries, &QueryService::backupFinished, this,
+            [this](const QString &path, const QString &error) {
+                statusBar()->showMessage(error.isEmpty()
+                                             ? tr("Backed up to %1.").arg(path)
+                                             : tr("Backup to %1 failed: %2").arg(path, error),
+                                         20000);
+            });
     connect(m_queries, &QueryService::reverificationProgress, this,
             [this](qint64 done, qint64 total) {
                 m_progress->setRange(0, static_cast<int>(std::max<qint64>(total, 1)));
@@ -273,6 +282,33 @@ void MainWindow::buildUi()
 void MainWindow::buildMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *open = file->addAction(tr("&Open database…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open a HookScope database"), QFileInfo(m_options.databasePath).absolutePath(),
+            tr("HookScope databases (*.db);;All files (*)"));
+        if (!path.isEmpty())
+            Q_EMIT switchDatabaseRequested(path);
+    });
+    open->setShortcut(QKeySequence::Open);
+    QAction *create = file->addAction(tr("&New database…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Create a HookScope database"),
+            QFileInfo(m_options.databasePath).absolutePath(), tr("HookScope databases (*.db)"),
+            nullptr, QFileDialog::DontConfirmOverwrite);
+        if (path.isEmpty())
+            return;
+        if (QFileInfo::exists(path)) {
+            QMessageBox::warning(this, tr("New database"),
+                                 tr("%1 exists already. HookScope never overwrites a file: choose "
+                                    "a new name, or open it with File → Open.")
+                                     .arg(path));
+            return;
+        }
+        Q_EMIT switchDatabaseRequested(path);
+    });
+    create->setShortcut(QKeySequence::New);
+    file->addAction(tr("&Back up database…"), this, &MainWindow::backUpDatabase);
+    file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
@@ -297,6 +333,10 @@ void MainWindow::buildMenus()
             m_view->scrollToTop();
     });
 
+    QAction *subscribers =
+        view->addAction(tr("&Subscribers…"), this, &MainWindow::showSubscribersWindow);
+    subscribers->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+
     QMenu *listener = menuBar()->addMenu(tr("&Listener"));
     QAction *endpoints =
         listener->addAction(tr("&Endpoints…"), this, &MainWindow::showEndpointsDialog);
@@ -316,6 +356,7 @@ void MainWindow::buildMenus()
     toolbar->setMovable(false);
     toolbar->addAction(m_followAction);
     toolbar->addAction(endpoints);
+    toolbar->addAction(subscribers);
 }
 
 void MainWindow::restoreSettings()
@@ -380,6 +421,10 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
     });
     connect(m_store.get(), &DeliveryStore::storageRecovered, this,
             [this] { showBanner(QString()); });
+    connect(m_store.get(), &DeliveryStore::subscribersChanged, this, [this] {
+        if (m_subscribersWindow)
+            m_subscribersWindow->reload();
+    });
     m_queries->start(m_options.databasePath);
     m_listener = std::make_unique<Listener>(*m_store);
     m_listenerButton->setEnabled(true);
@@ -547,4 +592,47 @@ void MainWindow::showEndpointsDialog()
     m_endpointsDialog->show();
     m_endpointsDialog->raise();
     m_endpointsDialog->activateWindow();
+}
+
+void MainWindow::showSubscribersWindow()
+{
+    if (!m_storeOpen)
+        return;
+    if (!m_subscribersWindow) {
+        m_subscribersWindow = new SubscribersWindow(*m_queries, this);
+        connect(m_subscribersWindow, &SubscribersWindow::openDeliveryRequested, this,
+                [this](qint64 id) {
+                    selectDelivery(id);
+                    raise();
+                    activateWindow();
+                });
+        connect(m_subscribersWindow, &SubscribersWindow::showDeliveriesRequested, this,
+                [this](const QString &subscriberId) {
+                    m_filter->setText(QStringLiteral("subscriber:%1").arg(subscriberId));
+                    applyFilter();
+                    raise();
+                    activateWindow();
+                });
+    } else {
+        m_subscribersWindow->reload();
+    }
+    m_subscribersWindow->show();
+    m_subscribersWindow->raise();
+    m_subscribersWindow->activateWindow();
+}
+
+void MainWindow::backUpDatabase()
+{
+    if (!m_storeOpen)
+        return;
+    const QString suggested =
+        QFileInfo(m_options.databasePath).absolutePath() +
+        QStringLiteral("/hookscope-backup-%1.db")
+            .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Back up the database"), suggested,
+                                                      tr("HookScope databases (*.db)"));
+    if (path.isEmpty())
+        return;
+    statusBar()->showMessage(tr("Backing up to %1…").arg(path));
+    m_queries->requestBackup(path);
 }

@@ -12,6 +12,7 @@ class DeliveryDetailView;
 class DeliveryListModel;
 class DeliveryStore;
 class EndpointsDialog;
+class SubscribersWindow;
 class Listener;
 class QAction;
 class QLabel;
@@ -54,15 +55,20 @@ public:
     QLineEdit *filterEdit() const { return m_filter; }
     TimelineWidget *timeline() const { return m_timeline; }
     EndpointsDialog *endpointsDialog() const { return m_endpointsDialog; }
+    SubscribersWindow *subscribersWindow() const { return m_subscribersWindow; }
     QString bannerText() const;
     QString listenerText() const;
 
 public Q_SLOTS:
     void showEndpointsDialog();
+    void showSubscribersWindow();
+    void selectDelivery(qint64 id);
 
 Q_SIGNALS:
     // The store is open (or failed to open) and the listener started as asked.
     void ready();
+    // The user chose to open (or create) another database file.
+    void switchDatabaseRequested(const QString &path);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -83,7 +89,7 @@ private:
     void updateStatus();
     void copySelectedRows();
     void showBanner(const QString &text);
-    void selectDelivery(qint64 id);
+    void backUpDatabase();
 
     Options m_options;
     std::unique_ptr<DeliveryStore> m_store;
@@ -113,6 +119,7 @@ private:
     QProgressBar *m_progress = nullptr;
     QAction *m_followAction = nullptr;
     EndpointsDialog *m_endpointsDialog = nullptr;
+    SubscribersWindow *m_subscribersWindow = nullptr;
     qint64 m_pendingSelection = 0;
     std::deque<std::pair<qint64, int>> m_recent; // (ms, deliveries stored) for the rate
 };

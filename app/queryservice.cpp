@@ -4,7 +4,12 @@
 #include "database.h"
 #include "endpointrepository.h"
 
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
 #include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QThread>
 
 // Lives on the service's thread; owns the connection.
@@ -136,6 +141,84 @@ public:
         Q_EMIT m_service.endpointRemoved(name, ok ? QString() : error);
     }
 
+    void subscribers()
+    {
+        QString error;
+        const auto rows = SubscriberRepository(m_database).list(&error);
+        if (!rows) {
+            Q_EMIT m_service.queryFailed(error);
+            return;
+        }
+        Q_EMIT m_service.subscribersLoaded(*rows);
+    }
+
+    void setSubscriberFields(qint64 rowId, const QString &reference, const QString &notes)
+    {
+        QString error;
+        const bool ok =
+            SubscriberRepository(m_database).setUserFields(rowId, reference, notes, &error);
+        Q_EMIT m_service.subscriberSaved(rowId, ok ? QString() : error);
+    }
+
+    void deleteSubscriber(qint64 rowId)
+    {
+        QString error;
+        const bool ok = SubscriberRepository(m_database).remove(rowId, &error);
+        Q_EMIT m_service.subscriberDeleted(rowId, ok ? QString() : error);
+        if (ok)
+            subscribers();
+    }
+
+    void exportSubscribers(const QString &path, ExportFormat format)
+    {
+        QString error;
+        const auto rows = SubscriberRepository(m_database).list(&error);
+        if (rows) {
+            QSaveFile file(path);
+            if (!file.open(QIODevice::WriteOnly)) {
+                error = file.errorString();
+            } else {
+                file.write(format == ExportFormat::Csv ? SubscriberRepository::toCsv(*rows)
+                                                       : SubscriberRepository::toJson(*rows));
+                if (!file.commit())
+                    error = file.errorString();
+            }
+        }
+        Q_EMIT m_service.subscribersExported(path, rows ? int(rows->size()) : 0, error);
+    }
+
+    void importSubscribers(const QString &path)
+    {
+        QString error;
+        std::optional<SubscriberRepository::ImportReport> report;
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            error = file.errorString();
+        else
+            report = SubscriberRepository(m_database).importCsv(file.readAll(), &error);
+        Q_EMIT m_service.subscribersImported(path,
+                                             report.value_or(SubscriberRepository::ImportReport()),
+                                             report ? QString() : error);
+        if (report)
+            subscribers();
+    }
+
+    void backup(const QString &path)
+    {
+        QSqlQuery query(m_database.connection());
+        query.prepare(QStringLiteral("VACUUM INTO ?"));
+        query.addBindValue(path);
+        QString error;
+        if (QFileInfo::exists(path))
+            error = QStringLiteral("%1 exists already; choose a new file").arg(path);
+        else if (!query.exec())
+            error = query.lastError().databaseText().isEmpty() ? query.lastError().text()
+                                                               : query.lastError().databaseText();
+        else
+            QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        Q_EMIT m_service.backupFinished(path, error);
+    }
+
     void reverify(const QString &endpoint)
     {
         QString error;
@@ -237,4 +320,35 @@ void QueryService::requestSaveEndpoint(const Endpoint &endpoint, const QString &
 void QueryService::requestRemoveEndpoint(const QString &name)
 {
     post([name](Worker *worker) { worker->removeEndpoint(name); });
+}
+
+void QueryService::requestSubscribers()
+{
+    post([](Worker *worker) { worker->subscribers(); });
+}
+
+void QueryService::requestSetSubscriberFields(qint64 rowId, const QString &localReference,
+                                              const QString &notes)
+{
+    post([=](Worker *worker) { worker->setSubscriberFields(rowId, localReference, notes); });
+}
+
+void QueryService::requestDeleteSubscriber(qint64 rowId)
+{
+    post([rowId](Worker *worker) { worker->deleteSubscriber(rowId); });
+}
+
+void QueryService::requestExportSubscribers(const QString &path, ExportFormat format)
+{
+    post([=](Worker *worker) { worker->exportSubscribers(path, format); });
+}
+
+void QueryService::requestImportSubscribers(const QString &path)
+{
+    post([path](Worker *worker) { worker->importSubscribers(path); });
+}
+
+void QueryService::requestBackup(const QString &path)
+{
+    post([path](Worker *worker) { worker->backup(path); });
 }

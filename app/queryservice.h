@@ -5,6 +5,7 @@
 #include "deliveryreader.h"
 #include "endpoint.h"
 #include "reverifier.h"
+#include "subscriberrepository.h"
 
 #include <QObject>
 
@@ -41,6 +42,20 @@ public:
     void requestTimeline(qint64 sinceMs);
     void requestSaveEndpoint(const Endpoint &endpoint, const QString &previousName);
     void requestRemoveEndpoint(const QString &name);
+    void requestSubscribers();
+    // A null QString leaves that field as it is.
+    void requestSetSubscriberFields(qint64 rowId, const QString &localReference,
+                                    const QString &notes);
+    void requestDeleteSubscriber(qint64 rowId);
+    enum class ExportFormat
+    {
+        Csv,
+        Json
+    };
+    void requestExportSubscribers(const QString &path, ExportFormat format);
+    void requestImportSubscribers(const QString &path);
+    // A consistent copy of the whole database (VACUUM INTO), taken while HookScope runs.
+    void requestBackup(const QString &path);
 
     static constexpr qsizetype MaxShownBody = 4 * 1024 * 1024;
     static constexpr qsizetype MaxHexBytes = 256 * 1024;
@@ -61,6 +76,13 @@ Q_SIGNALS:
     void reverificationFinished(const QString &endpoint, qint64 checked, qint64 changedVerdict,
                                 const QString &error);
     void queryFailed(const QString &error);
+    void subscribersLoaded(const QList<Subscriber> &subscribers);
+    void subscriberSaved(qint64 rowId, const QString &error);
+    void subscriberDeleted(qint64 rowId, const QString &error);
+    void subscribersExported(const QString &path, int count, const QString &error);
+    void subscribersImported(const QString &path, const SubscriberRepository::ImportReport &report,
+                             const QString &error);
+    void backupFinished(const QString &path, const QString &error);
 
 private:
     class Worker;
