@@ -155,6 +155,11 @@ void addEndpointOptions(QCommandLineParser &parser, bool pathRequired)
     parser.addOption({QStringLiteral("id-header"),
                       QStringLiteral("generic-hmac: header whose value is {id}."),
                       QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("subscriber-path"),
+                      QStringLiteral("Where subscriber.created carries the subscriber id, e.g. "
+                                     "data.account.id (default: data.id, data.subscriber_id or "
+                                     "data.subscriber.id)."),
+                      QStringLiteral("PATH")});
     parser.addOption(dbOption());
 }
 
@@ -224,6 +229,8 @@ bool applyEndpointOptions(const QCommandLineParser &parser, Endpoint &endpoint,
         if (generic.signedTemplate.contains("{id}") && generic.idHeader.isEmpty())
             return fail(QStringLiteral("--template uses {id}: name its header with --id-header"));
     }
+    if (parser.isSet(QStringLiteral("subscriber-path")))
+        endpoint.subscriberPath = parser.value(QStringLiteral("subscriber-path")).trimmed();
     const auto secrets = readSecrets(parser, command);
     if (!secrets)
         return false;

@@ -85,6 +85,10 @@ EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &e
     form->addRow(tr("URL"), urlRow);
     form->addRow(tr("&Scheme"), m_scheme);
     form->addRow(tr("&Tolerance"), m_tolerance);
+    m_subscriberPath = new QLineEdit(this);
+    m_subscriberPath->setObjectName(QStringLiteral("subscriberPathEdit"));
+    m_subscriberPath->setPlaceholderText(tr("data.id, data.subscriber_id or data.subscriber.id"));
+    form->addRow(tr("Subscriber &id at"), m_subscriberPath);
     form->addRow(tr("Secrets"), secretsBox);
 
     m_genericBox = new QGroupBox(tr("generic-hmac options"), this);
@@ -229,6 +233,7 @@ void EndpointsDialog::showEndpoint(int row)
     m_path->setText(e.path);
     m_scheme->setCurrentText(schemeName(e.scheme));
     m_tolerance->setValue(e.toleranceSeconds);
+    m_subscriberPath->setText(e.subscriberPath);
     m_secrets->setRowCount(0);
     for (const EndpointSecret &secret : e.secrets)
         addSecretRow(secret);
@@ -253,6 +258,7 @@ void EndpointsDialog::newEndpoint()
     m_path->setText(QString());
     m_scheme->setCurrentText(schemeName(SignatureScheme::HostedHooks));
     m_tolerance->setValue(defaults.toleranceSeconds);
+    m_subscriberPath->clear();
     m_secrets->setRowCount(0);
     addSecretRow({tr("secret 1"), QByteArray()});
     m_header->setText(QString::fromLatin1(defaults.generic.header));
@@ -286,6 +292,7 @@ Endpoint EndpointsDialog::endpointFromForm(QString *error) const
     e.path = Endpoint::normalizePath(m_path->text());
     e.scheme = schemeFromName(m_scheme->currentText()).value_or(SignatureScheme::None);
     e.toleranceSeconds = m_tolerance->value();
+    e.subscriberPath = m_subscriberPath->text().trimmed();
     for (int row = 0; row < m_secrets->rowCount(); ++row) {
         const auto *edit = qobject_cast<QLineEdit *>(m_secrets->cellWidget(row, 1));
         const QByteArray value = edit ? edit->text().toUtf8() : QByteArray();

@@ -50,6 +50,7 @@ private:
     QLabel *m_url = nullptr;
     QComboBox *m_scheme = nullptr;
     QSpinBox *m_tolerance = nullptr;
+    QLineEdit *m_subscriberPath = nullptr;
     QTableWidget *m_secrets = nullptr;
     QCheckBox *m_reveal = nullptr;
     QWidget *m_genericBox = nullptr;

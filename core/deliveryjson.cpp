@@ -72,6 +72,7 @@ QJsonObject endpoint(const Endpoint &e)
         {QStringLiteral("scheme"), schemeName(e.scheme)},
         {QStringLiteral("secrets"), e.secrets.size()},
         {QStringLiteral("tolerance_seconds"), e.toleranceSeconds},
+        {QStringLiteral("subscriber_path"), e.subscriberPath},
     };
 }
 

@@ -476,6 +476,30 @@ private Q_SLOTS:
                               dbArgs)
                      .exitCode,
                  1);
+
+        QCOMPARE(
+            runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("update"),
+                                     QStringLiteral("stripe"), QStringLiteral("--subscriber-path"),
+                                     QStringLiteral("data.account.id")} +
+                         dbArgs)
+                .exitCode,
+            0);
+        const QJsonArray endpoints =
+            QJsonDocument::fromJson(
+                runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("list"),
+                                         QStringLiteral("--json")} +
+                             dbArgs)
+                    .out)
+                .array();
+        bool found = false;
+        for (const QJsonValue &endpoint : endpoints) {
+            if (endpoint[QStringLiteral("name")].toString() == u"stripe") {
+                QCOMPARE(endpoint[QStringLiteral("subscriber_path")].toString(),
+                         QStringLiteral("data.account.id"));
+                found = true;
+            }
+        }
+        QVERIFY(found);
     }
 
     void subscriberMapping()
@@ -483,55 +507,71 @@ private Q_SLOTS:
         const QString db = TestSupport::temporaryPath(QStringLiteral("subscribers-cli.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
         const QProcessEnvironment environment = environmentWithSecret();
-        QCOMPARE(runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
-                                          QStringLiteral("--path"), QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
-                                          QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
-                                          QStringLiteral("HOOKSCOPE_TEST_SECRET")} + dbArgs,
-                              environment)
-                     .exitCode,
-                 0);
+        QCOMPARE(
+            runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
+                                     QStringLiteral("hh"), QStringLiteral("--path"),
+                                     QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
+                                     QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+                                     QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
+                             dbArgs,
+                         environment)
+                .exitCode,
+            0);
         QProcess serve;
-        serve.start(QStringLiteral(HOOKSCOPE_BINARY), QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
-                                                                  QStringLiteral("127.0.0.1:0")} + dbArgs);
+        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
+                    QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
+                                QStringLiteral("127.0.0.1:0")} +
+                        dbArgs);
         QVERIFY(serve.waitForStarted());
         QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
         const QByteArray firstLine = serve.readLine().trimmed();
         const quint16 port = firstLine.mid(firstLine.lastIndexOf(':') + 1).toUShort();
         for (const QByteArray &id : {QByteArray("1"), QByteArray("2"), QByteArray("2")}) {
-            const QByteArray body = "{\"event_type\":\"subscriber.created\",\"event_id\":\"evt_" + id +
-                                    "\",\"data\":{\"id\":\"sub_" + id + "\",\"name\":\"Customer " + id + "\"}}";
+            const QByteArray body = "{\"event_type\":\"subscriber.created\",\"event_id\":\"evt_" +
+                                    id + "\",\"data\":{\"id\":\"sub_" + id +
+                                    "\",\"name\":\"Customer " + id + "\"}}";
             HeaderList headers;
             headers.append("HostedHooks-Signature",
-                           TestSupport::hostedHooksSignature(Secret, QDateTime::currentSecsSinceEpoch(), body));
+                           TestSupport::hostedHooksSignature(
+                               Secret, QDateTime::currentSecsSinceEpoch(), body));
             QCOMPARE(sendRaw(port, buildRequest("POST", "/hooks/hh", headers, body)).status, 200);
         }
         serve.terminate();
         QVERIFY(serve.waitForFinished(15000));
 
-        const Result listed = runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("--json")} + dbArgs);
+        const Result listed = runHookscope(
+            QStringList{QStringLiteral("subscribers"), QStringLiteral("--json")} + dbArgs);
         QCOMPARE(listed.exitCode, 0);
         const QJsonArray subscribers = QJsonDocument::fromJson(listed.out).array();
         QCOMPARE(subscribers.size(), 2);
-        for (const char *key : {"subscriber_id", "endpoint", "local_reference", "notes", "verified", "first_seen",
-                                "last_seen", "created_event_id", "fields"})
+        for (const char *key : {"subscriber_id", "endpoint", "local_reference", "notes", "verified",
+                                "first_seen", "last_seen", "created_event_id", "fields"})
             QVERIFY2(subscribers[0].toObject().contains(QLatin1String(key)), key);
         QVERIFY(subscribers[0][QStringLiteral("verified")].toBool());
 
-        const Result set = runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("set"), QStringLiteral("sub_1"),
-                                                    QStringLiteral("--ref"), QStringLiteral("acct-1"), QStringLiteral("--notes"),
-                                                    QStringLiteral("first, \"best\" customer")} + dbArgs);
+        const Result set = runHookscope(
+            QStringList{QStringLiteral("subscribers"), QStringLiteral("set"),
+                        QStringLiteral("sub_1"), QStringLiteral("--ref"), QStringLiteral("acct-1"),
+                        QStringLiteral("--notes"), QStringLiteral("first, \"best\" customer")} +
+            dbArgs);
         QVERIFY2(set.exitCode == 0, set.err.constData());
-        QCOMPARE(runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("set"), QStringLiteral("sub_9"),
-                                          QStringLiteral("--ref"), QStringLiteral("x")} + dbArgs)
+        QCOMPARE(runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("set"),
+                                          QStringLiteral("sub_9"), QStringLiteral("--ref"),
+                                          QStringLiteral("x")} +
+                              dbArgs)
                      .exitCode,
                  1);
-        QCOMPARE(runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("set"), QStringLiteral("sub_1")} + dbArgs)
+        QCOMPARE(runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("set"),
+                                          QStringLiteral("sub_1")} +
+                              dbArgs)
                      .exitCode,
                  2);
 
         const QString csv = TestSupport::temporaryPath(QStringLiteral("subscribers-cli.csv"));
-        const Result exported = runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("export"),
-                                                         QStringLiteral("--csv"), csv} + dbArgs);
+        const Result exported =
+            runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("export"),
+                                     QStringLiteral("--csv"), csv} +
+                         dbArgs);
         QCOMPARE(exported.exitCode, 0);
         QVERIFY(exported.out.contains("exported 2 subscribers"));
         QFile file(csv);
@@ -543,19 +583,26 @@ private Q_SLOTS:
         QVERIFY(out.open(QIODevice::WriteOnly));
         out.write("sub_2,acct-2\nsub_1,acct-other\nsub_3,acct-3\n");
         out.close();
-        const Result imported = runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("import"), import} + dbArgs);
+        const Result imported = runHookscope(
+            QStringList{QStringLiteral("subscribers"), QStringLiteral("import"), import} + dbArgs);
         QCOMPARE(imported.exitCode, 1);
-        QVERIFY2(imported.out.contains("applied 1, unchanged 0, not applied 2"), imported.out.constData());
+        QVERIFY2(imported.out.contains("applied 1, unchanged 0, not applied 2"),
+                 imported.out.constData());
         QVERIFY(imported.out.contains("line 2: sub_1: already mapped to \"acct-1\""));
         QVERIFY(imported.out.contains("line 3: sub_3: no such subscriber"));
 
-        QCOMPARE(runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("delete"), QStringLiteral("sub_2")} + dbArgs)
+        QCOMPARE(runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("delete"),
+                                          QStringLiteral("sub_2")} +
+                              dbArgs)
                      .exitCode,
                  0);
         const Result text = runHookscope(QStringList{QStringLiteral("subscribers")} + dbArgs);
         QVERIFY(text.out.contains("acct-1"));
         QVERIFY(!text.out.contains("sub_2"));
-        QCOMPARE(runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("export")} + dbArgs).exitCode, 2);
+        QCOMPARE(runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("export")} +
+                              dbArgs)
+                     .exitCode,
+                 2);
     }
 
     void serveTakesEndpointsAddedWhileRunning()
