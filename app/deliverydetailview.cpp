@@ -101,6 +101,7 @@ QLabel *DeliveryDetailView::addRow(const QString &label)
     title->setText(label);
     QLabel *value = plainLabel();
     m_form->addRow(title, value);
+    m_rows.append(value);
     return value;
 }
 
@@ -125,7 +126,9 @@ QWidget *DeliveryDetailView::buildOverview()
     layout->addWidget(m_reason);
     layout->addWidget(m_diagnosis);
 
-    m_form = new QFormLayout;
+    m_formWidget = new QWidget(content);
+    m_form = new QFormLayout(m_formWidget);
+    m_form->setContentsMargins(0, 0, 0, 0);
     m_form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     m_scheme = addRow(tr("Scheme"));
     m_signed = addRow(tr("Signed string"));
@@ -144,7 +147,7 @@ QWidget *DeliveryDetailView::buildOverview()
     m_endpoint = addRow(tr("Endpoint"));
     m_request = addRow(tr("Request"));
     m_answer = addRow(tr("Answered"));
-    layout->addLayout(m_form);
+    layout->addWidget(m_formWidget);
 
     m_attemptsTitle = plainLabel(content);
     m_attemptsTitle->setText(tr("Attempts with the same event id (double-click to open):"));
@@ -201,10 +204,13 @@ void DeliveryDetailView::showMessage(const QString &message)
     m_reason->setText(message);
     m_diagnosis->clear();
     m_diagnosis->hide();
-    for (QLabel *label : {m_scheme, m_signed, m_expected, m_received, m_timestamp, m_secret,
-                          m_event, m_subscriber, m_endpoint, m_request, m_answer})
+    // With no delivery shown, the overview is the message alone.
+    for (QLabel *label : std::as_const(m_rows))
         label->clear();
+    m_formWidget->hide();
     m_attempts->clear();
+    m_attemptsTitle->hide();
+    m_attempts->hide();
     m_headers->setRowCount(0);
     m_body->clear();
     m_bodyNote->clear();
@@ -333,9 +339,9 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
         }
     }
     // Rows with nothing to say are hidden rather than shown empty.
-    for (QLabel *label :
-         {m_scheme, m_signed, m_expected, m_received, m_timestamp, m_secret, m_event, m_subscriber})
+    for (QLabel *label : std::as_const(m_rows))
         m_form->setRowVisible(label, !label->text().isEmpty());
+    m_formWidget->show();
     m_attemptsTitle->setVisible(!details.attempts.isEmpty());
     m_attempts->setVisible(!details.attempts.isEmpty());
 

@@ -47,7 +47,9 @@ private:
     QLabel *m_verdict = nullptr;
     QLabel *m_reason = nullptr;
     QLabel *m_diagnosis = nullptr;
+    QWidget *m_formWidget = nullptr;
     QFormLayout *m_form = nullptr;
+    QList<QLabel *> m_rows; // the values of the form's rows
     QLabel *m_scheme = nullptr;
     QLabel *m_signed = nullptr;
     QLabel *m_expected = nullptr;

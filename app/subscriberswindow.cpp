@@ -106,7 +106,8 @@ SubscribersWindow::SubscribersWindow(QueryService &queries, QWidget *parent)
                 if (again >= 0)
                     m_view->setCurrentIndex(m_proxy->mapFromSource(m_model->index(again, 0)));
                 if (m_status->text().isEmpty() || m_status->text() == tr("Loading…"))
-                    setStatus(tr("%n subscriber(s)", nullptr, int(rows.size())));
+                    setStatus(rows.size() == 1 ? tr("1 subscriber")
+                                               : tr("%1 subscribers").arg(rows.size()));
             });
     connect(&m_queries, &QueryService::subscriberDeleted, this,
             [this](qint64, const QString &error) {
