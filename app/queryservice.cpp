@@ -212,8 +212,7 @@ public:
         if (QFileInfo::exists(path))
             error = QStringLiteral("%1 exists already; choose a new file").arg(path);
         else if (!query.exec())
-            error = query.lastError().databaseText().isEmpty() ? query.lastError().text()
-                                                               : query.lastError().databaseText();
+            error = Database::errorText(query.lastError());
         else
             QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         Q_EMIT m_service.backupFinished(path, error);

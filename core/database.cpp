@@ -114,8 +114,7 @@ static_assert(std::size(Migrations) == Database::SchemaVersion);
 
 QString sqlError(const QSqlError &error)
 {
-    const QString text = error.databaseText().isEmpty() ? error.text() : error.databaseText();
-    return text.trimmed();
+    return Database::errorText(error);
 }
 
 // Creates the file readable by its owner only, before SQLite creates it with the umask's mode.
@@ -143,6 +142,11 @@ Database::Database()
 Database::~Database()
 {
     close();
+}
+
+QString Database::errorText(const QSqlError &error)
+{
+    return (error.databaseText().isEmpty() ? error.text() : error.databaseText()).trimmed();
 }
 
 QString Database::defaultPath()

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QString>
 
 // One connection to a HookScope database file, owned by the thread that opened it.
@@ -29,6 +30,10 @@ public:
     // without FTS5 has none; free-text filters then scan with LIKE).
     bool hasFullText() const { return m_fullText; }
     QString path() const { return m_path; }
+
+    // SQLite's own message when there is one (it names the cause: "database is locked"),
+    // else Qt's.
+    static QString errorText(const QSqlError &error);
 
     // hookscope.db in the per-user application data folder.
     static QString defaultPath();

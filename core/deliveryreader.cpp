@@ -15,8 +15,7 @@ namespace {
 void setError(const QSqlQuery &query, QString *error)
 {
     if (error) {
-        const QSqlError e = query.lastError();
-        *error = (e.databaseText().isEmpty() ? e.text() : e.databaseText()).trimmed();
+        *error = Database::errorText(query.lastError());
     }
 }
 

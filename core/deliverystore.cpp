@@ -14,8 +14,7 @@ namespace {
 
 QString lastError(const QSqlQuery &query)
 {
-    const QSqlError error = query.lastError();
-    return (error.databaseText().isEmpty() ? error.text() : error.databaseText()).trimmed();
+    return Database::errorText(query.lastError());
 }
 
 // A null QString or QByteArray binds as SQL NULL; the columns want '' for "none".
@@ -153,8 +152,7 @@ private:
         }
         if (ok && !db.commit()) {
             ok = false;
-            error = db.lastError().databaseText().isEmpty() ? db.lastError().text()
-                                                            : db.lastError().databaseText();
+            error = Database::errorText(db.lastError());
         }
         if (!ok) {
             db.rollback();

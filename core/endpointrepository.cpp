@@ -12,8 +12,7 @@ namespace {
 bool fail(const QSqlQuery &query, QString *error)
 {
     if (error)
-        *error = query.lastError().databaseText().isEmpty() ? query.lastError().text()
-                                                            : query.lastError().databaseText();
+        *error = Database::errorText(query.lastError());
     return false;
 }
 

@@ -15,8 +15,7 @@ namespace {
 
 QString sqlError(const QSqlQuery &query)
 {
-    const QSqlError e = query.lastError();
-    return (e.databaseText().isEmpty() ? e.text() : e.databaseText()).trimmed();
+    return Database::errorText(query.lastError());
 }
 
 } // namespace

@@ -20,8 +20,7 @@ const QString Columns =
 bool fail(const QSqlQuery &query, QString *error)
 {
     if (error) {
-        const QSqlError e = query.lastError();
-        *error = (e.databaseText().isEmpty() ? e.text() : e.databaseText()).trimmed();
+        *error = Database::errorText(query.lastError());
     }
     return false;
 }
