@@ -608,7 +608,9 @@ void MainWindow::showSubscribersWindow()
                 });
         connect(m_subscribersWindow, &SubscribersWindow::showDeliveriesRequested, this,
                 [this](const QString &subscriberId) {
-                    m_filter->setText(QStringLiteral("subscriber:%1").arg(subscriberId));
+                    // Free text finds every delivery that carries the id, whatever its
+                    // event type, not only the subscriber.created ones.
+                    m_filter->setText(u'"' + subscriberId + u'"');
                     applyFilter();
                     raise();
                     activateWindow();
