@@ -155,6 +155,32 @@ void addEndpointOptions(QCommandLineParser &parser, bool pathRequired)
     parser.addOption({QStringLiteral("id-header"),
                       QStringLiteral("generic-hmac: header whose value is {id}."),
                       QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("status"),
+                      QStringLiteral("Status to answer once a delivery is stored (default: 200)."),
+                      QStringLiteral("CODE")});
+    parser.addOption({QStringLiteral("response-body"),
+                      QStringLiteral("Body of the answer instead of HookScope's own JSON."),
+                      QStringLiteral("TEXT")});
+    parser.addOption(
+        {QStringLiteral("response-header"),
+         QStringLiteral("A header of the answer, \"Name: value\"; repeat for several."),
+         QStringLiteral("HEADER")});
+    parser.addOption({QStringLiteral("delay-ms"),
+                      QStringLiteral("Wait this long before answering (a slow receiver)."),
+                      QStringLiteral("MS")});
+    parser.addOption({QStringLiteral("fail-first"),
+                      QStringLiteral("Answer the first N attempts of each event id with "
+                                     "--fail-status, to exercise the sender's retries."),
+                      QStringLiteral("N")});
+    parser.addOption({QStringLiteral("fail-status"),
+                      QStringLiteral("Status of the failed attempts (default: 500)."),
+                      QStringLiteral("CODE")});
+    parser.addOption({QStringLiteral("reject-invalid"),
+                      QStringLiteral("Answer 401 when a signature does not verify, like a strict "
+                                     "production receiver.")});
+    parser.addOption(
+        {QStringLiteral("accept-invalid"),
+         QStringLiteral("Answer every stored delivery with --status again (the default).")});
     parser.addOption({QStringLiteral("subscriber-path"),
                       QStringLiteral("Where subscriber.created carries the subscriber id, e.g. "
                                      "data.account.id (default: data.id, data.subscriber_id or "
@@ -229,6 +255,54 @@ bool applyEndpointOptions(const QCommandLineParser &parser, Endpoint &endpoint,
         if (generic.signedTemplate.contains("{id}") && generic.idHeader.isEmpty())
             return fail(QStringLiteral("--template uses {id}: name its header with --id-header"));
     }
+    ResponsePolicy &response = endpoint.response;
+    auto statusOption = [&](const QString &name, int *target) {
+        if (!parser.isSet(name))
+            return true;
+        bool ok = false;
+        const int code = parser.value(name).toInt(&ok);
+        if (!ok || code < 100 || code > 599)
+            return fail(QStringLiteral("--%1 wants an HTTP status between 100 and 599, got '%2'")
+                            .arg(name, parser.value(name)));
+        *target = code;
+        return true;
+    };
+    auto countOption = [&](const QString &name, int *target) {
+        if (!parser.isSet(name))
+            return true;
+        bool ok = false;
+        const int value = parser.value(name).toInt(&ok);
+        if (!ok || value < 0)
+            return fail(QStringLiteral("--%1 wants a whole number, got '%2'")
+                            .arg(name, parser.value(name)));
+        *target = value;
+        return true;
+    };
+    if (!statusOption(QStringLiteral("status"), &response.status) ||
+        !statusOption(QStringLiteral("fail-status"), &response.failStatus) ||
+        !countOption(QStringLiteral("delay-ms"), &response.delayMs) ||
+        !countOption(QStringLiteral("fail-first"), &response.failFirstAttempts))
+        return false;
+    if (parser.isSet(QStringLiteral("response-body")))
+        response.body = parser.value(QStringLiteral("response-body")).toUtf8();
+    if (parser.isSet(QStringLiteral("response-header"))) {
+        response.headers.clear();
+        for (const QString &header : parser.values(QStringLiteral("response-header"))) {
+            const qsizetype colon = header.indexOf(u':');
+            if (colon <= 0 || header.left(colon).trimmed().contains(u' '))
+                return fail(QStringLiteral("--response-header wants \"Name: value\", got '%1'")
+                                .arg(header));
+            response.headers.append({header.left(colon).trimmed().toLatin1(),
+                                     header.mid(colon + 1).trimmed().toLatin1()});
+        }
+    }
+    if (parser.isSet(QStringLiteral("reject-invalid")) &&
+        parser.isSet(QStringLiteral("accept-invalid")))
+        return fail(QStringLiteral("give --reject-invalid or --accept-invalid, not both"));
+    if (parser.isSet(QStringLiteral("reject-invalid")))
+        response.rejectInvalid = true;
+    if (parser.isSet(QStringLiteral("accept-invalid")))
+        response.rejectInvalid = false;
     if (parser.isSet(QStringLiteral("subscriber-path")))
         endpoint.subscriberPath = parser.value(QStringLiteral("subscriber-path")).trimmed();
     const auto secrets = readSecrets(parser, command);
@@ -633,29 +707,34 @@ QString CommandLine::usage()
                "HookScope %1 - inspect webhook deliveries\n"
                "\n"
                "Usage:\n"
+               "  hookscope [--db FILE] [--listen HOST:PORT] [--no-listen]   (the window)\n"
                "  hookscope serve [--listen HOST:PORT] [--db FILE] [--json]\n"
-               "  hookscope endpoint add NAME --path PATH [--scheme %2]\n"
-               "                          [--secret-env VAR | --secret-file FILE] "
-               "[--tolerance SECONDS] "
-               "[--db FILE]\n"
+               "  hookscope endpoint add NAME --path PATH [--scheme SCHEME]\n"
+               "        [--secret-env VAR | --secret-file FILE]... [--tolerance SECONDS]\n"
+               "        [--header NAME] [--prefix TEXT] [--algorithm sha1|sha256|sha512]\n"
+               "        [--encoding hex|base64] [--template TEXT] [--timestamp-header NAME]\n"
+               "        [--id-header NAME] [--subscriber-path PATH] [--status CODE]\n"
+               "        [--response-body TEXT] [--response-header \"Name: value\"]...\n"
+               "        [--delay-ms MS] [--fail-first N] [--fail-status CODE]\n"
+               "        [--reject-invalid | --accept-invalid] [--db FILE]\n"
+               "  hookscope endpoint update NAME [the options of add] [--db FILE]\n"
                "  hookscope endpoint list [--json] [--db FILE]\n"
                "  hookscope endpoint remove NAME [--db FILE]\n"
                "  hookscope deliveries [--limit N] [--filter FILTER] [--json] [--db FILE]\n"
                "  hookscope show ID [--json] [--db FILE]\n"
                "  hookscope verify [--endpoint NAME] [--db FILE]\n"
                "  hookscope subscribers [--json] [--db FILE]\n"
-               "  hookscope subscribers set SUBSCRIBER_ID [--endpoint NAME] [--ref REF] [--notes "
-               "TEXT] "
-               "[--db FILE]\n"
+               "  hookscope subscribers set SUBSCRIBER_ID [--endpoint NAME] [--ref REF]\n"
+               "        [--notes TEXT] [--db FILE]\n"
                "  hookscope subscribers delete SUBSCRIBER_ID [--endpoint NAME] [--db FILE]\n"
                "  hookscope subscribers export (--csv FILE | --json FILE) [--db FILE]\n"
                "  hookscope subscribers import FILE [--db FILE]\n"
-               "  hookscope [--db FILE] [--listen HOST:PORT] [--no-listen]   (the window)\n"
                "  hookscope --help | --version\n"
                "\n"
+               "Schemes: %2.\n"
                "Each command has its own --help. The database defaults to\n"
                "  %3\n")
-        .arg(QCoreApplication::applicationVersion(), schemeNames().join(u'|'),
+        .arg(QCoreApplication::applicationVersion(), schemeNames().join(QStringLiteral(", ")),
              Database::defaultPath());
 }
 

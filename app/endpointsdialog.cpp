@@ -15,6 +15,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
@@ -27,7 +28,7 @@ EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &e
     , m_listenerUrl(listenerUrl)
 {
     setWindowTitle(tr("Endpoints"));
-    resize(820, 560);
+    resize(880, 760);
 
     m_list = new QListWidget(this);
     m_list->setObjectName(QStringLiteral("endpointList"));
@@ -113,6 +114,42 @@ EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &e
     genericForm->addRow(tr("Timestamp header"), m_timestampHeader);
     genericForm->addRow(tr("Id header"), m_idHeader);
 
+    auto *responseBox = new QGroupBox(tr("Answer to the sender"), this);
+    auto *responseForm = new QFormLayout(responseBox);
+    auto statusSpin = [responseBox](int value) {
+        auto *spin = new QSpinBox(responseBox);
+        spin->setRange(100, 599);
+        spin->setValue(value);
+        return spin;
+    };
+    m_answerStatus = statusSpin(200);
+    m_answerStatus->setObjectName(QStringLiteral("answerStatus"));
+    m_answerBody = new QLineEdit(responseBox);
+    m_answerBody->setPlaceholderText(tr("HookScope's own short JSON"));
+    m_answerHeaders = new QPlainTextEdit(responseBox);
+    m_answerHeaders->setPlaceholderText(QStringLiteral("X-Example: value"));
+    m_answerHeaders->setMaximumHeight(52);
+    m_delay = new QSpinBox(responseBox);
+    m_delay->setRange(0, 120000);
+    m_delay->setSuffix(tr(" ms"));
+    m_failFirst = new QSpinBox(responseBox);
+    m_failFirst->setRange(0, 100);
+    m_failFirst->setSpecialValueText(tr("none"));
+    m_failStatus = statusSpin(500);
+    m_rejectInvalid =
+        new QCheckBox(tr("Answer 401 when the signature does not verify"), responseBox);
+    auto *failRow = new QHBoxLayout;
+    failRow->addWidget(m_failFirst);
+    failRow->addWidget(new QLabel(tr("attempts of each event with status"), responseBox));
+    failRow->addWidget(m_failStatus);
+    failRow->addStretch();
+    responseForm->addRow(tr("Status"), m_answerStatus);
+    responseForm->addRow(tr("Body"), m_answerBody);
+    responseForm->addRow(tr("Headers"), m_answerHeaders);
+    responseForm->addRow(tr("Delay"), m_delay);
+    responseForm->addRow(tr("Fail the first"), failRow);
+    responseForm->addRow(QString(), m_rejectInvalid);
+
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("statusLabel"));
     m_status->setTextFormat(Qt::PlainText);
@@ -122,6 +159,7 @@ EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &e
     auto *right = new QVBoxLayout;
     right->addLayout(form);
     right->addWidget(m_genericBox);
+    right->addWidget(responseBox);
     right->addStretch();
     right->addWidget(m_status);
     right->addWidget(buttons);
@@ -234,6 +272,7 @@ void EndpointsDialog::showEndpoint(int row)
     m_scheme->setCurrentText(schemeName(e.scheme));
     m_tolerance->setValue(e.toleranceSeconds);
     m_subscriberPath->setText(e.subscriberPath);
+    showResponse(e.response);
     m_secrets->setRowCount(0);
     for (const EndpointSecret &secret : e.secrets)
         addSecretRow(secret);
@@ -259,6 +298,7 @@ void EndpointsDialog::newEndpoint()
     m_scheme->setCurrentText(schemeName(SignatureScheme::HostedHooks));
     m_tolerance->setValue(defaults.toleranceSeconds);
     m_subscriberPath->clear();
+    showResponse(ResponsePolicy());
     m_secrets->setRowCount(0);
     addSecretRow({tr("secret 1"), QByteArray()});
     m_header->setText(QString::fromLatin1(defaults.generic.header));
@@ -293,6 +333,21 @@ Endpoint EndpointsDialog::endpointFromForm(QString *error) const
     e.scheme = schemeFromName(m_scheme->currentText()).value_or(SignatureScheme::None);
     e.toleranceSeconds = m_tolerance->value();
     e.subscriberPath = m_subscriberPath->text().trimmed();
+    e.response.status = m_answerStatus->value();
+    e.response.body = m_answerBody->text().toUtf8();
+    for (const QString &line : m_answerHeaders->toPlainText().split(u'\n', Qt::SkipEmptyParts)) {
+        const qsizetype colon = line.indexOf(u':');
+        if (colon <= 0) {
+            *error = tr("Each answer header is a line \"Name: value\"; \"%1\" is not.").arg(line);
+            continue;
+        }
+        e.response.headers.append(
+            {line.left(colon).trimmed().toLatin1(), line.mid(colon + 1).trimmed().toLatin1()});
+    }
+    e.response.delayMs = m_delay->value();
+    e.response.failFirstAttempts = m_failFirst->value();
+    e.response.failStatus = m_failStatus->value();
+    e.response.rejectInvalid = m_rejectInvalid->isChecked();
     for (int row = 0; row < m_secrets->rowCount(); ++row) {
         const auto *edit = qobject_cast<QLineEdit *>(m_secrets->cellWidget(row, 1));
         const QByteArray value = edit ? edit->text().toUtf8() : QByteArray();
@@ -312,6 +367,8 @@ Endpoint EndpointsDialog::endpointFromForm(QString *error) const
         m_template->text().isEmpty() ? QByteArray("{body}") : m_template->text().toUtf8();
     e.generic.timestampHeader = m_timestampHeader->text().trimmed().toLatin1();
     e.generic.idHeader = m_idHeader->text().trimmed().toLatin1();
+    if (!error->isEmpty())
+        return e;
     if (e.name.isEmpty())
         *error = tr("The endpoint needs a name.");
     else if (m_path->text().trimmed().isEmpty())
@@ -356,4 +413,19 @@ void EndpointsDialog::removeCurrent()
         return;
     m_queries.requestRemoveEndpoint(m_editing);
     m_editing.clear();
+}
+
+void EndpointsDialog::showResponse(const ResponsePolicy &response)
+{
+    m_answerStatus->setValue(response.status);
+    m_answerBody->setText(QString::fromUtf8(response.body));
+    QStringList headers;
+    for (const auto &[name, value] : response.headers)
+        headers.append(QString::fromLatin1(name) + QStringLiteral(": ") +
+                       QString::fromLatin1(value));
+    m_answerHeaders->setPlainText(headers.join(u'\n'));
+    m_delay->setValue(response.delayMs);
+    m_failFirst->setValue(response.failFirstAttempts);
+    m_failStatus->setValue(response.failStatus);
+    m_rejectInvalid->setChecked(response.rejectInvalid);
 }

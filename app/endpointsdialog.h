@@ -9,6 +9,7 @@ class QComboBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
+class QPlainTextEdit;
 class QListWidget;
 class QSpinBox;
 class QTableWidget;
@@ -37,6 +38,7 @@ private:
     void addSecretRow(const EndpointSecret &secret);
     void updateSchemeOptions();
     void updateUrl();
+    void showResponse(const ResponsePolicy &response);
     Endpoint endpointFromForm(QString *error) const;
     void setStatus(const QString &text, bool error);
 
@@ -61,5 +63,12 @@ private:
     QLineEdit *m_template = nullptr;
     QLineEdit *m_timestampHeader = nullptr;
     QLineEdit *m_idHeader = nullptr;
+    QSpinBox *m_answerStatus = nullptr;
+    QLineEdit *m_answerBody = nullptr;
+    QPlainTextEdit *m_answerHeaders = nullptr;
+    QSpinBox *m_delay = nullptr;
+    QSpinBox *m_failFirst = nullptr;
+    QSpinBox *m_failStatus = nullptr;
+    QCheckBox *m_rejectInvalid = nullptr;
     QLabel *m_status = nullptr;
 };

@@ -92,6 +92,10 @@ const char *const Migrations[] = {
         PRIMARY KEY (endpoint, event_id)
     ) WITHOUT ROWID;
     )sql",
+    // 4 -> 5: each endpoint's response policy (JSON).
+    R"sql(
+    ALTER TABLE endpoints ADD COLUMN response_policy TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // The full-text index is kept apart from the numbered migrations: SQLite may be built without

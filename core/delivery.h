@@ -37,6 +37,10 @@ struct Delivery
     int responseStatus = 0;                     // the status answered to the sender
     qint64 handlingMicros = 0;                  // from the end of the request to the committed row
     std::optional<SubscriberUpdate> subscriber; // not a column: applied to the mapping
+    // Not columns: the endpoint's "fail the first N attempts of each event" policy, applied
+    // by the store, which knows the earlier attempts.
+    int failFirstAttempts = 0;
+    int failStatus = 500;
 
     qint64 bodySize() const { return body.size(); }
     // The request path without its query string.

@@ -60,6 +60,17 @@ Delivery DeliveryProcessor::process(const RequestHead &head, const QByteArray &b
     delivery.subscriberId = payload.subscriberId;
     delivery.subscriber = subscriberUpdate(delivery, payload);
 
-    delivery.responseStatus = endpoint ? 200 : 404;
+    if (!endpoint) {
+        delivery.responseStatus = 404;
+    } else {
+        const ResponsePolicy &policy = endpoint->response;
+        const Verdict verdict = delivery.verification.verdict;
+        const bool failedVerification = verdict != Verdict::Valid && verdict != Verdict::Unverified;
+        delivery.responseStatus = policy.rejectInvalid && failedVerification ? 401 : policy.status;
+        if (delivery.responseStatus < 300) {
+            delivery.failFirstAttempts = policy.failFirstAttempts;
+            delivery.failStatus = policy.failStatus;
+        }
+    }
     return delivery;
 }

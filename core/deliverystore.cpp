@@ -48,6 +48,9 @@ public:
             "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
             "verification, response_status, handling_us) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        m_attempts = std::make_unique<QSqlQuery>(m_database.connection());
+        m_attempts->prepare(
+            QStringLiteral("SELECT count(*) FROM deliveries WHERE event_id = ? AND endpoint = ?"));
         m_subscriberEvent = std::make_unique<QSqlQuery>(m_database.connection());
         m_subscriberEvent->prepare(QStringLiteral(
             "INSERT OR IGNORE INTO subscriber_events (endpoint, event_id, delivery_id) "
@@ -98,6 +101,7 @@ public:
         }
         m_insert.reset();
         m_dataVersion.reset();
+        m_attempts.reset();
         m_subscriberEvent.reset();
         m_subscriberUpsert.reset();
         m_database.close();
@@ -118,6 +122,16 @@ private:
             if (!ok)
                 break;
             Delivery &d = item.delivery;
+            if (d.failFirstAttempts > 0 && !d.eventId.isEmpty()) {
+                // The earlier attempts of this event decide whether this one is failed on
+                // purpose; they are in the file, whatever restarts happened in between.
+                m_attempts->addBindValue(d.eventId);
+                m_attempts->addBindValue(notNull(d.endpoint));
+                if (m_attempts->exec() && m_attempts->next() &&
+                    m_attempts->value(0).toInt() < d.failFirstAttempts)
+                    d.responseStatus = d.failStatus;
+                m_attempts->finish();
+            }
             d.handlingMicros = std::chrono::duration_cast<std::chrono::microseconds>(
                                    Clock::now() - item.requestEnd)
                                    .count();
@@ -160,7 +174,7 @@ private:
                 error = QStringLiteral("the database could not be written");
             for (PendingWrite &item : batch) {
                 if (item.done)
-                    item.done(0, error);
+                    item.done(0, 503, error);
             }
             m_failing = true;
             m_subscribersTouched = false;
@@ -169,7 +183,7 @@ private:
         }
         for (PendingWrite &item : batch) {
             if (item.done)
-                item.done(item.delivery.id, QString());
+                item.done(item.delivery.id, item.delivery.responseStatus, QString());
         }
         if (m_failing) {
             m_failing = false;
@@ -245,6 +259,7 @@ private:
     Database m_database;
     std::unique_ptr<QSqlQuery> m_insert;
     std::unique_ptr<QSqlQuery> m_dataVersion;
+    std::unique_ptr<QSqlQuery> m_attempts;
     std::unique_ptr<QSqlQuery> m_subscriberEvent;
     std::unique_ptr<QSqlQuery> m_subscriberUpsert;
     bool m_subscribersTouched = false;
@@ -332,7 +347,7 @@ void DeliveryStore::submit(Delivery delivery, Clock::time_point requestEnd, Comp
         }
     }
     if (done) {
-        done(0, QStringLiteral("the store is closed"));
+        done(0, 503, QStringLiteral("the store is closed"));
         return;
     }
     m_wake.notify_one();

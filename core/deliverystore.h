@@ -27,8 +27,9 @@ class DeliveryStore : public QObject
 
 public:
     using Clock = std::chrono::steady_clock;
-    // `id` is the new row's id, or 0 with `error` set when the delivery was not stored.
-    using Completion = std::function<void(qint64 id, const QString &error)>;
+    // `id` is the new row's id, or 0 with `error` set when the delivery was not stored;
+    // `status` is the one stored with it, to be answered.
+    using Completion = std::function<void(qint64 id, int status, const QString &error)>;
 
     struct Options
     {

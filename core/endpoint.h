@@ -1,6 +1,7 @@
 #pragma once
 
 #include "hmac.h"
+#include "responsepolicy.h"
 
 #include <QByteArray>
 #include <QList>
@@ -80,6 +81,7 @@ struct Endpoint
     // Where subscriber.created carries the subscriber id (a field path such as "data.id");
     // empty: data.id, data.subscriber_id or data.subscriber.id.
     QString subscriberPath;
+    ResponsePolicy response;
 
     bool hasSecret() const { return !secrets.isEmpty(); }
 

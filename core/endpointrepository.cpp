@@ -43,9 +43,9 @@ template<typename Work> bool inTransaction(const Database &database, QString *er
 std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const
 {
     QSqlQuery query(m_database.connection());
-    if (!query.exec(
-            QStringLiteral("SELECT id, name, path, scheme, tolerance_seconds, "
-                           "scheme_options, subscriber_path FROM endpoints ORDER BY name"))) {
+    if (!query.exec(QStringLiteral(
+            "SELECT id, name, path, scheme, tolerance_seconds, "
+            "scheme_options, subscriber_path, response_policy FROM endpoints ORDER BY name"))) {
         fail(query, error);
         return std::nullopt;
     }
@@ -60,6 +60,7 @@ std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const
         endpoint.toleranceSeconds = query.value(4).toInt();
         endpoint.generic = GenericHmacOptions::fromJson(query.value(5).toByteArray());
         endpoint.subscriberPath = query.value(6).toString();
+        endpoint.response = ResponsePolicy::fromJson(query.value(7).toByteArray());
         indexById.insert(endpoint.id, endpoints.size());
         endpoints.append(endpoint);
     }
@@ -127,9 +128,10 @@ bool EndpointRepository::add(Endpoint &endpoint, QString *error) const
                     QStringLiteral("an endpoint named \"%1\" already exists").arg(endpoint.name);
             return false;
         }
-        query.prepare(QStringLiteral("INSERT INTO endpoints (name, path, scheme, "
-                                     "tolerance_seconds, created_at, scheme_options, "
-                                     "subscriber_path) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+        query.prepare(
+            QStringLiteral("INSERT INTO endpoints (name, path, scheme, "
+                           "tolerance_seconds, created_at, scheme_options, "
+                           "subscriber_path, response_policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
         query.addBindValue(endpoint.name);
         query.addBindValue(Endpoint::normalizePath(endpoint.path));
         query.addBindValue(schemeName(endpoint.scheme));
@@ -138,6 +140,7 @@ bool EndpointRepository::add(Endpoint &endpoint, QString *error) const
         query.addBindValue(QString::fromUtf8(endpoint.generic.toJson()));
         query.addBindValue(endpoint.subscriberPath.isNull() ? QStringLiteral("")
                                                             : endpoint.subscriberPath);
+        query.addBindValue(QString::fromUtf8(endpoint.response.toJson()));
         if (!query.exec())
             return fail(query, error);
         endpoint.id = query.lastInsertId().toLongLong();
@@ -150,15 +153,17 @@ bool EndpointRepository::update(const Endpoint &endpoint, QString *error) const
 {
     return inTransaction(m_database, error, [&] {
         QSqlQuery query(m_database.connection());
-        query.prepare(QStringLiteral("UPDATE endpoints SET path = ?, scheme = ?, "
-                                     "tolerance_seconds = ?, scheme_options = ?, "
-                                     "subscriber_path = ? WHERE name = ? RETURNING id"));
+        query.prepare(
+            QStringLiteral("UPDATE endpoints SET path = ?, scheme = ?, "
+                           "tolerance_seconds = ?, scheme_options = ?, "
+                           "subscriber_path = ?, response_policy = ? WHERE name = ? RETURNING id"));
         query.addBindValue(Endpoint::normalizePath(endpoint.path));
         query.addBindValue(schemeName(endpoint.scheme));
         query.addBindValue(endpoint.toleranceSeconds);
         query.addBindValue(QString::fromUtf8(endpoint.generic.toJson()));
         query.addBindValue(endpoint.subscriberPath.isNull() ? QStringLiteral("")
                                                             : endpoint.subscriberPath);
+        query.addBindValue(QString::fromUtf8(endpoint.response.toJson()));
         query.addBindValue(endpoint.name);
         if (!query.exec())
             return fail(query, error);

@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMetaEnum>
+#include <QTimer>
 
 namespace {
 
@@ -111,19 +112,23 @@ bool ListenerServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
                                    QDateTime::currentMSecsSinceEpoch(), endpoints());
 
     const quint64 ticket = m_nextTicket++;
+    const Endpoint *endpoint = Endpoint::match(endpoints(), delivery.pathWithoutQuery());
     m_owed.emplace(
         ticket,
         OwedAnswer{socket, std::make_unique<QHttpServerResponder>(makeResponder(request, socket)),
-                   DeliverySummary::of(delivery)});
+                   DeliverySummary::of(delivery),
+                   endpoint ? endpoint->response : ResponsePolicy()});
 
     // The completion runs on the store's thread; the answer is written on this one.
     m_store.submit(std::move(delivery), requestEnd,
-                   [mailbox = m_mailbox, ticket](qint64 id, const QString &error) {
+                   [mailbox = m_mailbox, ticket](qint64 id, int status, const QString &error) {
                        std::lock_guard lock(mailbox->mutex);
                        if (ListenerServer *server = mailbox->server) {
                            QMetaObject::invokeMethod(
                                server,
-                               [server, ticket, id, error] { server->answer(ticket, id, error); },
+                               [server, ticket, id, status, error] {
+                                   server->answer(ticket, id, status, error);
+                               },
                                Qt::QueuedConnection);
                        }
                    });
@@ -136,32 +141,64 @@ void ListenerServer::missingHandler(const QHttpServerRequest &, QTcpSocket *sock
     socket->disconnectFromHost();
 }
 
-void ListenerServer::answer(quint64 ticket, qint64 id, const QString &error)
+void ListenerServer::answer(quint64 ticket, qint64 id, int status, const QString &error)
 {
     auto it = m_owed.find(ticket);
     if (it == m_owed.end())
         return;
-    OwedAnswer owed = std::move(it->second);
+    OwedAnswer &owed = it->second;
+    owed.summary.id = id;
+    owed.summary.responseStatus = error.isEmpty() ? status : 503;
+    if (error.isEmpty() && owed.policy.delayMs > 0) {
+        // A slow receiver, on purpose; the answer is still owed until then.
+        QTimer::singleShot(owed.policy.delayMs, this, [this, ticket, error] {
+            auto delayed = m_owed.find(ticket);
+            if (delayed != m_owed.end()) {
+                OwedAnswer owedAnswer = std::move(delayed->second);
+                m_owed.erase(delayed);
+                write(owedAnswer, error);
+            }
+        });
+        return;
+    }
+    OwedAnswer owedAnswer = std::move(owed);
     m_owed.erase(it);
+    write(owedAnswer, error);
+}
 
-    DeliverySummary summary = owed.summary;
-    summary.id = id;
-    if (!error.isEmpty())
-        summary.responseStatus = 503;
-    const auto status = static_cast<QHttpServerResponder::StatusCode>(summary.responseStatus);
-    const QByteArray body = answerBody(summary, error);
-
+void ListenerServer::write(OwedAnswer &owed, const QString &error)
+{
+    const DeliverySummary &summary = owed.summary;
     if (owed.socket && owed.socket->state() == QAbstractSocket::ConnectedState) {
-        if (error.isEmpty()) {
-            owed.responder->write(body,
-                                  {{"Content-Type", "application/json"},
-                                   {"X-HookScope-Delivery", QByteArray::number(id)}},
-                                  status);
-        } else {
-            // The sender retries on 503; Retry-After tells it when.
-            owed.responder->write(
-                body, {{"Content-Type", "application/json"}, {"Retry-After", "5"}}, status);
+        const auto status = static_cast<QHttpServerResponder::StatusCode>(summary.responseStatus);
+        QHttpServerResponder &responder = *owed.responder;
+        // The policy's body and headers replace HookScope's own answer, except on a 503 for
+        // a delivery that could not be stored: the sender must learn to retry.
+        const bool custom =
+            error.isEmpty() && (!owed.policy.body.isEmpty() || !owed.policy.headers.isEmpty());
+        const QByteArray body =
+            custom && !owed.policy.body.isEmpty() ? owed.policy.body : answerBody(summary, error);
+        responder.writeStatusLine(status);
+        bool hasContentType = false;
+        if (custom) {
+            for (const auto &[name, value] : owed.policy.headers) {
+                if (HeaderList::namesMatch(name, "Content-Length") ||
+                    HeaderList::namesMatch(name, "Transfer-Encoding"))
+                    continue;
+                hasContentType = hasContentType || HeaderList::namesMatch(name, "Content-Type");
+                responder.writeHeader(name, value);
+            }
         }
+        if (!hasContentType)
+            responder.writeHeader("Content-Type", custom && !owed.policy.body.isEmpty()
+                                                      ? "text/plain; charset=utf-8"
+                                                      : "application/json");
+        if (error.isEmpty())
+            responder.writeHeader("X-HookScope-Delivery", QByteArray::number(summary.id));
+        else
+            responder.writeHeader("Retry-After", "5"); // the sender retries on 503
+        responder.writeHeader("Content-Length", QByteArray::number(body.size()));
+        responder.writeBody(body);
     }
     Q_EMIT answered(summary, error);
 }

@@ -44,9 +44,11 @@ private:
         QPointer<QTcpSocket> socket;
         std::unique_ptr<QHttpServerResponder> responder;
         DeliverySummary summary;
+        ResponsePolicy policy;
     };
 
-    void answer(quint64 ticket, qint64 id, const QString &error);
+    void answer(quint64 ticket, qint64 id, int status, const QString &error);
+    void write(OwedAnswer &owed, const QString &error);
     QList<Endpoint> endpoints() const;
 
     // Lets store completions reach this server, or find it gone, without a race against its

@@ -122,6 +122,18 @@ private Q_SLOTS:
                            QStringLiteral("--secret-env"),
                            QStringLiteral("HOOKSCOPE_NO_SUCH_VARIABLE")}
             << QByteArray("HOOKSCOPE_NO_SUCH_VARIABLE is not set");
+        QTest::newRow("bad status")
+            << QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
+                           QStringLiteral("x"),        QStringLiteral("--path"),
+                           QStringLiteral("/x"),       QStringLiteral("--status"),
+                           QStringLiteral("999")}
+            << QByteArray("--status wants an HTTP status between 100 and 599");
+        QTest::newRow("bad response header")
+            << QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
+                           QStringLiteral("x"),        QStringLiteral("--path"),
+                           QStringLiteral("/x"),       QStringLiteral("--response-header"),
+                           QStringLiteral("no colon")}
+            << QByteArray("--response-header wants \"Name: value\"");
         QTest::newRow("bad listen")
             << QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
                            QStringLiteral("nowhere")}

@@ -88,7 +88,7 @@ private Q_SLOTS:
         std::atomic<int> done{0};
         for (const Delivery &d : deliveries)
             store.submit(d, DeliveryStore::Clock::now(),
-                         [&done](qint64, const QString &) { ++done; });
+                         [&done](qint64, int, const QString &) { ++done; });
         QTRY_COMPARE(done.load(), deliveries.size());
     }
 

@@ -33,7 +33,7 @@ void storeAll(DeliveryStore &store, int from, int to)
     std::atomic<int> done{0};
     for (int n = from; n < to; ++n)
         store.submit(make(n), DeliveryStore::Clock::now(),
-                     [&done](qint64, const QString &) { ++done; });
+                     [&done](qint64, int, const QString &) { ++done; });
     QTRY_COMPARE_WITH_TIMEOUT(done.load(), to - from, 30000);
 }
 

@@ -51,11 +51,12 @@ qint64 store(DeliveryStore &store, Delivery d, QString *error = nullptr)
     std::atomic<qint64> id{-1};
     QString failure;
     std::mutex mutex;
-    store.submit(std::move(d), DeliveryStore::Clock::now(), [&](qint64 newId, const QString &e) {
-        std::lock_guard lock(mutex);
-        failure = e;
-        id = newId;
-    });
+    store.submit(std::move(d), DeliveryStore::Clock::now(),
+                 [&](qint64 newId, int, const QString &e) {
+                     std::lock_guard lock(mutex);
+                     failure = e;
+                     id = newId;
+                 });
     QDeadlineTimer deadline(30000);
     while (id.load() < 0 && !deadline.hasExpired())
         QThread::msleep(1);
@@ -239,7 +240,7 @@ private Q_SLOTS:
         constexpr int Count = 2000;
         for (int i = 0; i < Count; ++i) {
             deliveryStore.submit(sampleDelivery(i), DeliveryStore::Clock::now(),
-                                 [&](qint64 id, const QString &) {
+                                 [&](qint64 id, int, const QString &) {
                                      if (id <= 0)
                                          ++failed;
                                      ++done;

@@ -6,6 +6,7 @@
 #include "testsupport.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QSet>
 #include <QSignalSpy>
 #include <QSqlQuery>
@@ -278,6 +279,80 @@ private Q_SLOTS:
         QCOMPARE(summary.eventId, QStringLiteral("evt_signal"));
         QCOMPARE(summary.verdict, Verdict::Valid);
         QCOMPARE(answered.at(0).at(1).toString(), QString());
+    }
+
+    void responsePolicies()
+    {
+        Endpoint custom;
+        custom.name = QStringLiteral("custom");
+        custom.path = QStringLiteral("/custom");
+        custom.response.status = 202;
+        custom.response.body = "thanks";
+        custom.response.headers = {{"X-Receiver", "test app"}, {"Content-Type", "text/plain"}};
+        Endpoint slow = custom;
+        slow.name = QStringLiteral("slow");
+        slow.path = QStringLiteral("/slow");
+        slow.response = ResponsePolicy();
+        slow.response.delayMs = 300;
+        Endpoint flaky;
+        flaky.name = QStringLiteral("flaky");
+        flaky.path = QStringLiteral("/flaky");
+        flaky.response.failFirstAttempts = 2;
+        flaky.response.failStatus = 502;
+        Endpoint strict;
+        strict.name = QStringLiteral("strict");
+        strict.path = QStringLiteral("/strict");
+        strict.scheme = SignatureScheme::HostedHooks;
+        strict.secrets = {{QStringLiteral("main"), Secret}};
+        strict.response.rejectInvalid = true;
+        for (Endpoint *endpoint : {&custom, &slow, &flaky, &strict})
+            QVERIFY(EndpointRepository(*m_reader).add(*endpoint, nullptr));
+        m_listener->setEndpoints(EndpointRepository(*m_reader).list(nullptr).value());
+
+        const HttpResponse customAnswer =
+            sendRaw(m_listener->port(), buildRequest("POST", "/custom", {}, "{}"));
+        QCOMPARE(customAnswer.status, 202);
+        QCOMPARE(customAnswer.body, QByteArray("thanks"));
+        QCOMPARE(customAnswer.headers.value("X-Receiver"), QByteArray("test app"));
+        QCOMPARE(customAnswer.headers.value("Content-Type"), QByteArray("text/plain"));
+        QCOMPARE(
+            stored(customAnswer.headers.value("X-HookScope-Delivery").toLongLong())->responseStatus,
+            202);
+
+        QElapsedTimer timer;
+        timer.start();
+        const HttpResponse slowAnswer =
+            sendRaw(m_listener->port(), buildRequest("POST", "/slow", {}, "{}"));
+        QCOMPARE(slowAnswer.status, 200);
+        QVERIFY2(timer.elapsed() >= 300, qPrintable(QString::number(timer.elapsed())));
+
+        // The first two attempts of an event fail; the third, and another event's first, do not.
+        const QByteArray event = R"({"event_type":"ping","event_id":"evt_retry"})";
+        QCOMPARE(sendRaw(m_listener->port(), buildRequest("POST", "/flaky", {}, event)).status,
+                 502);
+        QCOMPARE(sendRaw(m_listener->port(), buildRequest("POST", "/flaky", {}, event)).status,
+                 502);
+        const HttpResponse third =
+            sendRaw(m_listener->port(), buildRequest("POST", "/flaky", {}, event));
+        QCOMPARE(third.status, 200);
+        QCOMPARE(stored(third.headers.value("X-HookScope-Delivery").toLongLong())->responseStatus,
+                 200);
+        QCOMPARE(sendRaw(m_listener->port(),
+                         buildRequest("POST", "/flaky", {}, R"({"event_id":"evt_other"})"))
+                     .status,
+                 502);
+
+        QByteArray tampered = signedRequest(subscriberCreated("evt_strict"), "/strict");
+        tampered.replace("sub_evt_strict", "sub_evt_strikt");
+        const HttpResponse rejected = sendRaw(m_listener->port(), tampered);
+        QCOMPARE(rejected.status, 401);
+        const auto delivery = stored(rejected.headers.value("X-HookScope-Delivery").toLongLong());
+        QCOMPARE(delivery->verification.verdict, Verdict::Invalid);
+        QCOMPARE(delivery->responseStatus, 401);
+        QCOMPARE(
+            sendRaw(m_listener->port(), signedRequest(subscriberCreated("evt_strict2"), "/strict"))
+                .status,
+            200);
     }
 
     void portInUseIsReported()

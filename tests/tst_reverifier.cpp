@@ -60,7 +60,7 @@ private Q_SLOTS:
                 SignatureVerifier::verify(i < 1000 ? &endpoint : &other, d.headers, d.body, now);
             QCOMPARE(d.verification.verdict, Verdict::Invalid);
             store.submit(std::move(d), DeliveryStore::Clock::now(),
-                         [&done](qint64, const QString &) { ++done; });
+                         [&done](qint64, int, const QString &) { ++done; });
         }
         QTRY_COMPARE_WITH_TIMEOUT(done.load(), Count, 30000);
         store.close();

@@ -79,7 +79,7 @@ private:
                                        atSeconds * 1000, m_endpoints);
         std::atomic<qint64> id{-1};
         m_store->submit(d, DeliveryStore::Clock::now(),
-                        [&id](qint64 newId, const QString &) { id = newId; });
+                        [&id](qint64 newId, int, const QString &) { id = newId; });
         QTRY_VERIFY(id.load() > 0);
     }
 
