@@ -8,6 +8,7 @@
 #include "output.h"
 #include "payloaddecoder.h"
 #include "reverifier.h"
+#include "samplecommand.h"
 #include "servecommand.h"
 #include "subscriberscommand.h"
 
@@ -729,6 +730,7 @@ QString CommandLine::usage()
                "  hookscope subscribers delete SUBSCRIBER_ID [--endpoint NAME] [--db FILE]\n"
                "  hookscope subscribers export (--csv FILE | --json FILE) [--db FILE]\n"
                "  hookscope subscribers import FILE [--db FILE]\n"
+               "  hookscope send-sample EVENT_TYPE --endpoint NAME [--to URL] [--db FILE]\n"
                "  hookscope --help | --version\n"
                "\n"
                "Schemes: %2.\n"
@@ -762,6 +764,8 @@ int CommandLine::run(const QStringList &arguments)
         return verify(rest);
     if (command == u"subscribers")
         return SubscribersCommand::run(rest);
+    if (command == u"send-sample")
+        return SampleCommand::run(rest);
     if (command.isEmpty())
         errorLine(QStringLiteral("%1: no command given").arg(Program));
     else if (command.startsWith(u'-'))

@@ -617,6 +617,67 @@ private Q_SLOTS:
                  2);
     }
 
+    void sendSampleCreatesAValidSubscriber()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("samples.db"));
+        const QStringList dbArgs{QStringLiteral("--db"), db};
+        QCOMPARE(
+            runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
+                                     QStringLiteral("hh"), QStringLiteral("--path"),
+                                     QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
+                                     QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+                                     QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
+                             dbArgs,
+                         environmentWithSecret())
+                .exitCode,
+            0);
+        QProcess serve;
+        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
+                    QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
+                                QStringLiteral("127.0.0.1:0")} +
+                        dbArgs);
+        QVERIFY(serve.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
+        const QByteArray firstLine = serve.readLine().trimmed();
+        const QString url =
+            QString::fromLatin1(firstLine.mid(QByteArrayLiteral("listening on ").size()));
+        const Result sent = runHookscope(
+            QStringList{QStringLiteral("send-sample"), QStringLiteral("subscriber.created"),
+                        QStringLiteral("--endpoint"), QStringLiteral("hh"), QStringLiteral("--to"),
+                        url} +
+            dbArgs);
+        QVERIFY2(sent.exitCode == 0, sent.err.constData());
+        QVERIFY2(sent.out.contains("answered 200"), sent.out.constData());
+        const Result unknown = runHookscope(
+            QStringList{QStringLiteral("send-sample"), QStringLiteral("nothing.happened"),
+                        QStringLiteral("--endpoint"), QStringLiteral("hh"), QStringLiteral("--to"),
+                        url} +
+            dbArgs);
+        QCOMPARE(unknown.exitCode, 2);
+        QVERIFY(unknown.err.contains("no sample for \"nothing.happened\""));
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(15000));
+
+        const QJsonArray deliveries =
+            QJsonDocument::fromJson(
+                runHookscope(QStringList{QStringLiteral("deliveries"), QStringLiteral("--json")} +
+                             dbArgs)
+                    .out)
+                .array();
+        QCOMPARE(deliveries.size(), 1);
+        QCOMPARE(deliveries[0][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        const QJsonArray subscribers =
+            QJsonDocument::fromJson(
+                runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("--json")} +
+                             dbArgs)
+                    .out)
+                .array();
+        QCOMPARE(subscribers.size(), 1);
+        QVERIFY(subscribers[0][QStringLiteral("verified")].toBool());
+        QVERIFY(subscribers[0][QStringLiteral("subscriber_id")].toString().startsWith(
+            QStringLiteral("sub_sample_")));
+    }
+
     void serveTakesEndpointsAddedWhileRunning()
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("live-endpoints.db"));

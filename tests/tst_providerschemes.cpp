@@ -1,4 +1,5 @@
 #include "signatureheaders.h"
+#include "signaturesigner.h"
 #include "signatureverifier.h"
 #include "testsupport.h"
 
@@ -509,6 +510,52 @@ private Q_SLOTS:
             GitHubBody, 0);
         QCOMPARE(verdictName(v.verdict), QStringLiteral("valid"));
         QVERIFY(v.reason.contains(QStringLiteral("upper-case")));
+    }
+
+    void signerAndVerifierAgree_data()
+    {
+        QTest::addColumn<int>("scheme");
+        QTest::addColumn<QByteArray>("secret");
+        QTest::newRow("hostedhooks") << int(SignatureScheme::HostedHooks) << QByteArray("hh");
+        QTest::newRow("standard-webhooks")
+            << int(SignatureScheme::StandardWebhooks) << StandardSecret;
+        QTest::newRow("svix") << int(SignatureScheme::Svix) << StandardSecret;
+        QTest::newRow("stripe") << int(SignatureScheme::Stripe) << StripeSecret;
+        QTest::newRow("github") << int(SignatureScheme::GitHub) << GitHubSecret;
+        QTest::newRow("shopify") << int(SignatureScheme::Shopify) << ShopifySecret;
+        QTest::newRow("slack") << int(SignatureScheme::Slack) << SlackSecret;
+        QTest::newRow("generic-hmac") << int(SignatureScheme::GenericHmac) << QByteArray("g");
+    }
+
+    void signerAndVerifierAgree()
+    {
+        QFETCH(int, scheme);
+        QFETCH(QByteArray, secret);
+        Endpoint endpoint = endpointFor(static_cast<SignatureScheme>(scheme), secret);
+        endpoint.generic.header = "X-Sig";
+        endpoint.generic.signedTemplate = "{id}|{timestamp}|{body}";
+        endpoint.generic.timestampHeader = "X-Time";
+        endpoint.generic.idHeader = "X-Id";
+        endpoint.generic.encoding = SignatureEncoding::Base64;
+        const QByteArray body = R"({"event_type":"subscriber.created","data":{"id":"sub_1"}})";
+        QString error;
+        const auto headers = SignatureSigner::sign(endpoint.scheme, secret, body, 1700000000,
+                                                   "msg_1", endpoint.generic, &error);
+        QVERIFY2(headers.has_value(), qPrintable(error));
+        QCOMPARE(
+            verdictName(SignatureVerifier::verify(&endpoint, *headers, body, 1700000000).verdict),
+            QStringLiteral("valid"));
+        QCOMPARE(
+            verdictName(
+                SignatureVerifier::verify(&endpoint, *headers, body + ' ', 1700000000).verdict),
+            QStringLiteral("invalid"));
+        if (endpoint.scheme != SignatureScheme::GenericHmac) {
+            const Endpoint automatic = endpointFor(SignatureScheme::Auto, secret);
+            QCOMPARE(SignatureVerifier::verify(&automatic, *headers, body, 1700000000).verdict,
+                     Verdict::Valid);
+        }
+        QVERIFY(!SignatureSigner::sign(SignatureScheme::None, secret, body, 0, {}, {}, &error)
+                     .has_value());
     }
 
     void staleMillisecondTimestampIsDiagnosed()
