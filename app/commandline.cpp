@@ -7,6 +7,8 @@
 #include "endpointrepository.h"
 #include "output.h"
 #include "payloaddecoder.h"
+#include "replaycommand.h"
+#include "replayrepository.h"
 #include "reverifier.h"
 #include "samplecommand.h"
 #include "servecommand.h"
@@ -693,10 +695,34 @@ int show(const QStringList &arguments)
         errorLine(QStringLiteral("%1 %2: no delivery with id %3").arg(Program, command).arg(id));
         return CommandLine::NotFound;
     }
-    if (parser.isSet(QStringLiteral("json")))
-        printJson(QJsonDocument(DeliveryJson::full(*delivery)));
-    else
+    const QList<Replay> replays =
+        ReplayRepository(database).ofDelivery(id, &error).value_or(QList<Replay>());
+    if (parser.isSet(QStringLiteral("json"))) {
+        QJsonObject object = DeliveryJson::full(*delivery);
+        QJsonArray replayArray;
+        for (const Replay &replay : replays) {
+            replayArray.append(
+                QJsonObject{{QStringLiteral("sent_at"), DeliveryJson::timestamp(replay.sentAtMs)},
+                            {QStringLiteral("url"), replay.url.toString()},
+                            {QStringLiteral("resigned"), replay.resigned},
+                            {QStringLiteral("status"), replay.status},
+                            {QStringLiteral("latency_ms"), replay.latencyMs},
+                            {QStringLiteral("error"), replay.error}});
+        }
+        object.insert(QStringLiteral("replays"), replayArray);
+        printJson(QJsonDocument(object));
+    } else {
         printDelivery(*delivery);
+        if (!replays.isEmpty()) {
+            outLine(QString());
+            outLine(QStringLiteral("Replays:"));
+            for (const Replay &replay : replays)
+                outLine(QStringLiteral("  %1  %2%3  %4")
+                            .arg(DeliveryJson::timestamp(replay.sentAtMs), replay.url.toString(),
+                                 replay.resigned ? QStringLiteral(" (re-signed)") : QString(),
+                                 replay.status ? QString::number(replay.status) : replay.error));
+        }
+    }
     return CommandLine::Success;
 }
 
@@ -731,6 +757,7 @@ QString CommandLine::usage()
                "  hookscope subscribers export (--csv FILE | --json FILE) [--db FILE]\n"
                "  hookscope subscribers import FILE [--db FILE]\n"
                "  hookscope send-sample EVENT_TYPE --endpoint NAME [--to URL] [--db FILE]\n"
+               "  hookscope replay ID [--to URL] [--resign] [--curl] [--db FILE]\n"
                "  hookscope --help | --version\n"
                "\n"
                "Schemes: %2.\n"
@@ -766,6 +793,8 @@ int CommandLine::run(const QStringList &arguments)
         return SubscribersCommand::run(rest);
     if (command == u"send-sample")
         return SampleCommand::run(rest);
+    if (command == u"replay")
+        return ReplayCommand::run(rest);
     if (command.isEmpty())
         errorLine(QStringLiteral("%1: no command given").arg(Program));
     else if (command.startsWith(u'-'))

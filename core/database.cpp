@@ -96,6 +96,27 @@ const char *const Migrations[] = {
     R"sql(
     ALTER TABLE endpoints ADD COLUMN response_policy TEXT NOT NULL DEFAULT '';
     )sql",
+    // 5 -> 6: replays of deliveries, and deliveries recovered from elsewhere (ngrok).
+    R"sql(
+    CREATE TABLE replays (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        resigned INTEGER NOT NULL,
+        request_headers BLOB NOT NULL,
+        request_body BLOB NOT NULL,
+        status INTEGER NOT NULL,
+        response_headers BLOB NOT NULL,
+        response_body BLOB NOT NULL,
+        latency_ms INTEGER NOT NULL,
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX replays_delivery ON replays(delivery_id, id);
+    ALTER TABLE deliveries ADD COLUMN source TEXT NOT NULL DEFAULT '';
+    ALTER TABLE deliveries ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
+    CREATE UNIQUE INDEX deliveries_external_id ON deliveries(external_id) WHERE external_id <> '';
+    )sql",
 };
 
 // The full-text index is kept apart from the numbered migrations: SQLite may be built without

@@ -678,6 +678,91 @@ private Q_SLOTS:
             QStringLiteral("sub_sample_")));
     }
 
+    void replayAsRecordedAndResigned()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("replay.db"));
+        const QStringList dbArgs{QStringLiteral("--db"), db};
+        QCOMPARE(
+            runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
+                                     QStringLiteral("hh"), QStringLiteral("--path"),
+                                     QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
+                                     QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+                                     QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
+                             dbArgs,
+                         environmentWithSecret())
+                .exitCode,
+            0);
+        QProcess serve;
+        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
+                    QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
+                                QStringLiteral("127.0.0.1:0")} +
+                        dbArgs);
+        QVERIFY(serve.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
+        const QByteArray firstLine = serve.readLine().trimmed();
+        const quint16 port = firstLine.mid(firstLine.lastIndexOf(':') + 1).toUShort();
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
+        // Signed an hour ago: stale when it arrives, and as stale when replayed as recorded.
+        const QByteArray body = "{\"event_type\":\"ping\",\"event_id\":\"evt_old\"}";
+        HeaderList headers;
+        headers.append("HostedHooks-Signature",
+                       TestSupport::hostedHooksSignature(
+                           Secret, QDateTime::currentSecsSinceEpoch() - 3600, body));
+        headers.append("X-Trace", "kept");
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/hooks/hh?x=1", headers, body)).status, 200);
+
+        const Result asRecorded =
+            runHookscope(QStringList{QStringLiteral("replay"), QStringLiteral("1"),
+                                     QStringLiteral("--to"), url} +
+                         dbArgs);
+        QVERIFY2(asRecorded.exitCode == 0, asRecorded.err.constData());
+        QVERIFY(asRecorded.out.contains("answered 200"));
+        const Result resigned =
+            runHookscope(QStringList{QStringLiteral("replay"), QStringLiteral("1"),
+                                     QStringLiteral("--to"), url, QStringLiteral("--resign")} +
+                         dbArgs);
+        QVERIFY2(resigned.exitCode == 0, resigned.err.constData());
+        QVERIFY(resigned.out.contains("(re-signed)"));
+        const Result curl = runHookscope(
+            QStringList{QStringLiteral("replay"), QStringLiteral("1"), QStringLiteral("--to"), url,
+                        QStringLiteral("--resign"), QStringLiteral("--curl")} +
+            dbArgs);
+        QCOMPARE(curl.exitCode, 0);
+        const QByteArray expectedStart = "curl -X POST '" + url.toLatin1() + "/hooks/hh?x=1'";
+        QVERIFY2(curl.out.startsWith(expectedStart), curl.out.constData());
+        QVERIFY(curl.out.contains("-H 'X-Trace: kept'"));
+        QVERIFY(curl.out.contains("-H 'HostedHooks-Signature: t="));
+        QCOMPARE(runHookscope(QStringList{QStringLiteral("replay"), QStringLiteral("99")} + dbArgs)
+                     .exitCode,
+                 1);
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(15000));
+
+        const QJsonArray deliveries =
+            QJsonDocument::fromJson(
+                runHookscope(QStringList{QStringLiteral("deliveries"), QStringLiteral("--json")} +
+                             dbArgs)
+                    .out)
+                .array();
+        QCOMPARE(deliveries.size(), 3);
+        QCOMPARE(deliveries[2][QStringLiteral("verdict")].toString(), QStringLiteral("stale"));
+        QCOMPARE(deliveries[1][QStringLiteral("verdict")].toString(), QStringLiteral("stale"));
+        QCOMPARE(deliveries[0][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(deliveries[0][QStringLiteral("path")].toString(), QStringLiteral("/hooks/hh?x=1"));
+        const QJsonObject original =
+            QJsonDocument::fromJson(
+                runHookscope(QStringList{QStringLiteral("show"), QStringLiteral("1"),
+                                         QStringLiteral("--json")} +
+                             dbArgs)
+                    .out)
+                .object();
+        const QJsonArray replays = original[QStringLiteral("replays")].toArray();
+        QCOMPARE(replays.size(), 2);
+        QCOMPARE(replays[0][QStringLiteral("status")].toInt(), 200);
+        QVERIFY(!replays[0][QStringLiteral("resigned")].toBool());
+        QVERIFY(replays[1][QStringLiteral("resigned")].toBool());
+    }
+
     void serveTakesEndpointsAddedWhileRunning()
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("live-endpoints.db"));

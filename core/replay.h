@@ -1,0 +1,36 @@
+#pragma once
+
+#include "delivery.h"
+#include "endpoint.h"
+
+#include <QUrl>
+
+#include <optional>
+
+// One sending of a stored delivery again, as recorded or re-signed, and what came back.
+struct Replay
+{
+    qint64 id = 0;
+    qint64 deliveryId = 0;
+    qint64 sentAtMs = 0;
+    QUrl url;
+    bool resigned = false;
+    HeaderList requestHeaders;
+    QByteArray requestBody;
+    int status = 0; // 0: no answer
+    HeaderList responseHeaders;
+    QByteArray responseBody;
+    qint64 latencyMs = 0;
+    QString error;
+
+    // The request for `delivery` to `url`: its headers and body as recorded, or (with
+    // `endpoint`, when re-signing) with the scheme's signature headers made anew for now.
+    // `body` and `headers`, when given, replace the recorded ones first (an edited replay).
+    static std::optional<Replay> prepare(const Delivery &delivery, const QUrl &url,
+                                         const Endpoint *resignWith, QString *error,
+                                         const std::optional<QByteArray> &body = std::nullopt,
+                                         const std::optional<HeaderList> &headers = std::nullopt);
+
+    // A shell command that sends the same request with curl.
+    QString curlCommand(const QString &method) const;
+};
