@@ -2,6 +2,7 @@
 
 #include "delivery.h"
 #include "payloaddecoder.h"
+#include "replay.h"
 
 // Everything the detail pane shows of one delivery, prepared off the GUI thread.
 struct DeliveryDetails
@@ -13,4 +14,5 @@ struct DeliveryDetails
     QString hexDump;
     bool bodyTruncated = false;      // bodyText/prettyBody hold only the first part
     QList<DeliverySummary> attempts; // every delivery with the same event id, oldest first
+    QList<Replay> replays;           // the times it was sent again
 };

@@ -159,6 +159,13 @@ QWidget *DeliveryDetailView::buildOverview()
         Q_EMIT deliveryRequested(item->data(Qt::UserRole).toLongLong());
     });
     layout->addWidget(m_attempts);
+    m_replaysTitle = plainLabel(content);
+    m_replaysTitle->setText(tr("Replays:"));
+    layout->addWidget(m_replaysTitle);
+    m_replays = new QListWidget(content);
+    m_replays->setObjectName(QStringLiteral("replaysList"));
+    m_replays->setMaximumHeight(110);
+    layout->addWidget(m_replays);
     layout->addStretch();
 
     auto *scroll = new QScrollArea;
@@ -211,6 +218,9 @@ void DeliveryDetailView::showMessage(const QString &message)
     m_attempts->clear();
     m_attemptsTitle->hide();
     m_attempts->hide();
+    m_replays->clear();
+    m_replaysTitle->hide();
+    m_replays->hide();
     m_headers->setRowCount(0);
     m_body->clear();
     m_bodyNote->clear();
@@ -342,6 +352,20 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
     for (QLabel *label : std::as_const(m_rows))
         m_form->setRowVisible(label, !label->text().isEmpty());
     m_formWidget->show();
+    m_replays->clear();
+    for (const Replay &replay : details.replays) {
+        new QListWidgetItem(
+            tr("%1  → %2%3  %4")
+                .arg(QDateTime::fromMSecsSinceEpoch(replay.sentAtMs)
+                         .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                     replay.url.toString(), replay.resigned ? tr(" (re-signed)") : QString(),
+                     replay.status
+                         ? tr("answered %1 in %2 ms").arg(replay.status).arg(replay.latencyMs)
+                         : tr("no answer: %1").arg(replay.error)),
+            m_replays);
+    }
+    m_replaysTitle->setVisible(!details.replays.isEmpty());
+    m_replays->setVisible(!details.replays.isEmpty());
     m_attemptsTitle->setVisible(!details.attempts.isEmpty());
     m_attempts->setVisible(!details.attempts.isEmpty());
 

@@ -26,6 +26,8 @@ public:
     void showMessage(const QString &message);
     void clear();
     qint64 deliveryId() const { return m_id; }
+    // The delivery shown, when one is (deliveryId() != 0).
+    const DeliveryDetails &details() const { return m_details; }
 
     // For tests: the texts the user reads.
     QString verdictText() const;
@@ -63,6 +65,8 @@ private:
     QLabel *m_answer = nullptr;
     QLabel *m_attemptsTitle = nullptr;
     QListWidget *m_attempts = nullptr;
+    QLabel *m_replaysTitle = nullptr;
+    QListWidget *m_replays = nullptr;
     QTableWidget *m_headers = nullptr;
     QComboBox *m_bodyMode = nullptr;
     QLabel *m_bodyNote = nullptr;

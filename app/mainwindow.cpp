@@ -4,8 +4,12 @@
 #include "deliverylistmodel.h"
 #include "deliverystore.h"
 #include "endpointsdialog.h"
+#include "httpsender.h"
 #include "listener.h"
 #include "queryservice.h"
+#include "replay.h"
+#include "replaydialog.h"
+#include "sampledelivery.h"
 #include "subscriberswindow.h"
 #include "timelinewidget.h"
 #include "verdictstyle.h"
@@ -19,6 +23,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
@@ -229,6 +234,14 @@ void MainWindow::buildUi()
                                              : tr("Backup to %1 failed: %2").arg(path, error),
                                          20000);
             });
+    connect(m_queries, &QueryService::replayStored, this,
+            [this](qint64 deliveryId, const QString &error) {
+                if (!error.isEmpty())
+                    statusBar()->showMessage(
+                        tr("The replay's answer could not be kept: %1").arg(error), 15000);
+                else if (deliveryId == m_details->deliveryId())
+                    m_queries->requestDetails(deliveryId);
+            });
     connect(m_queries, &QueryService::reverificationProgress, this,
             [this](qint64 done, qint64 total) {
                 m_progress->setRange(0, static_cast<int>(std::max<qint64>(total, 1)));
@@ -317,6 +330,13 @@ void MainWindow::buildMenus()
     copy->setShortcut(QKeySequence::Copy);
     copy->setShortcutContext(Qt::WidgetShortcut);
     m_view->addAction(copy);
+    edit->addSeparator();
+    QAction *curl = edit->addAction(tr("Copy as c&url"), this, [this] { copyAsCurl(false); });
+    curl->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C));
+    edit->addAction(tr("Copy as curl, &re-signed"), this, [this] { copyAsCurl(true); });
+    QAction *replay = edit->addAction(tr("Re&play…"), this, &MainWindow::showReplayDialog);
+    replay->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    edit->addSeparator();
     QAction *find = edit->addAction(tr("&Find…"), this, [this] {
         m_filter->setFocus();
         m_filter->selectAll();
@@ -342,6 +362,26 @@ void MainWindow::buildMenus()
         listener->addAction(tr("&Endpoints…"), this, &MainWindow::showEndpointsDialog);
     endpoints->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     listener->addAction(tr("&Start or stop"), this, &MainWindow::toggleListener);
+    QMenu *samples = listener->addMenu(tr("Send &sample"));
+    for (const QString &eventType : SampleDelivery::eventTypes()) {
+        samples->addAction(eventType, this, [this, eventType] {
+            QStringList names;
+            for (const Endpoint &endpoint : std::as_const(m_endpoints))
+                names.append(endpoint.name);
+            if (names.isEmpty()) {
+                statusBar()->showMessage(
+                    tr("Add an endpoint first: a sample is signed with its secret."), 10000);
+                return;
+            }
+            bool ok = true;
+            const QString name = names.size() == 1
+                                     ? names.constFirst()
+                                     : QInputDialog::getItem(this, tr("Send sample"),
+                                                             tr("Endpoint:"), names, 0, false, &ok);
+            if (ok)
+                sendSample(eventType, name);
+        });
+    }
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About HookScope"), this, [this] {
@@ -637,4 +677,81 @@ void MainWindow::backUpDatabase()
         return;
     statusBar()->showMessage(tr("Backing up to %1…").arg(path));
     m_queries->requestBackup(path);
+}
+
+const Endpoint *MainWindow::endpointNamed(const QString &name) const
+{
+    for (const Endpoint &endpoint : m_endpoints) {
+        if (endpoint.name == name)
+            return &endpoint;
+    }
+    return nullptr;
+}
+
+void MainWindow::copyAsCurl(bool resign)
+{
+    if (m_details->deliveryId() == 0) {
+        statusBar()->showMessage(tr("Select a delivery first."), 5000);
+        return;
+    }
+    const Delivery &delivery = m_details->details().delivery;
+    const QString base = m_listener && m_listener->isListening()
+                             ? m_listener->url()
+                             : QStringLiteral("http://127.0.0.1:%1").arg(m_options.port);
+    QString error;
+    const auto replay =
+        Replay::prepare(delivery, QUrl(base + delivery.path),
+                        resign ? endpointNamed(delivery.endpoint) : nullptr, &error);
+    if (!replay || (resign && !endpointNamed(delivery.endpoint))) {
+        statusBar()->showMessage(
+            tr("Cannot re-sign: %1")
+                .arg(error.isEmpty() ? tr("the delivery has no endpoint") : error),
+            10000);
+        return;
+    }
+    QApplication::clipboard()->setText(replay->curlCommand(delivery.method));
+    statusBar()->showMessage(
+        resign ? tr("Copied a re-signed curl command.") : tr("Copied a curl command."), 5000);
+}
+
+void MainWindow::showReplayDialog()
+{
+    if (m_details->deliveryId() == 0) {
+        statusBar()->showMessage(tr("Select a delivery first."), 5000);
+        return;
+    }
+    const Delivery &delivery = m_details->details().delivery;
+    const QString base = m_listener && m_listener->isListening()
+                             ? m_listener->url()
+                             : QStringLiteral("http://127.0.0.1:%1").arg(m_options.port);
+    delete m_replayDialog;
+    m_replayDialog =
+        new ReplayDialog(*m_queries, delivery, endpointNamed(delivery.endpoint), base, this);
+    m_replayDialog->show();
+}
+
+void MainWindow::sendSample(const QString &eventType, const QString &endpointName)
+{
+    const Endpoint *endpoint = endpointNamed(endpointName);
+    if (!endpoint || !m_listener || !m_listener->isListening()) {
+        statusBar()->showMessage(tr("Start the listener to send a sample to it."), 10000);
+        return;
+    }
+    QString error;
+    const auto sample =
+        SampleDelivery::build(*endpoint, eventType, QUrl(m_listener->url()), &error);
+    if (!sample) {
+        statusBar()->showMessage(tr("Cannot build the sample: %1").arg(error), 10000);
+        return;
+    }
+    if (!m_sampleSender)
+        m_sampleSender = new HttpSender(this);
+    m_sampleSender->send(
+        QStringLiteral("POST"), sample->url, sample->headers, sample->body,
+        [this, eventType](const HttpSender::Answer &answer) {
+            statusBar()->showMessage(
+                answer.status ? tr("Sample %1 answered %2.").arg(eventType).arg(answer.status)
+                              : tr("Sample %1 got no answer: %2").arg(eventType, answer.error),
+                10000);
+        });
 }

@@ -14,6 +14,8 @@ class DeliveryStore;
 class EndpointsDialog;
 class SubscribersWindow;
 class Listener;
+class HttpSender;
+class ReplayDialog;
 class QAction;
 class QLabel;
 class QLineEdit;
@@ -56,12 +58,16 @@ public:
     TimelineWidget *timeline() const { return m_timeline; }
     EndpointsDialog *endpointsDialog() const { return m_endpointsDialog; }
     SubscribersWindow *subscribersWindow() const { return m_subscribersWindow; }
+    ReplayDialog *replayDialog() const { return m_replayDialog; }
     QString bannerText() const;
     QString listenerText() const;
 
 public Q_SLOTS:
     void showEndpointsDialog();
     void showSubscribersWindow();
+    void showReplayDialog();
+    void copyAsCurl(bool resign);
+    void sendSample(const QString &eventType, const QString &endpointName);
     void selectDelivery(qint64 id);
 
 Q_SIGNALS:
@@ -120,6 +126,9 @@ private:
     QAction *m_followAction = nullptr;
     EndpointsDialog *m_endpointsDialog = nullptr;
     SubscribersWindow *m_subscribersWindow = nullptr;
+    ReplayDialog *m_replayDialog = nullptr;
+    HttpSender *m_sampleSender = nullptr;
+    const Endpoint *endpointNamed(const QString &name) const;
     qint64 m_pendingSelection = 0;
     std::deque<std::pair<qint64, int>> m_recent; // (ms, deliveries stored) for the rate
 };

@@ -3,6 +3,7 @@
 #include "bodyformatter.h"
 #include "database.h"
 #include "endpointrepository.h"
+#include "replayrepository.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -99,6 +100,8 @@ public:
         if (!delivery->eventId.isEmpty())
             details.attempts =
                 reader().attempts(delivery->eventId, &error).value_or(QList<DeliverySummary>());
+        details.replays =
+            ReplayRepository(m_database).ofDelivery(id, &error).value_or(QList<Replay>());
         details.delivery = std::move(*delivery);
         Q_EMIT m_service.detailsLoaded(details);
     }
@@ -201,6 +204,13 @@ public:
                                              report ? QString() : error);
         if (report)
             subscribers();
+    }
+
+    void storeReplay(Replay replay)
+    {
+        QString error;
+        const bool ok = ReplayRepository(m_database).add(replay, &error);
+        Q_EMIT m_service.replayStored(replay.deliveryId, ok ? QString() : error);
     }
 
     void backup(const QString &path)
@@ -350,4 +360,9 @@ void QueryService::requestImportSubscribers(const QString &path)
 void QueryService::requestBackup(const QString &path)
 {
     post([path](Worker *worker) { worker->backup(path); });
+}
+
+void QueryService::requestStoreReplay(const Replay &replay)
+{
+    post([replay](Worker *worker) { worker->storeReplay(replay); });
 }

@@ -56,6 +56,7 @@ public:
     void requestImportSubscribers(const QString &path);
     // A consistent copy of the whole database (VACUUM INTO), taken while HookScope runs.
     void requestBackup(const QString &path);
+    void requestStoreReplay(const Replay &replay);
 
     static constexpr qsizetype MaxShownBody = 4 * 1024 * 1024;
     static constexpr qsizetype MaxHexBytes = 256 * 1024;
@@ -83,6 +84,7 @@ Q_SIGNALS:
     void subscribersImported(const QString &path, const SubscriberRepository::ImportReport &report,
                              const QString &error);
     void backupFinished(const QString &path, const QString &error);
+    void replayStored(qint64 deliveryId, const QString &error);
 
 private:
     class Worker;

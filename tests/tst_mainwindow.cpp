@@ -4,10 +4,13 @@
 #include "endpointrepository.h"
 #include "endpointsdialog.h"
 #include "mainwindow.h"
+#include "replaydialog.h"
+#include "replayrepository.h"
 #include "testsupport.h"
 #include "timelinewidget.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDialogButtonBox>
@@ -208,6 +211,58 @@ private Q_SLOTS:
                 .status,
             200, 10000);
         QTRY_VERIFY(rowOf(QString()) >= 0 || m_window->deliveryModel()->rowCount() >= 5);
+        dialog->close();
+    }
+
+    void sampleAndReplay()
+    {
+        m_window->sendSample(QStringLiteral("subscriber.created"), QStringLiteral("hh"));
+        auto sampleRow = [this] {
+            DeliveryListModel *model = m_window->deliveryModel();
+            for (int row = 0; row < model->rowCount(); ++row) {
+                if (model->index(row, DeliveryListModel::EventIdColumn)
+                        .data()
+                        .toString()
+                        .startsWith(u"evt_sample_"))
+                    return row;
+            }
+            return -1;
+        };
+        QTRY_VERIFY(sampleRow() >= 0);
+        QCOMPARE(m_window->deliveryModel()
+                     ->index(sampleRow(), DeliveryListModel::VerdictColumn)
+                     .data()
+                     .toString(),
+                 QStringLiteral("valid"));
+        QCOMPARE(m_window->deliveryModel()
+                     ->index(sampleRow(), DeliveryListModel::EventTypeColumn)
+                     .data()
+                     .toString(),
+                 QStringLiteral("subscriber.created"));
+
+        m_window->deliveryView()->setCurrentIndex(
+            m_window->deliveryModel()->index(rowOf(QStringLiteral("evt_bad")), 0));
+        QTRY_COMPARE(m_window->detailView()->verdictText(), QStringLiteral("INVALID"));
+        const qint64 original = m_window->detailView()->deliveryId();
+        m_window->showReplayDialog();
+        ReplayDialog *dialog = m_window->replayDialog();
+        QVERIFY(dialog);
+        auto *resign = dialog->findChild<QCheckBox *>(QStringLiteral("replayResign"));
+        QVERIFY(resign->isEnabled());
+        resign->setChecked(true);
+        dialog->send();
+        QTRY_VERIFY2(dialog->resultText().startsWith(QStringLiteral("Answered 200")),
+                     qPrintable(dialog->resultText()));
+        // Re-signed with the endpoint's secret, the replay verifies.
+        QTRY_COMPARE(
+            m_window->deliveryModel()->index(0, DeliveryListModel::EventIdColumn).data().toString(),
+            QStringLiteral("evt_bad"));
+        QCOMPARE(
+            m_window->deliveryModel()->index(0, DeliveryListModel::VerdictColumn).data().toString(),
+            QStringLiteral("valid"));
+        Database db;
+        QVERIFY(db.open(m_path, nullptr));
+        QTRY_COMPARE(ReplayRepository(db).ofDelivery(original, nullptr)->size(), 1);
         dialog->close();
     }
 
