@@ -5,6 +5,7 @@
 #include "deliveryjson.h"
 #include "deliveryreader.h"
 #include "endpointrepository.h"
+#include "ngrokcommand.h"
 #include "output.h"
 #include "payloaddecoder.h"
 #include "replaycommand.h"
@@ -758,6 +759,8 @@ QString CommandLine::usage()
                "  hookscope subscribers import FILE [--db FILE]\n"
                "  hookscope send-sample EVENT_TYPE --endpoint NAME [--to URL] [--db FILE]\n"
                "  hookscope replay ID [--to URL] [--resign] [--curl] [--db FILE]\n"
+               "  hookscope ngrok [--api URL] [--port PORT]\n"
+               "  hookscope ngrok import [--api URL] [--db FILE]\n"
                "  hookscope --help | --version\n"
                "\n"
                "Schemes: %2.\n"
@@ -795,6 +798,8 @@ int CommandLine::run(const QStringList &arguments)
         return SampleCommand::run(rest);
     if (command == u"replay")
         return ReplayCommand::run(rest);
+    if (command == u"ngrok")
+        return NgrokCommand::run(rest);
     if (command.isEmpty())
         errorLine(QStringLiteral("%1: no command given").arg(Program));
     else if (command.startsWith(u'-'))

@@ -321,10 +321,22 @@ void EndpointsDialog::updateUrl()
 {
     const QString path =
         Endpoint::normalizePath(m_path->text().isEmpty() ? QStringLiteral("/") : m_path->text());
-    m_url->setText(m_listenerUrl.isEmpty() ? tr("(the listener is not running)")
-                                           : m_listenerUrl + (path == u"/" ? QString() : path));
+    const QString suffix = path == u"/" ? QString() : path;
+    // The public URL is what the sender needs; the local one is what it forwards to.
+    if (!m_publicUrl.isEmpty())
+        m_url->setText(m_publicUrl + suffix);
+    else
+        m_url->setText(m_listenerUrl.isEmpty() ? tr("(the listener is not running)")
+                                               : m_listenerUrl + suffix);
+    m_url->setToolTip(m_listenerUrl.isEmpty() ? QString()
+                                              : tr("Local: %1").arg(m_listenerUrl + suffix));
 }
 
+void EndpointsDialog::setPublicUrl(const QString &url)
+{
+    m_publicUrl = url;
+    updateUrl();
+}
 Endpoint EndpointsDialog::endpointFromForm(QString *error) const
 {
     Endpoint e;

@@ -29,6 +29,8 @@ public:
     // Replaces the list (the store announces every change).
     void setEndpoints(const QList<Endpoint> &endpoints);
     QString statusText() const;
+    // The ngrok tunnel's public URL to this listener, or empty.
+    void setPublicUrl(const QString &url);
 
 private:
     void showEndpoint(int row);
@@ -45,6 +47,7 @@ private:
     QueryService &m_queries;
     QList<Endpoint> m_endpoints;
     QString m_listenerUrl;
+    QString m_publicUrl;
     QString m_editing; // name of the endpoint in the form; empty for a new one
     QListWidget *m_list = nullptr;
     QLineEdit *m_name = nullptr;

@@ -6,6 +6,7 @@
 #include "endpointsdialog.h"
 #include "httpsender.h"
 #include "listener.h"
+#include "ngrokagent.h"
 #include "queryservice.h"
 #include "replay.h"
 #include "replaydialog.h"
@@ -16,6 +17,8 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QPointer>
+
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QDateTime>
@@ -41,6 +44,7 @@
 #include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
+#include <atomic>
 
 MainWindow::MainWindow(const Options &options, QWidget *parent)
     : QMainWindow(parent)
@@ -115,7 +119,11 @@ void MainWindow::buildUi()
     top->addWidget(m_listenerState);
     top->addWidget(m_listenerButton);
     top->addWidget(m_copyUrlButton);
-    top->addStretch();
+    m_ngrokLabel = new QLabel(central);
+    m_ngrokLabel->setObjectName(QStringLiteral("ngrokLabel"));
+    m_ngrokLabel->setTextFormat(Qt::PlainText);
+    m_ngrokLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    top->addWidget(m_ngrokLabel, 1);
     top->addWidget(m_databaseLabel);
     layout->addLayout(top);
 
@@ -285,6 +293,12 @@ void MainWindow::buildUi()
             m_view->setCurrentIndex(m_model->index(m_model->rowCount() - 1, 0));
     });
 
+    m_ngrok = new NgrokAgent(QUrl(QString::fromLatin1(NgrokAgent::DefaultApi)), this);
+    auto *ngrokTimer = new QTimer(this);
+    ngrokTimer->setInterval(5000);
+    connect(ngrokTimer, &QTimer::timeout, this, &MainWindow::pollNgrok);
+    ngrokTimer->start();
+
     auto *rateTimer = new QTimer(this);
     rateTimer->setInterval(1000);
     connect(rateTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
@@ -362,6 +376,11 @@ void MainWindow::buildMenus()
         listener->addAction(tr("&Endpoints…"), this, &MainWindow::showEndpointsDialog);
     endpoints->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     listener->addAction(tr("&Start or stop"), this, &MainWindow::toggleListener);
+    listener->addAction(tr("&Import from ngrok"), this, &MainWindow::importFromNgrok);
+    listener->addAction(tr("Copy the ngrok &public URL"), this, [this] {
+        if (!m_publicUrl.isEmpty())
+            QApplication::clipboard()->setText(m_publicUrl);
+    });
     QMenu *samples = listener->addMenu(tr("Send &sample"));
     for (const QString &eventType : SampleDelivery::eventTypes()) {
         samples->addAction(eventType, this, [this, eventType] {
@@ -488,6 +507,85 @@ void MainWindow::startListener()
         m_listenerButton->setText(tr("Start"));
         m_copyUrlButton->setEnabled(false);
     }
+}
+
+void MainWindow::pollNgrok()
+{
+    if (!m_listener || !m_listener->isListening()) {
+        m_ngrokLabel->clear();
+        return;
+    }
+    m_ngrok->status(m_listener->port(), [this](const NgrokAgent::Status &status) {
+        m_publicUrl = status.ours ? status.ours->publicUrl.toString() : QString();
+        m_ngrokLabel->setText(status.ours ? tr("Public: %1").arg(m_publicUrl) : status.advice);
+        m_ngrokLabel->setToolTip(status.advice);
+        if (m_endpointsDialog)
+            m_endpointsDialog->setPublicUrl(m_publicUrl);
+    });
+}
+
+void MainWindow::setNgrokApi(const QUrl &api)
+{
+    delete m_ngrok;
+    m_ngrok = new NgrokAgent(api, this);
+    pollNgrok();
+}
+
+QString MainWindow::ngrokText() const
+{
+    return m_ngrokLabel->text();
+}
+
+void MainWindow::importFromNgrok()
+{
+    if (!m_storeOpen)
+        return;
+    statusBar()->showMessage(tr("Asking ngrok for the requests it recorded…"));
+    m_ngrok->recordedRequests([this](const QList<NgrokAgent::Recorded> &recorded,
+                                     const QString &error) {
+        if (!error.isEmpty()) {
+            statusBar()->showMessage(tr("Cannot ask ngrok: %1").arg(error), 15000);
+            return;
+        }
+        QStringList problems;
+        const QList<Delivery> deliveries =
+            NgrokAgent::toDeliveries(recorded, m_endpoints, &problems);
+        if (deliveries.isEmpty()) {
+            statusBar()->showMessage(tr("ngrok has no recorded requests to import."), 10000);
+            return;
+        }
+        struct Tally
+        {
+            std::atomic<int> stored{0};
+            std::atomic<int> already{0};
+            std::atomic<int> done{0};
+        };
+        auto tally = std::make_shared<Tally>();
+        const int total = int(deliveries.size());
+        QPointer<MainWindow> window(this);
+        for (const Delivery &delivery : deliveries) {
+            m_store->submit(delivery, DeliveryStore::Clock::now(),
+                            [tally, total, window, unreadable = int(problems.size())](
+                                qint64 id, int, const QString &failure) {
+                                if (id > 0)
+                                    ++tally->stored;
+                                else if (failure == QLatin1String(DeliveryStore::AlreadyStored))
+                                    ++tally->already;
+                                if (++tally->done == total) {
+                                    QMetaObject::invokeMethod(qApp, [window, tally, unreadable] {
+                                        if (window)
+                                            window->statusBar()->showMessage(
+                                                tr("Imported %1 requests from ngrok (%2 were "
+                                                   "stored before, %3 unreadable).")
+                                                    .arg(tally->stored.load())
+                                                    .arg(tally->already.load())
+                                                    .arg(unreadable),
+                                                20000);
+                                    });
+                                }
+                            });
+        }
+    });
 }
 
 void MainWindow::stopListener()
@@ -629,6 +727,7 @@ void MainWindow::showEndpointsDialog()
     } else {
         m_endpointsDialog->setEndpoints(m_endpoints);
     }
+    m_endpointsDialog->setPublicUrl(m_publicUrl);
     m_endpointsDialog->show();
     m_endpointsDialog->raise();
     m_endpointsDialog->activateWindow();

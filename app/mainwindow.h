@@ -4,6 +4,7 @@
 
 #include <QHostAddress>
 #include <QMainWindow>
+#include <QUrl>
 
 #include <deque>
 #include <memory>
@@ -15,6 +16,7 @@ class EndpointsDialog;
 class SubscribersWindow;
 class Listener;
 class HttpSender;
+class NgrokAgent;
 class ReplayDialog;
 class QAction;
 class QLabel;
@@ -61,6 +63,8 @@ public:
     ReplayDialog *replayDialog() const { return m_replayDialog; }
     QString bannerText() const;
     QString listenerText() const;
+    QString ngrokText() const;
+    QString publicUrl() const { return m_publicUrl; }
 
 public Q_SLOTS:
     void showEndpointsDialog();
@@ -68,6 +72,9 @@ public Q_SLOTS:
     void showReplayDialog();
     void copyAsCurl(bool resign);
     void sendSample(const QString &eventType, const QString &endpointName);
+    void importFromNgrok();
+    // Where the ngrok agent's API is (tests point it at a fake).
+    void setNgrokApi(const QUrl &api);
     void selectDelivery(qint64 id);
 
 Q_SIGNALS:
@@ -128,6 +135,10 @@ private:
     SubscribersWindow *m_subscribersWindow = nullptr;
     ReplayDialog *m_replayDialog = nullptr;
     HttpSender *m_sampleSender = nullptr;
+    NgrokAgent *m_ngrok = nullptr;
+    QLabel *m_ngrokLabel = nullptr;
+    QString m_publicUrl;
+    void pollNgrok();
     const Endpoint *endpointNamed(const QString &name) const;
     qint64 m_pendingSelection = 0;
     std::deque<std::pair<qint64, int>> m_recent; // (ms, deliveries stored) for the rate

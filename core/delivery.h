@@ -34,8 +34,10 @@ struct Delivery
     QString eventId;
     QString subscriberId;
     Verification verification;
-    int responseStatus = 0;                     // the status answered to the sender
-    qint64 handlingMicros = 0;                  // from the end of the request to the committed row
+    int responseStatus = 0;    // the status answered to the sender
+    qint64 handlingMicros = 0; // from the end of the request to the committed row
+    QString source;     // empty: received by the listener; "ngrok": recovered from its history
+    QString externalId; // the id where it was recovered from; unique when set
     std::optional<SubscriberUpdate> subscriber; // not a column: applied to the mapping
     // Not columns: the endpoint's "fail the first N attempts of each event" policy, applied
     // by the store, which knows the earlier attempts.

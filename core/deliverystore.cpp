@@ -46,8 +46,9 @@ public:
         m_insert->prepare(QStringLiteral(
             "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
             "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
-            "verification, response_status, handling_us) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            "verification, response_status, handling_us, source, external_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (external_id) WHERE external_id <> '' DO NOTHING"));
         m_attempts = std::make_unique<QSqlQuery>(m_database.connection());
         m_attempts->prepare(
             QStringLiteral("SELECT count(*) FROM deliveries WHERE event_id = ? AND endpoint = ?"));
@@ -152,10 +153,16 @@ private:
                 QJsonDocument(d.verification.toJson()).toJson(QJsonDocument::Compact)));
             m_insert->addBindValue(d.responseStatus);
             m_insert->addBindValue(d.handlingMicros);
+            m_insert->addBindValue(notNull(d.source));
+            m_insert->addBindValue(notNull(d.externalId));
             if (!m_insert->exec()) {
                 ok = false;
                 error = lastError(*m_insert);
                 break;
+            }
+            if (m_insert->numRowsAffected() == 0) {
+                d.id = 0; // an external id stored before: nothing to do
+                continue;
             }
             d.id = m_insert->lastInsertId().toLongLong();
             if (d.subscriber && !applySubscriber(d, &error)) {
@@ -183,7 +190,8 @@ private:
         }
         for (PendingWrite &item : batch) {
             if (item.done)
-                item.done(item.delivery.id, item.delivery.responseStatus, QString());
+                item.done(item.delivery.id, item.delivery.responseStatus,
+                          item.delivery.id == 0 ? QString::fromLatin1(AlreadyStored) : QString());
         }
         if (m_failing) {
             m_failing = false;

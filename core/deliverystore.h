@@ -39,6 +39,9 @@ public:
         std::chrono::milliseconds endpointPollInterval{1000};
     };
 
+    // The error a completion gets for a delivery whose external id is stored already.
+    static constexpr const char *AlreadyStored = "already stored";
+
     explicit DeliveryStore(QObject *parent = nullptr);
     ~DeliveryStore() override;
 

@@ -2,7 +2,9 @@
 
 #include <QDeadlineTimer>
 #include <QEventLoop>
+#include <QHash>
 #include <QProcess>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -139,6 +141,52 @@ QByteArray buildRequest(const QByteArray &method, const QByteArray &path, const 
         request += name + ": " + value + "\r\n";
     request += "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
     return request;
+}
+
+struct FakeHttpServer::Private
+{
+    QTcpServer server;
+    QHash<QByteArray, QPair<int, QByteArray>> responses;
+};
+
+FakeHttpServer::FakeHttpServer()
+    : d(std::make_unique<Private>())
+{
+    d->server.listen(QHostAddress::LocalHost, 0);
+    QObject::connect(&d->server, &QTcpServer::newConnection, &d->server, [this] {
+        while (QTcpSocket *socket = d->server.nextPendingConnection()) {
+            auto buffer = std::make_shared<QByteArray>();
+            QObject::connect(socket, &QTcpSocket::readyRead, socket, [this, socket, buffer] {
+                *buffer += socket->readAll();
+                if (!buffer->contains("\r\n\r\n"))
+                    return;
+                const QList<QByteArray> requestLine =
+                    buffer->left(buffer->indexOf("\r\n")).split(' ');
+                QByteArray path = requestLine.value(1);
+                path = path.left(path.indexOf('?') < 0 ? path.size() : path.indexOf('?'));
+                const auto response = d->responses.value(path, {404, QByteArray("{}")});
+                socket->write("HTTP/1.1 " + QByteArray::number(response.first) +
+                              " X\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " +
+                              QByteArray::number(response.second.size()) +
+                              "\r\nConnection: close\r\n\r\n" + response.second);
+                socket->disconnectFromHost();
+            });
+            QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        }
+    });
+}
+
+FakeHttpServer::~FakeHttpServer() = default;
+
+void FakeHttpServer::setResponse(const QByteArray &path, int status, const QByteArray &body)
+{
+    d->responses.insert(path, {status, body});
+}
+
+quint16 FakeHttpServer::port() const
+{
+    return d->server.serverPort();
 }
 
 QString temporaryPath(const QString &name)

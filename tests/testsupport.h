@@ -6,6 +6,8 @@
 #include <QList>
 #include <QString>
 
+#include <memory>
+
 namespace TestSupport {
 
 // HMAC-SHA256 of `data` keyed with `key`, lower-case hex, computed by the openssl command line
@@ -32,6 +34,21 @@ HttpResponse sendRaw(quint16 port, const QByteArray &request, int timeoutMs = 30
 // Builds "METHOD PATH HTTP/1.1" with Host, Content-Length, the given headers and body.
 QByteArray buildRequest(const QByteArray &method, const QByteArray &path, const HeaderList &headers,
                         const QByteArray &body);
+
+// A tiny HTTP server for tests: answers GET requests for known paths with fixed JSON
+// (a fake ngrok agent, a fake app).
+class FakeHttpServer
+{
+public:
+    FakeHttpServer();
+    ~FakeHttpServer();
+    void setResponse(const QByteArray &path, int status, const QByteArray &body);
+    quint16 port() const;
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
 
 // A temporary directory that is removed at the end of the test.
 QString temporaryPath(const QString &name);

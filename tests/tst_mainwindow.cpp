@@ -266,6 +266,23 @@ private Q_SLOTS:
         dialog->close();
     }
 
+    void showsTheNgrokPublicUrl()
+    {
+        TestSupport::FakeHttpServer agent;
+        const QByteArray tunnels =
+            "{\"tunnels\":[{\"name\":\"t\",\"public_url\":\"https://hooks.ngrok-free.app\","
+            "\"config\":{\"addr\":\"http://localhost:" +
+            QByteArray::number(m_window->listenerPort()) + "\"}}]}";
+        agent.setResponse("/api/tunnels", 200, tunnels);
+        m_window->setNgrokApi(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(agent.port())));
+        QTRY_COMPARE(m_window->ngrokText(), QStringLiteral("Public: https://hooks.ngrok-free.app"));
+        QCOMPARE(m_window->publicUrl(), QStringLiteral("https://hooks.ngrok-free.app"));
+        agent.setResponse("/api/tunnels", 200, "{\"tunnels\":[]}");
+        m_window->setNgrokApi(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(agent.port())));
+        QTRY_VERIFY(m_window->ngrokText().contains(
+            QStringLiteral("ngrok http %1").arg(m_window->listenerPort())));
+    }
+
     void payloadTextIsNeverRichText()
     {
         const QByteArray body =
