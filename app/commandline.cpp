@@ -185,6 +185,15 @@ void addEndpointOptions(QCommandLineParser &parser, bool pathRequired)
     parser.addOption(
         {QStringLiteral("accept-invalid"),
          QStringLiteral("Answer every stored delivery with --status again (the default).")});
+    parser.addOption({QStringLiteral("forward"),
+                      QStringLiteral("Pass each delivery on to the app at URL (exact body and "
+                                     "headers) and keep its answer; empty to stop."),
+                      QStringLiteral("URL")});
+    parser.addOption({QStringLiteral("answer-with-app"),
+                      QStringLiteral("Answer the sender with the app's answer (502 when it does "
+                                     "not answer) instead of the policy's.")});
+    parser.addOption({QStringLiteral("answer-with-policy"),
+                      QStringLiteral("Answer the sender by the policy again (the default).")});
     parser.addOption({QStringLiteral("subscriber-path"),
                       QStringLiteral("Where subscriber.created carries the subscriber id, e.g. "
                                      "data.account.id (default: data.id, data.subscriber_id or "
@@ -307,6 +316,22 @@ bool applyEndpointOptions(const QCommandLineParser &parser, Endpoint &endpoint,
         response.rejectInvalid = true;
     if (parser.isSet(QStringLiteral("accept-invalid")))
         response.rejectInvalid = false;
+    if (parser.isSet(QStringLiteral("forward"))) {
+        const QString forward = parser.value(QStringLiteral("forward")).trimmed();
+        const QUrl url(forward);
+        if (!forward.isEmpty() &&
+            (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https")))
+            return fail(QStringLiteral("--forward wants an http:// or https:// URL, got '%1'")
+                            .arg(forward));
+        endpoint.forwardUrl = forward;
+    }
+    if (parser.isSet(QStringLiteral("answer-with-app")) &&
+        parser.isSet(QStringLiteral("answer-with-policy")))
+        return fail(QStringLiteral("give --answer-with-app or --answer-with-policy, not both"));
+    if (parser.isSet(QStringLiteral("answer-with-app")))
+        endpoint.answerWithApp = true;
+    if (parser.isSet(QStringLiteral("answer-with-policy")))
+        endpoint.answerWithApp = false;
     if (parser.isSet(QStringLiteral("subscriber-path")))
         endpoint.subscriberPath = parser.value(QStringLiteral("subscriber-path")).trimmed();
     const auto secrets = readSecrets(parser, command);
@@ -706,6 +731,7 @@ int show(const QStringList &arguments)
                 QJsonObject{{QStringLiteral("sent_at"), DeliveryJson::timestamp(replay.sentAtMs)},
                             {QStringLiteral("url"), replay.url.toString()},
                             {QStringLiteral("resigned"), replay.resigned},
+                            {QStringLiteral("kind"), replay.kind},
                             {QStringLiteral("status"), replay.status},
                             {QStringLiteral("latency_ms"), replay.latencyMs},
                             {QStringLiteral("error"), replay.error}});
@@ -718,8 +744,9 @@ int show(const QStringList &arguments)
             outLine(QString());
             outLine(QStringLiteral("Replays:"));
             for (const Replay &replay : replays)
-                outLine(QStringLiteral("  %1  %2%3  %4")
-                            .arg(DeliveryJson::timestamp(replay.sentAtMs), replay.url.toString(),
+                outLine(QStringLiteral("  %1  %2 %3%4  %5")
+                            .arg(DeliveryJson::timestamp(replay.sentAtMs), replay.kind,
+                                 replay.url.toString(),
                                  replay.resigned ? QStringLiteral(" (re-signed)") : QString(),
                                  replay.status ? QString::number(replay.status) : replay.error));
         }
@@ -744,7 +771,8 @@ QString CommandLine::usage()
                "        [--id-header NAME] [--subscriber-path PATH] [--status CODE]\n"
                "        [--response-body TEXT] [--response-header \"Name: value\"]...\n"
                "        [--delay-ms MS] [--fail-first N] [--fail-status CODE]\n"
-               "        [--reject-invalid | --accept-invalid] [--db FILE]\n"
+               "        [--reject-invalid | --accept-invalid] [--forward URL]\n"
+               "        [--answer-with-app | --answer-with-policy] [--db FILE]\n"
                "  hookscope endpoint update NAME [the options of add] [--db FILE]\n"
                "  hookscope endpoint list [--json] [--db FILE]\n"
                "  hookscope endpoint remove NAME [--db FILE]\n"

@@ -160,7 +160,7 @@ QWidget *DeliveryDetailView::buildOverview()
     });
     layout->addWidget(m_attempts);
     m_replaysTitle = plainLabel(content);
-    m_replaysTitle->setText(tr("Replays:"));
+    m_replaysTitle->setText(tr("Forwarded and replayed:"));
     layout->addWidget(m_replaysTitle);
     m_replays = new QListWidget(content);
     m_replays->setObjectName(QStringLiteral("replaysList"));
@@ -354,15 +354,16 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
     m_formWidget->show();
     m_replays->clear();
     for (const Replay &replay : details.replays) {
-        new QListWidgetItem(
-            tr("%1  → %2%3  %4")
-                .arg(QDateTime::fromMSecsSinceEpoch(replay.sentAtMs)
-                         .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
-                     replay.url.toString(), replay.resigned ? tr(" (re-signed)") : QString(),
-                     replay.status
-                         ? tr("answered %1 in %2 ms").arg(replay.status).arg(replay.latencyMs)
-                         : tr("no answer: %1").arg(replay.error)),
-            m_replays);
+        const QString when = QDateTime::fromMSecsSinceEpoch(replay.sentAtMs)
+                                 .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        const QString what = replay.kind == u"forward" ? tr("forwarded") : tr("replayed");
+        const QString outcome =
+            replay.status ? tr("answered %1 in %2 ms").arg(replay.status).arg(replay.latencyMs)
+                          : tr("no answer: %1").arg(replay.error);
+        new QListWidgetItem(tr("%1  %2 to %3%4  %5")
+                                .arg(when, what, replay.url.toString(),
+                                     replay.resigned ? tr(" (re-signed)") : QString(), outcome),
+                            m_replays);
     }
     m_replaysTitle->setVisible(!details.replays.isEmpty());
     m_replays->setVisible(!details.replays.isEmpty());

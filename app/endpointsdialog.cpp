@@ -149,6 +149,12 @@ EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &e
     responseForm->addRow(tr("Delay"), m_delay);
     responseForm->addRow(tr("Fail the first"), failRow);
     responseForm->addRow(QString(), m_rejectInvalid);
+    m_forwardUrl = new QLineEdit(responseBox);
+    m_forwardUrl->setObjectName(QStringLiteral("forwardUrl"));
+    m_forwardUrl->setPlaceholderText(QStringLiteral("http://localhost:3000/hooks"));
+    m_answerWithApp = new QCheckBox(tr("Answer the sender with the app's answer"), responseBox);
+    responseForm->addRow(tr("Forward to"), m_forwardUrl);
+    responseForm->addRow(QString(), m_answerWithApp);
 
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("statusLabel"));
@@ -273,6 +279,8 @@ void EndpointsDialog::showEndpoint(int row)
     m_tolerance->setValue(e.toleranceSeconds);
     m_subscriberPath->setText(e.subscriberPath);
     showResponse(e.response);
+    m_forwardUrl->setText(e.forwardUrl);
+    m_answerWithApp->setChecked(e.answerWithApp);
     m_secrets->setRowCount(0);
     for (const EndpointSecret &secret : e.secrets)
         addSecretRow(secret);
@@ -299,6 +307,8 @@ void EndpointsDialog::newEndpoint()
     m_tolerance->setValue(defaults.toleranceSeconds);
     m_subscriberPath->clear();
     showResponse(ResponsePolicy());
+    m_forwardUrl->clear();
+    m_answerWithApp->setChecked(false);
     m_secrets->setRowCount(0);
     addSecretRow({tr("secret 1"), QByteArray()});
     m_header->setText(QString::fromLatin1(defaults.generic.header));
@@ -360,6 +370,13 @@ Endpoint EndpointsDialog::endpointFromForm(QString *error) const
     e.response.failFirstAttempts = m_failFirst->value();
     e.response.failStatus = m_failStatus->value();
     e.response.rejectInvalid = m_rejectInvalid->isChecked();
+    e.forwardUrl = m_forwardUrl->text().trimmed();
+    e.answerWithApp = m_answerWithApp->isChecked();
+    if (!e.forwardUrl.isEmpty()) {
+        const QUrl forward(e.forwardUrl);
+        if (!forward.isValid() || (forward.scheme() != u"http" && forward.scheme() != u"https"))
+            *error = tr("Forward to wants an http:// or https:// URL.");
+    }
     for (int row = 0; row < m_secrets->rowCount(); ++row) {
         const auto *edit = qobject_cast<QLineEdit *>(m_secrets->cellWidget(row, 1));
         const QByteArray value = edit ? edit->text().toUtf8() : QByteArray();

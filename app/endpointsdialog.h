@@ -73,5 +73,7 @@ private:
     QSpinBox *m_failFirst = nullptr;
     QSpinBox *m_failStatus = nullptr;
     QCheckBox *m_rejectInvalid = nullptr;
+    QLineEdit *m_forwardUrl = nullptr;
+    QCheckBox *m_answerWithApp = nullptr;
     QLabel *m_status = nullptr;
 };

@@ -117,6 +117,12 @@ const char *const Migrations[] = {
     ALTER TABLE deliveries ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
     CREATE UNIQUE INDEX deliveries_external_id ON deliveries(external_id) WHERE external_id <> '';
     )sql",
+    // 6 -> 7: forwarding to the app under development; its answers are kept with the replays.
+    R"sql(
+    ALTER TABLE endpoints ADD COLUMN forward_url TEXT NOT NULL DEFAULT '';
+    ALTER TABLE endpoints ADD COLUMN answer_with_app INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE replays ADD COLUMN kind TEXT NOT NULL DEFAULT 'replay';
+    )sql",
 };
 
 // The full-text index is kept apart from the numbered migrations: SQLite may be built without

@@ -75,6 +75,8 @@ QJsonObject endpoint(const Endpoint &e)
         {QStringLiteral("secrets"), e.secrets.size()},
         {QStringLiteral("tolerance_seconds"), e.toleranceSeconds},
         {QStringLiteral("subscriber_path"), e.subscriberPath},
+        {QStringLiteral("forward_url"), e.forwardUrl},
+        {QStringLiteral("answer_with_app"), e.answerWithApp},
     };
 }
 

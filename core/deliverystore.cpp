@@ -2,6 +2,7 @@
 
 #include "database.h"
 #include "endpointrepository.h"
+#include "replayrepository.h"
 
 #include <QJsonDocument>
 #include <QSqlError>
@@ -76,12 +77,15 @@ public:
         auto nextPoll = Clock::now() + m_store.m_options.endpointPollInterval;
         for (;;) {
             std::vector<PendingWrite> batch;
+            std::deque<std::pair<Replay, int>> forwards;
             bool stop = false;
             {
                 std::unique_lock lock(m_store.m_mutex);
                 m_store.m_wake.wait_until(lock, nextPoll, [this] {
-                    return !m_store.m_queue.empty() || m_store.m_stopping;
+                    return !m_store.m_queue.empty() || !m_store.m_forwards.empty() ||
+                           m_store.m_stopping;
                 });
+                forwards.swap(m_store.m_forwards);
                 const auto take = std::min<size_t>(m_store.m_queue.size(),
                                                    static_cast<size_t>(m_store.m_options.maxBatch));
                 batch.reserve(take);
@@ -93,6 +97,8 @@ public:
             }
             if (!batch.empty())
                 write(batch);
+            if (!forwards.empty())
+                writeForwards(forwards);
             if (Clock::now() >= nextPoll) {
                 pollEndpoints(false);
                 nextPoll = Clock::now() + m_store.m_options.endpointPollInterval;
@@ -201,6 +207,34 @@ private:
         if (m_subscribersTouched) {
             m_subscribersTouched = false;
             Q_EMIT m_store.subscribersChanged();
+        }
+    }
+
+    void writeForwards(std::deque<std::pair<Replay, int>> &forwards)
+    {
+        QSqlDatabase db = m_database.connection();
+        QString error;
+        bool ok = db.transaction();
+        QSqlQuery status(db);
+        status.prepare(QStringLiteral("UPDATE deliveries SET response_status = ? WHERE id = ?"));
+        for (auto &[forward, answeredStatus] : forwards) {
+            if (!ok)
+                break;
+            ok = ReplayRepository(m_database).add(forward, &error);
+            if (ok && answeredStatus >= 0) {
+                status.addBindValue(answeredStatus);
+                status.addBindValue(forward.deliveryId);
+                ok = status.exec();
+                if (!ok)
+                    error = lastError(status);
+            }
+        }
+        if (ok && !db.commit())
+            ok = false;
+        if (!ok) {
+            db.rollback();
+            Q_EMIT m_store.storageFailed(error.isEmpty() ? Database::errorText(db.lastError())
+                                                         : error);
         }
     }
 
@@ -371,4 +405,15 @@ QList<Endpoint> DeliveryStore::endpoints() const
 {
     std::lock_guard lock(m_mutex);
     return m_endpoints;
+}
+
+void DeliveryStore::recordForward(const Replay &forward, int answeredStatus)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_stopping)
+            return;
+        m_forwards.emplace_back(forward, answeredStatus);
+    }
+    m_wake.notify_one();
 }

@@ -2,6 +2,7 @@
 
 #include "delivery.h"
 #include "endpoint.h"
+#include "replay.h"
 
 #include <QList>
 #include <QObject>
@@ -55,6 +56,11 @@ public:
     // Thread-safe. `requestEnd` is when the request was fully received, for handling time.
     void submit(Delivery delivery, Clock::time_point requestEnd, Completion done);
 
+    // Keeps what the app answered to a forwarded delivery (with the replays); with
+    // `answeredStatus` >= 0 that is also the status stored as answered to the sender.
+    // Thread-safe.
+    void recordForward(const Replay &forward, int answeredStatus);
+
     // The endpoints as last read from the file. Thread-safe.
     QList<Endpoint> endpoints() const;
 
@@ -85,6 +91,7 @@ private:
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<PendingWrite> m_queue;
+    std::deque<std::pair<Replay, int>> m_forwards;
     bool m_stopping = true; // until open() succeeds
     bool m_open = false;
     QList<Endpoint> m_endpoints; // guarded by m_mutex

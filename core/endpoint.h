@@ -82,6 +82,10 @@ struct Endpoint
     // empty: data.id, data.subscriber_id or data.subscriber.id.
     QString subscriberPath;
     ResponsePolicy response;
+    // The app under development to pass each delivery on to (exact bytes and headers, Host
+    // rewritten); empty for none. With answerWithApp the sender gets the app's answer.
+    QString forwardUrl;
+    bool answerWithApp = false;
 
     bool hasSecret() const { return !secrets.isEmpty(); }
 

@@ -45,7 +45,8 @@ std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const
     QSqlQuery query(m_database.connection());
     if (!query.exec(QStringLiteral(
             "SELECT id, name, path, scheme, tolerance_seconds, "
-            "scheme_options, subscriber_path, response_policy FROM endpoints ORDER BY name"))) {
+            "scheme_options, subscriber_path, response_policy, forward_url, answer_with_app "
+            "FROM endpoints ORDER BY name"))) {
         fail(query, error);
         return std::nullopt;
     }
@@ -61,6 +62,8 @@ std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const
         endpoint.generic = GenericHmacOptions::fromJson(query.value(5).toByteArray());
         endpoint.subscriberPath = query.value(6).toString();
         endpoint.response = ResponsePolicy::fromJson(query.value(7).toByteArray());
+        endpoint.forwardUrl = query.value(8).toString();
+        endpoint.answerWithApp = query.value(9).toInt() != 0;
         indexById.insert(endpoint.id, endpoints.size());
         endpoints.append(endpoint);
     }
@@ -131,7 +134,8 @@ bool EndpointRepository::add(Endpoint &endpoint, QString *error) const
         query.prepare(
             QStringLiteral("INSERT INTO endpoints (name, path, scheme, "
                            "tolerance_seconds, created_at, scheme_options, "
-                           "subscriber_path, response_policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+                           "subscriber_path, response_policy, forward_url, answer_with_app) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         query.addBindValue(endpoint.name);
         query.addBindValue(Endpoint::normalizePath(endpoint.path));
         query.addBindValue(schemeName(endpoint.scheme));
@@ -141,6 +145,8 @@ bool EndpointRepository::add(Endpoint &endpoint, QString *error) const
         query.addBindValue(endpoint.subscriberPath.isNull() ? QStringLiteral("")
                                                             : endpoint.subscriberPath);
         query.addBindValue(QString::fromUtf8(endpoint.response.toJson()));
+        query.addBindValue(endpoint.forwardUrl.isNull() ? QStringLiteral("") : endpoint.forwardUrl);
+        query.addBindValue(endpoint.answerWithApp ? 1 : 0);
         if (!query.exec())
             return fail(query, error);
         endpoint.id = query.lastInsertId().toLongLong();
@@ -153,10 +159,10 @@ bool EndpointRepository::update(const Endpoint &endpoint, QString *error) const
 {
     return inTransaction(m_database, error, [&] {
         QSqlQuery query(m_database.connection());
-        query.prepare(
-            QStringLiteral("UPDATE endpoints SET path = ?, scheme = ?, "
-                           "tolerance_seconds = ?, scheme_options = ?, "
-                           "subscriber_path = ?, response_policy = ? WHERE name = ? RETURNING id"));
+        query.prepare(QStringLiteral("UPDATE endpoints SET path = ?, scheme = ?, "
+                                     "tolerance_seconds = ?, scheme_options = ?, "
+                                     "subscriber_path = ?, response_policy = ?, forward_url = ?, "
+                                     "answer_with_app = ? WHERE name = ? RETURNING id"));
         query.addBindValue(Endpoint::normalizePath(endpoint.path));
         query.addBindValue(schemeName(endpoint.scheme));
         query.addBindValue(endpoint.toleranceSeconds);
@@ -164,6 +170,8 @@ bool EndpointRepository::update(const Endpoint &endpoint, QString *error) const
         query.addBindValue(endpoint.subscriberPath.isNull() ? QStringLiteral("")
                                                             : endpoint.subscriberPath);
         query.addBindValue(QString::fromUtf8(endpoint.response.toJson()));
+        query.addBindValue(endpoint.forwardUrl.isNull() ? QStringLiteral("") : endpoint.forwardUrl);
+        query.addBindValue(endpoint.answerWithApp ? 1 : 0);
         query.addBindValue(endpoint.name);
         if (!query.exec())
             return fail(query, error);

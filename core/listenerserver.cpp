@@ -113,11 +113,18 @@ bool ListenerServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
 
     const quint64 ticket = m_nextTicket++;
     const Endpoint *endpoint = Endpoint::match(endpoints(), delivery.pathWithoutQuery());
-    m_owed.emplace(
-        ticket,
-        OwedAnswer{socket, std::make_unique<QHttpServerResponder>(makeResponder(request, socket)),
-                   DeliverySummary::of(delivery),
-                   endpoint ? endpoint->response : ResponsePolicy()});
+    OwedAnswer owed;
+    owed.socket = socket;
+    owed.responder = std::make_unique<QHttpServerResponder>(makeResponder(request, socket));
+    owed.summary = DeliverySummary::of(delivery);
+    owed.policy = endpoint ? endpoint->response : ResponsePolicy();
+    if (endpoint && !endpoint->forwardUrl.isEmpty()) {
+        owed.forwardUrl = endpoint->forwardUrl;
+        owed.answerWithApp = endpoint->answerWithApp;
+        owed.head = head;
+        owed.body = delivery.body;
+    }
+    m_owed.emplace(ticket, std::move(owed));
 
     // The completion runs on the store's thread; the answer is written on this one.
     m_store.submit(std::move(delivery), requestEnd,
@@ -149,6 +156,11 @@ void ListenerServer::answer(quint64 ticket, qint64 id, int status, const QString
     OwedAnswer &owed = it->second;
     owed.summary.id = id;
     owed.summary.responseStatus = error.isEmpty() ? status : 503;
+    if (error.isEmpty() && !owed.forwardUrl.isEmpty()) {
+        forward(ticket);
+        if (owed.answerWithApp)
+            return; // answered when the app answers
+    }
     if (error.isEmpty() && owed.policy.delayMs > 0) {
         // A slow receiver, on purpose; the answer is still owed until then.
         QTimer::singleShot(owed.policy.delayMs, this, [this, ticket, error] {
@@ -201,4 +213,73 @@ void ListenerServer::write(OwedAnswer &owed, const QString &error)
         responder.writeBody(body);
     }
     Q_EMIT answered(summary, error);
+}
+
+void ListenerServer::forward(quint64 ticket)
+{
+    OwedAnswer &owed = m_owed.at(ticket);
+    QUrl url(owed.forwardUrl);
+    const QUrl original(owed.head.target);
+    if (url.path().isEmpty() || url.path() == u"/")
+        url.setPath(original.path());
+    if (!url.hasQuery() && original.hasQuery())
+        url.setQuery(original.query());
+    if (!m_forwarder)
+        m_forwarder = new HttpSender(this);
+    Replay record;
+    record.kind = QStringLiteral("forward");
+    record.deliveryId = owed.summary.id;
+    record.sentAtMs = QDateTime::currentMSecsSinceEpoch();
+    record.url = url;
+    record.requestHeaders = owed.head.headers;
+    record.requestBody = owed.body;
+    const bool answerWithApp = owed.answerWithApp;
+    m_forwarder->send(
+        owed.head.method, url, owed.head.headers, owed.body,
+        [this, ticket, record, answerWithApp](const HttpSender::Answer &answer) mutable {
+            record.status = answer.status;
+            record.responseHeaders = answer.headers;
+            record.responseBody = answer.body;
+            record.latencyMs = answer.latencyMs;
+            record.error = answer.error;
+            // An app that does not answer gets the sender a 502.
+            const int answered = answer.status ? answer.status : 502;
+            m_store.recordForward(record, answerWithApp ? answered : -1);
+            if (!answerWithApp)
+                return;
+            auto it = m_owed.find(ticket);
+            if (it == m_owed.end())
+                return;
+            OwedAnswer owedAnswer = std::move(it->second);
+            m_owed.erase(it);
+            owedAnswer.summary.responseStatus = answered;
+            writeAppAnswer(owedAnswer, answer);
+        });
+}
+
+void ListenerServer::writeAppAnswer(OwedAnswer &owed, const HttpSender::Answer &answer)
+{
+    if (owed.socket && owed.socket->state() == QAbstractSocket::ConnectedState) {
+        QHttpServerResponder &responder = *owed.responder;
+        const QByteArray body =
+            answer.status ? answer.body
+                          : QByteArray("The app did not answer: ") + answer.error.toUtf8() + '\n';
+        responder.writeStatusLine(
+            static_cast<QHttpServerResponder::StatusCode>(owed.summary.responseStatus));
+        if (answer.status) {
+            for (const auto &[name, value] : answer.headers.entries()) {
+                const bool framing = HeaderList::namesMatch(name, "Content-Length") ||
+                                     HeaderList::namesMatch(name, "Transfer-Encoding") ||
+                                     HeaderList::namesMatch(name, "Connection");
+                if (!framing)
+                    responder.writeHeader(name, value);
+            }
+        } else {
+            responder.writeHeader("Content-Type", "text/plain; charset=utf-8");
+        }
+        responder.writeHeader("X-HookScope-Delivery", QByteArray::number(owed.summary.id));
+        responder.writeHeader("Content-Length", QByteArray::number(body.size()));
+        responder.writeBody(body);
+    }
+    Q_EMIT answered(owed.summary, QString());
 }

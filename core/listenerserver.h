@@ -2,6 +2,8 @@
 
 #include "delivery.h"
 #include "endpoint.h"
+#include "httpsender.h"
+#include "requesthead.h"
 
 #include <QAbstractHttpServer>
 #include <QHostAddress>
@@ -45,10 +47,18 @@ private:
         std::unique_ptr<QHttpServerResponder> responder;
         DeliverySummary summary;
         ResponsePolicy policy;
+        QString forwardUrl;
+        bool answerWithApp = false;
+        RequestHead head; // kept only when forwarding
+        QByteArray body;
     };
 
     void answer(quint64 ticket, qint64 id, int status, const QString &error);
     void write(OwedAnswer &owed, const QString &error);
+    // Passes the delivery on to the endpoint's app; with answerWithApp, answers the sender
+    // with what the app says once it has said it.
+    void forward(quint64 ticket);
+    void writeAppAnswer(OwedAnswer &owed, const HttpSender::Answer &answer);
     QList<Endpoint> endpoints() const;
 
     // Lets store completions reach this server, or find it gone, without a race against its
@@ -65,4 +75,5 @@ private:
     QList<Endpoint> m_endpoints;
     std::unordered_map<quint64, OwedAnswer> m_owed;
     quint64 m_nextTicket = 1;
+    HttpSender *m_forwarder = nullptr;
 };

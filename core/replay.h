@@ -22,6 +22,7 @@ struct Replay
     QByteArray responseBody;
     qint64 latencyMs = 0;
     QString error;
+    QString kind = QStringLiteral("replay"); // or "forward": passed on to the app by the listener
 
     // The request for `delivery` to `url`: its headers and body as recorded, or (with
     // `endpoint`, when re-signing) with the scheme's signature headers made anew for now.

@@ -9,8 +9,8 @@ bool ReplayRepository::add(Replay &replay, QString *error) const
     QSqlQuery query(m_database.connection());
     query.prepare(QStringLiteral(
         "INSERT INTO replays (delivery_id, sent_at, url, resigned, request_headers, request_body, "
-        "status, response_headers, response_body, latency_ms, error) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        "status, response_headers, response_body, latency_ms, error, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     auto bytes = [](const QByteArray &b) {
         return b.isNull() ? QByteArray("") : b;
     };
@@ -25,6 +25,7 @@ bool ReplayRepository::add(Replay &replay, QString *error) const
     query.addBindValue(bytes(replay.responseBody));
     query.addBindValue(replay.latencyMs);
     query.addBindValue(replay.error.isNull() ? QStringLiteral("") : replay.error);
+    query.addBindValue(replay.kind);
     if (!query.exec()) {
         if (error)
             *error = Database::errorText(query.lastError());
@@ -39,7 +40,8 @@ std::optional<QList<Replay>> ReplayRepository::ofDelivery(qint64 deliveryId, QSt
     QSqlQuery query(m_database.connection());
     query.prepare(QStringLiteral(
         "SELECT id, delivery_id, sent_at, url, resigned, request_headers, request_body, status, "
-        "response_headers, response_body, latency_ms, error FROM replays WHERE delivery_id = ? "
+        "response_headers, response_body, latency_ms, error, kind FROM replays WHERE delivery_id = "
+        "? "
         "ORDER BY id"));
     query.addBindValue(deliveryId);
     if (!query.exec()) {
@@ -62,6 +64,7 @@ std::optional<QList<Replay>> ReplayRepository::ofDelivery(qint64 deliveryId, QSt
         r.responseBody = query.value(9).toByteArray();
         r.latencyMs = query.value(10).toLongLong();
         r.error = query.value(11).toString();
+        r.kind = query.value(12).toString();
         replays.append(r);
     }
     return replays;

@@ -147,6 +147,8 @@ struct FakeHttpServer::Private
 {
     QTcpServer server;
     QHash<QByteArray, QPair<int, QByteArray>> responses;
+    QList<QByteArray> requests;
+    int delayMs = 0;
 };
 
 FakeHttpServer::FakeHttpServer()
@@ -158,19 +160,39 @@ FakeHttpServer::FakeHttpServer()
             auto buffer = std::make_shared<QByteArray>();
             QObject::connect(socket, &QTcpSocket::readyRead, socket, [this, socket, buffer] {
                 *buffer += socket->readAll();
-                if (!buffer->contains("\r\n\r\n"))
+                const qsizetype headEnd = buffer->indexOf("\r\n\r\n");
+                if (headEnd < 0)
                     return;
+                // Wait for the whole body when a length is given.
+                const QByteArray head = buffer->left(headEnd).toLower();
+                const qsizetype lengthAt = head.indexOf("content-length:");
+                if (lengthAt >= 0) {
+                    qsizetype lineEnd = head.indexOf("\r\n", lengthAt);
+                    if (lineEnd < 0)
+                        lineEnd = head.size();
+                    const qsizetype length =
+                        head.mid(lengthAt + 15, lineEnd - lengthAt - 15).trimmed().toLongLong();
+                    if (buffer->size() < headEnd + 4 + length)
+                        return;
+                }
+                if (socket->property("answered").toBool())
+                    return;
+                socket->setProperty("answered", true);
+                d->requests.append(*buffer);
                 const QList<QByteArray> requestLine =
                     buffer->left(buffer->indexOf("\r\n")).split(' ');
                 QByteArray path = requestLine.value(1);
                 path = path.left(path.indexOf('?') < 0 ? path.size() : path.indexOf('?'));
                 const auto response = d->responses.value(path, {404, QByteArray("{}")});
-                socket->write("HTTP/1.1 " + QByteArray::number(response.first) +
-                              " X\r\nContent-Type: application/json\r\n"
-                              "Content-Length: " +
-                              QByteArray::number(response.second.size()) +
-                              "\r\nConnection: close\r\n\r\n" + response.second);
-                socket->disconnectFromHost();
+                const QByteArray answer = "HTTP/1.1 " + QByteArray::number(response.first) +
+                                          " X\r\nContent-Type: application/json\r\nX-App: fake\r\n"
+                                          "Content-Length: " +
+                                          QByteArray::number(response.second.size()) +
+                                          "\r\nConnection: close\r\n\r\n" + response.second;
+                QTimer::singleShot(d->delayMs, socket, [socket, answer] {
+                    socket->write(answer);
+                    socket->disconnectFromHost();
+                });
             });
             QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
         }
@@ -182,6 +204,16 @@ FakeHttpServer::~FakeHttpServer() = default;
 void FakeHttpServer::setResponse(const QByteArray &path, int status, const QByteArray &body)
 {
     d->responses.insert(path, {status, body});
+}
+
+void FakeHttpServer::setDelay(int ms)
+{
+    d->delayMs = ms;
+}
+
+QList<QByteArray> FakeHttpServer::requests() const
+{
+    return d->requests;
 }
 
 quint16 FakeHttpServer::port() const

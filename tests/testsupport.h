@@ -43,7 +43,10 @@ public:
     FakeHttpServer();
     ~FakeHttpServer();
     void setResponse(const QByteArray &path, int status, const QByteArray &body);
+    void setDelay(int ms);
     quint16 port() const;
+    // Every request received, raw, in order.
+    QList<QByteArray> requests() const;
 
 private:
     struct Private;

@@ -3,6 +3,7 @@
 #include "deliverystore.h"
 #include "endpointrepository.h"
 #include "listener.h"
+#include "replayrepository.h"
 #include "testsupport.h"
 
 #include <QDateTime>
@@ -10,6 +11,7 @@
 #include <QSet>
 #include <QSignalSpy>
 #include <QSqlQuery>
+#include <QTcpServer>
 #include <QTest>
 
 using TestSupport::buildRequest;
@@ -353,6 +355,80 @@ private Q_SLOTS:
             sendRaw(m_listener->port(), signedRequest(subscriberCreated("evt_strict2"), "/strict"))
                 .status,
             200);
+    }
+
+    void forwardsToTheApp()
+    {
+        TestSupport::FakeHttpServer app;
+        app.setResponse("/webhooks", 201, "{\"ok\":true}");
+        Endpoint passOn;
+        passOn.name = QStringLiteral("pass-on");
+        passOn.path = QStringLiteral("/pass");
+        passOn.forwardUrl = QStringLiteral("http://127.0.0.1:%1/webhooks").arg(app.port());
+        Endpoint proxy = passOn;
+        proxy.name = QStringLiteral("proxy");
+        proxy.path = QStringLiteral("/proxy");
+        proxy.answerWithApp = true;
+        Endpoint dead = proxy;
+        dead.name = QStringLiteral("dead");
+        dead.path = QStringLiteral("/dead");
+        QTcpServer reserved;
+        QVERIFY(reserved.listen(QHostAddress::LocalHost, 0));
+        dead.forwardUrl = QStringLiteral("http://127.0.0.1:%1/webhooks").arg(reserved.serverPort());
+        reserved.close();
+        for (Endpoint *endpoint : {&passOn, &proxy, &dead})
+            QVERIFY(EndpointRepository(*m_reader).add(*endpoint, nullptr));
+        m_listener->setEndpoints(EndpointRepository(*m_reader).list(nullptr).value());
+
+        // Passed on, answered by the policy at once; the app's answer is kept.
+        HeaderList headers;
+        headers.append("X-Signature", "abc");
+        headers.append("Content-Type", "application/json");
+        const QByteArray body = "{\"exact\": 1.10}";
+        const HttpResponse passed =
+            sendRaw(m_listener->port(), buildRequest("POST", "/pass?q=1", headers, body));
+        QCOMPARE(passed.status, 200);
+        QTRY_COMPARE(app.requests().size(), 1);
+        const QByteArray forwarded = app.requests().constFirst();
+        QVERIFY2(forwarded.startsWith("POST /webhooks?q=1 HTTP/1.1\r\n"), forwarded.constData());
+        QVERIFY(forwarded.contains("X-Signature: abc\r\n"));
+        const QByteArray host = "Host: 127.0.0.1:" + QByteArray::number(app.port());
+        QVERIFY(forwarded.contains(host));
+        const QByteArray tail = "\r\n\r\n" + body;
+        QVERIFY(forwarded.endsWith(tail));
+        const qint64 passedId = passed.headers.value("X-HookScope-Delivery").toLongLong();
+        QTRY_COMPARE(ReplayRepository(*m_reader).ofDelivery(passedId, nullptr)->size(), 1);
+        const Replay record =
+            ReplayRepository(*m_reader).ofDelivery(passedId, nullptr)->constFirst();
+        QCOMPARE(record.kind, QStringLiteral("forward"));
+        QCOMPARE(record.status, 201);
+        QCOMPARE(record.responseBody, QByteArray("{\"ok\":true}"));
+        QCOMPARE(stored(passedId)->responseStatus, 200);
+
+        // Answered with the app's answer, even a slow one.
+        app.setDelay(300);
+        QElapsedTimer timer;
+        timer.start();
+        const HttpResponse proxied =
+            sendRaw(m_listener->port(), buildRequest("POST", "/proxy", headers, body));
+        QCOMPARE(proxied.status, 201);
+        QVERIFY(timer.elapsed() >= 300);
+        QCOMPARE(proxied.body, QByteArray("{\"ok\":true}"));
+        QCOMPARE(proxied.headers.value("X-App"), QByteArray("fake"));
+        const qint64 proxiedId = proxied.headers.value("X-HookScope-Delivery").toLongLong();
+        QTRY_COMPARE(stored(proxiedId)->responseStatus, 201);
+
+        // A dead app: the sender hears 502, the delivery is kept, the failure recorded.
+        const HttpResponse refused =
+            sendRaw(m_listener->port(), buildRequest("POST", "/dead", headers, body));
+        QCOMPARE(refused.status, 502);
+        QVERIFY(refused.body.startsWith("The app did not answer"));
+        const qint64 deadId = refused.headers.value("X-HookScope-Delivery").toLongLong();
+        QVERIFY(stored(deadId).has_value());
+        QTRY_COMPARE(ReplayRepository(*m_reader).ofDelivery(deadId, nullptr)->size(), 1);
+        QVERIFY(
+            !ReplayRepository(*m_reader).ofDelivery(deadId, nullptr)->constFirst().error.isEmpty());
+        QTRY_COMPARE(stored(deadId)->responseStatus, 502);
     }
 
     void portInUseIsReported()
