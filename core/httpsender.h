@@ -7,10 +7,9 @@
 
 #include <functional>
 
-class QNetworkAccessManager;
-
-// Sends one HTTP request (a sample, a replay) and reports the answer. Headers are sent as
-// given, in order; Host and Content-Length are set for the target.
+// Sends one HTTP request (a sample, a replay, a forward) and reports the answer. Headers are
+// sent exactly as given, in order; only Host and the framing (Content-Length, Connection)
+// are the target's.
 class HttpSender : public QObject
 {
     Q_OBJECT
@@ -34,7 +33,4 @@ public:
     // Blocks (in a local event loop) until the answer: for the command line.
     static Answer sendAndWait(const QString &method, const QUrl &url, const HeaderList &headers,
                               const QByteArray &body, int timeoutMs = 30000);
-
-private:
-    QNetworkAccessManager *m_network;
 };

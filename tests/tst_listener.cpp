@@ -392,6 +392,9 @@ private Q_SLOTS:
         const QByteArray forwarded = app.requests().constFirst();
         QVERIFY2(forwarded.startsWith("POST /webhooks?q=1 HTTP/1.1\r\n"), forwarded.constData());
         QVERIFY(forwarded.contains("X-Signature: abc\r\n"));
+        // Nothing added on the way: no client library's User-Agent or Accept-Encoding.
+        QVERIFY(!forwarded.contains("User-Agent"));
+        QVERIFY(!forwarded.contains("Accept-Encoding"));
         const QByteArray host = "Host: 127.0.0.1:" + QByteArray::number(app.port());
         QVERIFY(forwarded.contains(host));
         const QByteArray tail = "\r\n\r\n" + body;
