@@ -274,7 +274,8 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
             : tr("%1  (id %2)").arg(d.eventType, d.eventId.isEmpty() ? tr("none") : d.eventId));
     m_subscriber->setText(d.subscriberId);
     m_endpoint->setText(d.endpoint.isEmpty() ? tr("none covers this path") : d.endpoint);
-    m_request->setText(tr("%1 %2 HTTP/%3 from %4 at %5")
+    m_request->setText((d.source == u"ngrok" ? tr("Recovered from ngrok's history: ") : QString()) +
+                       tr("%1 %2 HTTP/%3 from %4 at %5")
                            .arg(d.method, d.path, d.httpVersion, d.remoteAddress,
                                 DeliveryJson::timestamp(d.receivedAtMs)));
     m_answer->setText(tr("%1, stored %2 ms after the request")

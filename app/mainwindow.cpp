@@ -242,6 +242,18 @@ void MainWindow::buildUi()
                                              : tr("Backup to %1 failed: %2").arg(path, error),
                                          20000);
             });
+    connect(m_queries, &QueryService::deliveriesReplayed, this,
+            [this](int ok, int total, const QString &problems) {
+                statusBar()->showMessage(
+                    problems.isEmpty() ? tr("Replayed %1 deliveries: all answered 2xx.").arg(total)
+                                       : tr("Replayed %1 deliveries, %2 answered 2xx: %3")
+                                             .arg(total)
+                                             .arg(ok)
+                                             .arg(problems),
+                    20000);
+                if (m_details->deliveryId())
+                    m_queries->requestDetails(m_details->deliveryId());
+            });
     connect(m_queries, &QueryService::replayStored, this,
             [this](qint64 deliveryId, const QString &error) {
                 if (!error.isEmpty())
@@ -349,6 +361,10 @@ void MainWindow::buildMenus()
     curl->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C));
     edit->addAction(tr("Copy as curl, &re-signed"), this, [this] { copyAsCurl(true); });
     QAction *replay = edit->addAction(tr("Re&play…"), this, &MainWindow::showReplayDialog);
+    edit->addAction(tr("Replay the selected deliveries as recorded"), this,
+                    [this] { replaySelection(false); });
+    edit->addAction(tr("Replay the selected deliveries, re-signed"), this,
+                    [this] { replaySelection(true); });
     replay->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     edit->addSeparator();
     QAction *find = edit->addAction(tr("&Find…"), this, [this] {
@@ -853,4 +869,23 @@ void MainWindow::sendSample(const QString &eventType, const QString &endpointNam
                               : tr("Sample %1 got no answer: %2").arg(eventType, answer.error),
                 10000);
         });
+}
+
+void MainWindow::replaySelection(bool resign)
+{
+    QList<qint64> ids;
+    for (const QModelIndex &row : m_view->selectionModel()->selectedRows()) {
+        const qint64 id = m_model->data(row, DeliveryListModel::IdRole).toLongLong();
+        if (id > 0)
+            ids.append(id);
+    }
+    if (ids.isEmpty()) {
+        statusBar()->showMessage(tr("Select the deliveries to replay."), 5000);
+        return;
+    }
+    const QString base = m_listener && m_listener->isListening()
+                             ? m_listener->url()
+                             : QStringLiteral("http://127.0.0.1:%1").arg(m_options.port);
+    statusBar()->showMessage(tr("Replaying %1 deliveries to %2…").arg(ids.size()).arg(base));
+    m_queries->requestReplayDeliveries(ids, base, resign);
 }

@@ -70,6 +70,7 @@ public Q_SLOTS:
     void showEndpointsDialog();
     void showSubscribersWindow();
     void showReplayDialog();
+    void replaySelection(bool resign);
     void copyAsCurl(bool resign);
     void sendSample(const QString &eventType, const QString &endpointName);
     void importFromNgrok();

@@ -3,8 +3,10 @@
 #include "bodyformatter.h"
 #include "database.h"
 #include "endpointrepository.h"
+#include "httpsender.h"
 #include "replayrepository.h"
 
+#include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
@@ -213,6 +215,74 @@ public:
         Q_EMIT m_service.replayStored(replay.deliveryId, ok ? QString() : error);
     }
 
+    void replayDeliveries(const QList<qint64> &ids, const QString &baseUrl, bool resign)
+    {
+        if (!m_sender)
+            m_sender = new HttpSender(this);
+        const auto endpoints =
+            EndpointRepository(m_database).list(nullptr).value_or(QList<Endpoint>());
+        struct Progress
+        {
+            int pending = 0;
+            int ok = 0;
+            int total = 0;
+            QStringList problems;
+        };
+        auto progress = std::make_shared<Progress>();
+        progress->total = int(ids.size());
+        progress->pending = int(ids.size());
+        auto finishOne = [this, progress] {
+            if (--progress->pending == 0)
+                Q_EMIT m_service.deliveriesReplayed(progress->ok, progress->total,
+                                                    progress->problems.join(QStringLiteral("; ")));
+        };
+        for (qint64 id : ids) {
+            QString error;
+            const auto delivery = DeliveryReader(m_database).find(id, &error);
+            const Endpoint *endpoint = nullptr;
+            for (const Endpoint &e : endpoints) {
+                if (delivery && e.name == delivery->endpoint)
+                    endpoint = &e;
+            }
+            std::optional<Replay> replay;
+            if (!delivery)
+                error = error.isEmpty() ? QStringLiteral("no delivery %1").arg(id) : error;
+            else if (resign && !endpoint)
+                error = QStringLiteral("delivery %1 has no endpoint to sign with").arg(id);
+            else
+                replay = Replay::prepare(*delivery, QUrl(baseUrl + delivery->path),
+                                         resign ? endpoint : nullptr, &error);
+            if (!replay) {
+                progress->problems.append(error);
+                finishOne();
+                continue;
+            }
+            replay->sentAtMs = QDateTime::currentMSecsSinceEpoch();
+            m_sender->send(
+                delivery->method, replay->url, replay->requestHeaders, replay->requestBody,
+                [this, progress, finishOne,
+                 prepared = *replay](const HttpSender::Answer &answer) mutable {
+                    prepared.status = answer.status;
+                    prepared.responseHeaders = answer.headers;
+                    prepared.responseBody = answer.body;
+                    prepared.latencyMs = answer.latencyMs;
+                    prepared.error = answer.error;
+                    QString storeError;
+                    ReplayRepository(m_database).add(prepared, &storeError);
+                    if (answer.status >= 200 && answer.status < 300)
+                        ++progress->ok;
+                    else
+                        progress->problems.append(answer.status ? QStringLiteral("delivery %1: %2")
+                                                                      .arg(prepared.deliveryId)
+                                                                      .arg(answer.status)
+                                                                : QStringLiteral("delivery %1: %2")
+                                                                      .arg(prepared.deliveryId)
+                                                                      .arg(answer.error));
+                    finishOne();
+                });
+        }
+    }
+
     void backup(const QString &path)
     {
         QSqlQuery query(m_database.connection());
@@ -244,6 +314,7 @@ public:
 private:
     QueryService &m_service;
     Database m_database;
+    HttpSender *m_sender = nullptr;
 };
 
 QueryService::QueryService(QObject *parent)
@@ -365,4 +436,10 @@ void QueryService::requestBackup(const QString &path)
 void QueryService::requestStoreReplay(const Replay &replay)
 {
     post([replay](Worker *worker) { worker->storeReplay(replay); });
+}
+
+void QueryService::requestReplayDeliveries(const QList<qint64> &ids, const QString &baseUrl,
+                                           bool resign)
+{
+    post([=](Worker *worker) { worker->replayDeliveries(ids, baseUrl, resign); });
 }

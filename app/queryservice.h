@@ -57,6 +57,9 @@ public:
     // A consistent copy of the whole database (VACUUM INTO), taken while HookScope runs.
     void requestBackup(const QString &path);
     void requestStoreReplay(const Replay &replay);
+    // Sends each of the deliveries again to `baseUrl` + its path, as recorded or re-signed,
+    // and keeps the answers.
+    void requestReplayDeliveries(const QList<qint64> &ids, const QString &baseUrl, bool resign);
 
     static constexpr qsizetype MaxShownBody = 4 * 1024 * 1024;
     static constexpr qsizetype MaxHexBytes = 256 * 1024;
@@ -85,6 +88,7 @@ Q_SIGNALS:
                              const QString &error);
     void backupFinished(const QString &path, const QString &error);
     void replayStored(qint64 deliveryId, const QString &error);
+    void deliveriesReplayed(int answered2xx, int total, const QString &problems);
 
 private:
     class Worker;

@@ -14,6 +14,7 @@
 #include <QComboBox>
 #include <QDateTime>
 #include <QDialogButtonBox>
+#include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -264,6 +265,29 @@ private Q_SLOTS:
         QVERIFY(db.open(m_path, nullptr));
         QTRY_COMPARE(ReplayRepository(db).ofDelivery(original, nullptr)->size(), 1);
         dialog->close();
+
+        // A selection of deliveries, re-signed: each verifies, each replay is kept.
+        QTableView *view = m_window->deliveryView();
+        view->clearSelection();
+        const int good = rowOf(QStringLiteral("evt_good"));
+        view->selectionModel()->select(m_window->deliveryModel()->index(good, 0),
+                                       QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        view->selectionModel()->select(
+            m_window->deliveryModel()->index(rowOf(QStringLiteral("evt_bad2")), 0),
+            QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        const qint64 goodId =
+            m_window->deliveryModel()->index(good, 0).data(DeliveryListModel::IdRole).toLongLong();
+        const int rowsBefore = m_window->deliveryModel()->rowCount();
+        m_window->replaySelection(true);
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), rowsBefore + 2);
+        QTRY_COMPARE(ReplayRepository(db).ofDelivery(goodId, nullptr)->size(), 1);
+        QCOMPARE(ReplayRepository(db).ofDelivery(goodId, nullptr)->constFirst().status, 200);
+        QCOMPARE(
+            m_window->deliveryModel()->index(0, DeliveryListModel::VerdictColumn).data().toString(),
+            QStringLiteral("valid"));
+        QCOMPARE(
+            m_window->deliveryModel()->index(1, DeliveryListModel::VerdictColumn).data().toString(),
+            QStringLiteral("valid"));
     }
 
     void showsTheNgrokPublicUrl()
