@@ -50,11 +50,27 @@ int ServeCommand::run(const QStringList &arguments)
                                      "free port).")
                           .arg(Listener::DefaultPort),
                       QStringLiteral("HOST:PORT")});
+    const ListenerLimits defaults;
+    parser.addOption({QStringLiteral("max-body"),
+                      QStringLiteral("Largest body accepted, in bytes (default: %1); larger is "
+                                     "answered 413 and kept truncated.")
+                          .arg(defaults.maxBodyBytes),
+                      QStringLiteral("BYTES")});
+    parser.addOption({QStringLiteral("idle-timeout"),
+                      QStringLiteral("Seconds a client may stay silent mid-request (default: %1).")
+                          .arg(defaults.idleTimeoutMs / 1000),
+                      QStringLiteral("SECONDS")});
+    parser.addOption(
+        {QStringLiteral("max-connections"),
+         QStringLiteral("Connections served at once (default: %1).").arg(defaults.maxConnections),
+         QStringLiteral("N")});
     parser.addOption(dbOption());
     parser.addOption(jsonOption(QStringLiteral("one JSON object per delivery")));
     if (!parse(parser, command, arguments, 0, 0))
         return CommandLine::Failure;
-    if (helpRequested(parser, QStringLiteral("serve [--listen HOST:PORT] [--db FILE] [--json]")))
+    if (helpRequested(parser, QStringLiteral("serve [--listen HOST:PORT] [--db FILE] [--json] "
+                                             "[--max-body BYTES] [--idle-timeout SECONDS] "
+                                             "[--max-connections N]")))
         return CommandLine::Success;
 
     QString error;
@@ -67,6 +83,28 @@ int ServeCommand::run(const QStringList &arguments)
         }
         listen = *parsed;
     }
+    ListenerLimits limits;
+    auto positive = [&](const QString &name, qint64 *target, qint64 scale) {
+        if (!parser.isSet(name))
+            return true;
+        bool ok = false;
+        const qint64 value = parser.value(name).toLongLong(&ok);
+        if (!ok || value <= 0) {
+            errorLine(QStringLiteral("%1 %2: --%3 wants a positive number, got '%4'")
+                          .arg(Program, command, name, parser.value(name)));
+            return false;
+        }
+        *target = value * scale;
+        return true;
+    };
+    qint64 idleMs = limits.idleTimeoutMs;
+    qint64 connections = limits.maxConnections;
+    if (!positive(QStringLiteral("max-body"), &limits.maxBodyBytes, 1) ||
+        !positive(QStringLiteral("idle-timeout"), &idleMs, 1000) ||
+        !positive(QStringLiteral("max-connections"), &connections, 1))
+        return CommandLine::Failure;
+    limits.idleTimeoutMs = int(std::min<qint64>(idleMs, 24 * 3600 * 1000));
+    limits.maxConnections = int(std::min<qint64>(connections, 100000));
     const bool json = parser.isSet(QStringLiteral("json"));
 
     DeliveryStore store;
@@ -77,7 +115,7 @@ int ServeCommand::run(const QStringList &arguments)
         return CommandLine::Failure;
     }
     Listener listener(store);
-    if (!listener.start(listen.address, listen.port, &error)) {
+    if (!listener.start(listen.address, listen.port, &error, limits)) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
     }

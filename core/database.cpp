@@ -123,6 +123,10 @@ const char *const Migrations[] = {
     ALTER TABLE endpoints ADD COLUMN answer_with_app INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE replays ADD COLUMN kind TEXT NOT NULL DEFAULT 'replay';
     )sql",
+    // 7 -> 8: deliveries refused for their size keep only the first part of the body.
+    R"sql(
+    ALTER TABLE deliveries ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 // The full-text index is kept apart from the numbered migrations: SQLite may be built without

@@ -36,6 +36,7 @@ struct Delivery
     Verification verification;
     int responseStatus = 0;    // the status answered to the sender
     qint64 handlingMicros = 0; // from the end of the request to the committed row
+    bool truncated = false;    // refused for its size: only the first part of the body is kept
     QString source;     // empty: received by the listener; "ngrok": recovered from its history
     QString externalId; // the id where it was recovered from; unique when set
     std::optional<SubscriberUpdate> subscriber; // not a column: applied to the mapping

@@ -36,6 +36,7 @@ QJsonObject full(const Delivery &d)
     object.insert(QStringLiteral("remote_address"), d.remoteAddress);
     object.insert(QStringLiteral("http_version"), d.httpVersion);
     object.insert(QStringLiteral("handling_us"), d.handlingMicros);
+    object.insert(QStringLiteral("truncated"), d.truncated);
     object.insert(QStringLiteral("source"),
                   d.source.isEmpty() ? QStringLiteral("listener") : d.source);
 

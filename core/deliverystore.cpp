@@ -47,8 +47,8 @@ public:
         m_insert->prepare(QStringLiteral(
             "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
             "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
-            "verification, response_status, handling_us, source, external_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "verification, response_status, handling_us, source, external_id, truncated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (external_id) WHERE external_id <> '' DO NOTHING"));
         m_attempts = std::make_unique<QSqlQuery>(m_database.connection());
         m_attempts->prepare(
@@ -161,6 +161,7 @@ private:
             m_insert->addBindValue(d.handlingMicros);
             m_insert->addBindValue(notNull(d.source));
             m_insert->addBindValue(notNull(d.externalId));
+            m_insert->addBindValue(d.truncated ? 1 : 0);
             if (!m_insert->exec()) {
                 ok = false;
                 error = lastError(*m_insert);

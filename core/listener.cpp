@@ -16,7 +16,8 @@ Listener::~Listener()
     stop();
 }
 
-bool Listener::start(const QHostAddress &address, quint16 port, QString *error)
+bool Listener::start(const QHostAddress &address, quint16 port, QString *error,
+                     const ListenerLimits &limits)
 {
     stop();
     m_thread = new QThread;
@@ -33,7 +34,7 @@ bool Listener::start(const QHostAddress &address, quint16 port, QString *error)
     quint16 bound = 0;
     QString bindError;
     QMetaObject::invokeMethod(
-        m_server, [&] { bound = m_server->bindAndListen(address, port, &bindError); },
+        m_server, [&] { bound = m_server->bindAndListen(address, port, limits, &bindError); },
         Qt::BlockingQueuedConnection);
     if (bound == 0) {
         if (error)

@@ -2,6 +2,7 @@
 
 #include "delivery.h"
 #include "endpoint.h"
+#include "listenerlimits.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -26,7 +27,8 @@ public:
     ~Listener() override;
 
     // Binds and starts listening; port 0 picks a free port. Blocks until bound or failed.
-    bool start(const QHostAddress &address, quint16 port, QString *error);
+    bool start(const QHostAddress &address, quint16 port, QString *error,
+               const ListenerLimits &limits = ListenerLimits());
     // Stops accepting, waits (up to `drainMs`) for the answers still owed, stops the thread.
     void stop(int drainMs = 10000);
     bool isListening() const { return m_port != 0; }

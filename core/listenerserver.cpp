@@ -70,9 +70,19 @@ ListenerServer::~ListenerServer()
     m_mailbox->server = nullptr;
 }
 
-quint16 ListenerServer::bindAndListen(const QHostAddress &address, quint16 port, QString *error)
+quint16 ListenerServer::bindAndListen(const QHostAddress &address, quint16 port,
+                                      const ListenerLimits &limits, QString *error)
 {
-    auto *tcpServer = new GuardedTcpServer(this);
+    auto *tcpServer = new GuardedTcpServer(limits, this);
+    tcpServer->setGuardCreated([this](ConnectionGuard *guard) {
+        QTcpSocket *socket = qobject_cast<QTcpSocket *>(guard->parent());
+        guard->setBusyCheck([this, socket] { return owesAnswerOn(socket); });
+        connect(guard, &ConnectionGuard::refused, this,
+                [this, socket](const RequestHead &head, const QByteArray &bodyStart, int status,
+                               const QString &reason) {
+                    store(head, bodyStart, socket, status, reason);
+                });
+    });
     if (!tcpServer->listen(address, port)) {
         if (error)
             *error = tcpServer->errorString();
@@ -105,6 +115,8 @@ bool ListenerServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
 {
     const auto requestEnd = DeliveryStore::Clock::now();
     ConnectionGuard *guard = ConnectionGuard::of(socket);
+    if (guard && guard->hasRejected())
+        return true; // answered by the guard already (a refused request QHttpServer also read)
     const RequestHead head =
         guard && guard->hasHead() ? guard->takeHead() : headFromRequest(request);
     Delivery delivery =
@@ -115,6 +127,9 @@ bool ListenerServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
     const Endpoint *endpoint = Endpoint::match(endpoints(), delivery.pathWithoutQuery());
     OwedAnswer owed;
     owed.socket = socket;
+    const QByteArray connection = head.headers.value("Connection").toLower();
+    owed.closeAfter = connection.contains("close") ||
+                      (head.httpVersion == u"1.0" && !connection.contains("keep-alive"));
     owed.responder = std::make_unique<QHttpServerResponder>(makeResponder(request, socket));
     owed.summary = DeliverySummary::of(delivery);
     owed.policy = endpoint ? endpoint->response : ResponsePolicy();
@@ -209,8 +224,12 @@ void ListenerServer::write(OwedAnswer &owed, const QString &error)
             responder.writeHeader("X-HookScope-Delivery", QByteArray::number(summary.id));
         else
             responder.writeHeader("Retry-After", "5"); // the sender retries on 503
+        if (owed.closeAfter)
+            responder.writeHeader("Connection", "close");
         responder.writeHeader("Content-Length", QByteArray::number(body.size()));
         responder.writeBody(body);
+        if (owed.closeAfter)
+            owed.socket->disconnectFromHost();
     }
     Q_EMIT answered(summary, error);
 }
@@ -278,8 +297,48 @@ void ListenerServer::writeAppAnswer(OwedAnswer &owed, const HttpSender::Answer &
             responder.writeHeader("Content-Type", "text/plain; charset=utf-8");
         }
         responder.writeHeader("X-HookScope-Delivery", QByteArray::number(owed.summary.id));
+        if (owed.closeAfter)
+            responder.writeHeader("Connection", "close");
         responder.writeHeader("Content-Length", QByteArray::number(body.size()));
         responder.writeBody(body);
+        if (owed.closeAfter)
+            owed.socket->disconnectFromHost();
     }
     Q_EMIT answered(owed.summary, QString());
+}
+
+bool ListenerServer::owesAnswerOn(const QTcpSocket *socket) const
+{
+    return std::any_of(m_owed.cbegin(), m_owed.cend(),
+                       [socket](const auto &entry) { return entry.second.socket == socket; });
+}
+
+void ListenerServer::store(const RequestHead &head, const QByteArray &bodyStart, QTcpSocket *socket,
+                           int status, const QString &reason)
+{
+    // A refused request is kept too, truncated: the sender did send it, and the user must see
+    // why it was refused.
+    Delivery delivery =
+        DeliveryProcessor::process(head, bodyStart, socket ? peerAddress(socket) : QString(),
+                                   QDateTime::currentMSecsSinceEpoch(), endpoints());
+    delivery.responseStatus = status;
+    delivery.truncated = true;
+    delivery.failFirstAttempts = 0;
+    delivery.subscriber.reset(); // a part of a body changes no mapping
+    delivery.verification.reason = reason + u' ' + delivery.verification.reason;
+    const DeliverySummary summary = DeliverySummary::of(delivery);
+    m_store.submit(std::move(delivery), DeliveryStore::Clock::now(),
+                   [mailbox = m_mailbox, summary](qint64 id, int, const QString &error) {
+                       std::lock_guard lock(mailbox->mutex);
+                       if (ListenerServer *server = mailbox->server) {
+                           QMetaObject::invokeMethod(
+                               server,
+                               [server, summary, id, error] {
+                                   DeliverySummary stored = summary;
+                                   stored.id = id;
+                                   Q_EMIT server->answered(stored, error);
+                               },
+                               Qt::QueuedConnection);
+                       }
+                   });
 }

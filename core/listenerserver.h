@@ -3,6 +3,7 @@
 #include "delivery.h"
 #include "endpoint.h"
 #include "httpsender.h"
+#include "listenerlimits.h"
 #include "requesthead.h"
 
 #include <QAbstractHttpServer>
@@ -27,7 +28,8 @@ public:
     ~ListenerServer() override;
 
     // Runs on the listener thread. Returns the bound port, 0 on failure.
-    quint16 bindAndListen(const QHostAddress &address, quint16 port, QString *error);
+    quint16 bindAndListen(const QHostAddress &address, quint16 port, const ListenerLimits &limits,
+                          QString *error);
     void stopAccepting();
     qsizetype owedAnswers() const { return static_cast<qsizetype>(m_owed.size()); }
 
@@ -51,7 +53,12 @@ private:
         bool answerWithApp = false;
         RequestHead head; // kept only when forwarding
         QByteArray body;
+        bool closeAfter = false; // HTTP/1.0 without keep-alive, or Connection: close
     };
+
+    void store(const RequestHead &head, const QByteArray &bodyStart, QTcpSocket *socket, int status,
+               const QString &reason);
+    bool owesAnswerOn(const QTcpSocket *socket) const;
 
     void answer(quint64 ticket, qint64 id, int status, const QString &error);
     void write(OwedAnswer &owed, const QString &error);

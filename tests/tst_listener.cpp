@@ -3,6 +3,7 @@
 #include "deliverystore.h"
 #include "endpointrepository.h"
 #include "listener.h"
+#include "listenerlimits.h"
 #include "replayrepository.h"
 #include "testsupport.h"
 
@@ -432,6 +433,105 @@ private Q_SLOTS:
         QVERIFY(
             !ReplayRepository(*m_reader).ofDelivery(deadId, nullptr)->constFirst().error.isEmpty());
         QTRY_COMPARE(stored(deadId)->responseStatus, 502);
+    }
+
+    void limits()
+    {
+        ListenerLimits limits;
+        limits.maxBodyBytes = 100 * 1024;
+        limits.maxHeaderCount = 20;
+        limits.maxHeaderBytes = 4096;
+        limits.idleTimeoutMs = 500;
+        limits.maxConnections = 3;
+        Listener guarded(*m_store);
+        QString error;
+        QVERIFY2(guarded.start(QHostAddress::LocalHost, 0, &error, limits), qPrintable(error));
+        const quint16 port = guarded.port();
+
+        // 413 as soon as the size is known; the head and the first 64 KiB are kept.
+        const QByteArray big(2 * 1024 * 1024, 'x');
+        const HttpResponse tooLarge = sendRaw(port, buildRequest("POST", "/hooks/hh", {}, big));
+        QCOMPARE(tooLarge.status, 413);
+        QVERIFY(tooLarge.body.contains("2097152 bytes"));
+        QSqlQuery truncated(m_reader->connection());
+        QTRY_VERIFY(
+            truncated.exec(QStringLiteral("SELECT id FROM deliveries WHERE truncated = 1")) &&
+            truncated.next());
+        const auto kept = stored(truncated.value(0).toLongLong());
+        QCOMPARE(kept->responseStatus, 413);
+        QCOMPARE(kept->body.size(), ListenerLimits::KeptBodyBytes);
+        QVERIFY(kept->truncated);
+
+        // 431: too many headers, and too large ones.
+        HeaderList many;
+        for (int i = 0; i < 30; ++i)
+            many.append("X-H" + QByteArray::number(i), "v");
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/hooks/hh", many, "{}")).status, 431);
+        HeaderList large;
+        large.append("X-Large", QByteArray(5000, 'a'));
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/hooks/hh", large, "{}")).status, 431);
+
+        // 400: bad framing.
+        QCOMPARE(sendRaw(port,
+                         "POST /hooks/hh HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}",
+                         5000)
+                     .status,
+                 400);
+        QCOMPARE(
+            sendRaw(port, "POST /hooks/hh HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 5000)
+                .status,
+            400);
+
+        // HTTP/1.0 without keep-alive: answered, then closed.
+        {
+            QTcpSocket socket;
+            socket.connectToHost(QHostAddress::LocalHost, port);
+            QVERIFY(socket.waitForConnected(5000));
+            socket.write("POST /hooks/hh HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}");
+            QTRY_COMPARE_WITH_TIMEOUT(socket.state(), QAbstractSocket::UnconnectedState, 5000);
+            QVERIFY(socket.readAll().startsWith("HTTP/1.1 200"));
+        }
+
+        // A client that stops mid-request is cut off (408) while another is served.
+        QTcpSocket slow;
+        slow.connectToHost(QHostAddress::LocalHost, port);
+        QVERIFY(slow.waitForConnected(5000));
+        slow.write("POST /hooks/hh HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{\"a");
+        QCOMPARE(sendRaw(port, signedRequest(subscriberCreated("evt_during_slowloris"))).status,
+                 200);
+        QTRY_COMPARE_WITH_TIMEOUT(slow.state(), QAbstractSocket::UnconnectedState, 5000);
+        QVERIFY(slow.readAll().startsWith("HTTP/1.1 408"));
+
+        // At most three connections: a fourth is refused with 503 while the three stay served.
+        // (A listener of its own, whose idle timeout cannot close the three meanwhile.)
+        ListenerLimits crowdedLimits;
+        crowdedLimits.maxConnections = 3;
+        Listener crowded(*m_store);
+        QVERIFY2(crowded.start(QHostAddress::LocalHost, 0, &error, crowdedLimits),
+                 qPrintable(error));
+        const quint16 crowdedPort = crowded.port();
+        std::vector<std::unique_ptr<QTcpSocket>> open;
+        for (int i = 0; i < 3; ++i) {
+            open.push_back(std::make_unique<QTcpSocket>());
+            QTcpSocket *socket = open.back().get();
+            socket->connectToHost(QHostAddress::LocalHost, crowdedPort);
+            QVERIFY(socket->waitForConnected(5000));
+            // An answer on a kept-alive connection: the server holds it open now.
+            socket->write(buildRequest("POST", "/hooks/hh", {}, "{}"));
+            QByteArray answer;
+            QTRY_VERIFY_WITH_TIMEOUT((answer += socket->readAll()).contains("\r\n\r\n"), 5000);
+            QVERIFY(answer.startsWith("HTTP/1.1 200"));
+        }
+        const HttpResponse refused = sendRaw(crowdedPort, buildRequest("GET", "/", {}, {}), 5000);
+        QCOMPARE(refused.status, 503);
+        QCOMPARE(refused.headers.value("Retry-After"), QByteArray("1"));
+        open.front()->write(buildRequest("POST", "/hooks/hh", {}, "{}"));
+        QByteArray still;
+        QTRY_VERIFY_WITH_TIMEOUT((still += open.front()->readAll()).contains("\r\n\r\n"), 5000);
+        QVERIFY(still.startsWith("HTTP/1.1 200"));
+        open.clear();
+        QTRY_COMPARE(sendRaw(crowdedPort, buildRequest("POST", "/hooks/hh", {}, "{}"), 5000).status,
+                     200);
     }
 
     void portInUseIsReported()
