@@ -28,6 +28,9 @@ int main(int argc, char *argv[])
 {
     // A closed pipe on stdout (`hookscope serve | head`) must end output, not the process.
     std::signal(SIGPIPE, SIG_IGN);
+    // A file-size limit (a full quota) must fail the write, which the store reports and
+    // answers with 503, not kill the process.
+    std::signal(SIGXFSZ, SIG_IGN);
     if (GuiLauncher::wanted(argc, argv)) {
         if (!displayAvailable()) {
             Output::errorLine(QStringLiteral("hookscope: no display to open the window on; use "

@@ -187,6 +187,8 @@ public:
                                                        : SubscriberRepository::toJson(*rows));
                 if (!file.commit())
                     error = file.errorString();
+                else
+                    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
             }
         }
         Q_EMIT m_service.subscribersExported(path, rows ? int(rows->size()) : 0, error);

@@ -229,6 +229,8 @@ int exportTo(const QStringList &arguments)
                   : SubscriberRepository::toJson(*subscribers));
     if (!out.commit())
         return fail(command, QStringLiteral("cannot write %1: %2").arg(file, out.errorString()));
+    // Exports hold what the payloads said about people: readable by their owner only.
+    QFile::setPermissions(file, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     outLine(QStringLiteral("exported %1 subscribers to %2").arg(subscribers->size()).arg(file));
     return CommandLine::Success;
 }

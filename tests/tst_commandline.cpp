@@ -586,6 +586,9 @@ private Q_SLOTS:
                          dbArgs);
         QCOMPARE(exported.exitCode, 0);
         QVERIFY(exported.out.contains("exported 2 subscribers"));
+        struct stat exportInfo = {};
+        QCOMPARE(::stat(QFile::encodeName(csv).constData(), &exportInfo), 0);
+        QCOMPARE(exportInfo.st_mode & 0777, 0600u);
         QFile file(csv);
         QVERIFY(file.open(QIODevice::ReadOnly));
         QVERIFY(file.readAll().contains("\"sub_1\",\"acct-1\",\"first, \"\"best\"\" customer\""));

@@ -1,0 +1,180 @@
+// Zero loss under crashes and storage faults: `hookscope serve` is killed with SIGKILL at
+// random moments while a client sends numbered, signed deliveries; every delivery that got a
+// 2xx must be in the database afterwards, which must pass PRAGMA integrity_check. And a full
+// disk (a file-size limit on the running process) gets 503s, not a crash, and recovers.
+
+#include "database.h"
+#include "testsupport.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QSqlQuery>
+#include <QTest>
+#include <QTimer>
+
+#include <csignal>
+
+namespace {
+
+const QByteArray Secret = "crash-test-secret";
+
+QByteArray numbered(int n)
+{
+    const QByteArray body =
+        "{\"event_type\":\"ping\",\"event_id\":\"evt_" + QByteArray::number(n) + "\"}";
+    HeaderList headers;
+    headers.append("Content-Type", "application/json");
+    headers.append("HostedHooks-Signature", TestSupport::hostedHooksSignature(
+                                                Secret, QDateTime::currentSecsSinceEpoch(), body));
+    return TestSupport::buildRequest("POST", "/hooks/hh", headers, body);
+}
+
+quint16 startServe(QProcess &serve, const QString &db,
+                   const QString &program = QStringLiteral(HOOKSCOPE_BINARY),
+                   const QStringList &prefix = {})
+{
+    serve.start(program,
+                prefix + QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
+                                     QStringLiteral("127.0.0.1:0"), QStringLiteral("--db"), db});
+    if (!serve.waitForStarted())
+        return 0;
+    QDeadlineTimer deadline(10000);
+    while (!serve.canReadLine() && !deadline.hasExpired())
+        serve.waitForReadyRead(100);
+    const QByteArray line = serve.readLine().trimmed();
+    return line.mid(line.lastIndexOf(':') + 1).toUShort();
+}
+
+} // namespace
+
+class TestCrashSafety : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void noAcknowledgedDeliveryIsLostWhenKilled()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("crash.db"));
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("CRASH_SECRET"), QString::fromLatin1(Secret));
+        QProcess add;
+        add.setProcessEnvironment(environment);
+        add.start(QStringLiteral(HOOKSCOPE_BINARY),
+                  {QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
+                   QStringLiteral("--path"), QStringLiteral("/hooks/hh"),
+                   QStringLiteral("--scheme"), QStringLiteral("hostedhooks"),
+                   QStringLiteral("--secret-env"), QStringLiteral("CRASH_SECRET"),
+                   QStringLiteral("--db"), db});
+        QVERIFY(add.waitForFinished(10000));
+        QCOMPARE(add.exitCode(), 0);
+
+        QSet<int> acknowledged;
+        int sent = 0;
+        constexpr int Rounds = 20;
+        for (int round = 0; round < Rounds; ++round) {
+            QProcess serve;
+            const quint16 port = startServe(serve, db);
+            QVERIFY(port != 0);
+            // Batches of concurrent deliveries until a random moment, then SIGKILL — while
+            // requests are in flight.
+            const int killAfterMs = 100 + int(QRandomGenerator::global()->bounded(300));
+            QElapsedTimer clock;
+            clock.start();
+            bool killed = false;
+            while (!killed) {
+                QList<QByteArray> batch;
+                QList<int> numbers;
+                for (int i = 0; i < 8; ++i) {
+                    numbers.append(sent);
+                    batch.append(numbered(sent++));
+                }
+                if (clock.elapsed() >= killAfterMs) {
+                    // Kill while this batch is on its way.
+                    QTimer::singleShot(int(QRandomGenerator::global()->bounded(5)), &serve,
+                                       [&serve] { ::kill(pid_t(serve.processId()), SIGKILL); });
+                    killed = true;
+                }
+                const QList<TestSupport::HttpResponse> answers =
+                    TestSupport::sendRaw(port, batch, 5000);
+                for (int i = 0; i < answers.size(); ++i) {
+                    if (answers[i].status >= 200 && answers[i].status < 300)
+                        acknowledged.insert(numbers[i]);
+                }
+            }
+            serve.waitForFinished(5000);
+        }
+
+        Database database;
+        QString error;
+        QVERIFY2(database.open(db, &error), qPrintable(error));
+        QSqlQuery query(database.connection());
+        QVERIFY(query.exec(QStringLiteral("PRAGMA integrity_check")) && query.next());
+        QCOMPARE(query.value(0).toString(), QStringLiteral("ok"));
+        QSet<int> stored;
+        QVERIFY(query.exec(QStringLiteral("SELECT event_id FROM deliveries")));
+        while (query.next())
+            stored.insert(query.value(0).toString().mid(4).toInt());
+        QSet<int> lost = acknowledged;
+        lost.subtract(stored);
+        qInfo(
+            "crash test: %d rounds, %d sent, %d acknowledged, %d stored, %d acknowledged but lost",
+            Rounds, sent, int(acknowledged.size()), int(stored.size()), int(lost.size()));
+        QVERIFY(acknowledged.size() > 0);
+        QCOMPARE(lost.size(), 0);
+    }
+
+    void aFullDiskGets503AndRecovers()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("full.db"));
+        {
+            Database database;
+            QVERIFY(database.open(db, nullptr));
+        }
+        // The process may not grow any file past 1 MiB: the WAL fills, writes fail.
+        QProcess serve;
+        const quint16 port = startServe(
+            serve, db, QStringLiteral("prlimit"),
+            {QStringLiteral("--fsize=1048576:unlimited"), QStringLiteral(HOOKSCOPE_BINARY)});
+        QVERIFY(port != 0);
+        const QByteArray big(200 * 1024, 'b');
+        int refused = 0;
+        int accepted = 0;
+        for (int i = 0; i < 20 && refused == 0; ++i) {
+            const TestSupport::HttpResponse answer =
+                TestSupport::sendRaw(port, TestSupport::buildRequest("POST", "/", {}, big));
+            if (answer.status == 503) {
+                ++refused;
+                QVERIFY(!answer.headers.value("Retry-After").isEmpty());
+            } else if (answer.status == 404) {
+                ++accepted; // stored (no endpoint covers "/")
+            } else {
+                QFAIL(qPrintable(QStringLiteral("unexpected status %1").arg(answer.status)));
+            }
+        }
+        QVERIFY(accepted > 0);
+        QCOMPARE(refused, 1);
+        QCOMPARE(serve.state(), QProcess::Running); // no crash
+        QByteArray errors;
+        QTRY_VERIFY((errors += serve.readAllStandardError()).contains("storage error"));
+
+        // The space comes back: the next delivery is stored.
+        QProcess lift;
+        lift.start(QStringLiteral("prlimit"),
+                   {QStringLiteral("--pid"), QString::number(serve.processId()),
+                    QStringLiteral("--fsize=unlimited:unlimited")});
+        QVERIFY(lift.waitForFinished(5000));
+        QVERIFY2(lift.exitCode() == 0, lift.readAllStandardError().constData());
+        QCOMPARE(TestSupport::sendRaw(port, TestSupport::buildRequest("POST", "/", {}, big)).status,
+                 404);
+        QTRY_VERIFY((errors += serve.readAllStandardError()).contains("storage recovered"));
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(10000));
+        QCOMPARE(serve.exitCode(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCrashSafety)
+#include "tst_crashsafety.moc"
