@@ -39,12 +39,13 @@ std::optional<Replay> Replay::prepare(const Delivery &delivery, const QUrl &url,
         }
         dropped += signatureHeaders;
     }
-    for (const auto &[name, value] : source.entries()) {
+    for (const HeaderList::Entry &header : source.entries()) {
         const bool drop =
-            std::any_of(dropped.cbegin(), dropped.cend(),
-                        [&name](const QByteArray &d) { return HeaderList::namesMatch(name, d); });
+            std::any_of(dropped.cbegin(), dropped.cend(), [&header](const QByteArray &d) {
+                return HeaderList::namesMatch(header.first, d);
+            });
         if (!drop)
-            replay.requestHeaders.append(name, value);
+            replay.requestHeaders.append(header.first, header.second);
     }
     if (resignWith) {
         if (!resignWith->hasSecret()) {
