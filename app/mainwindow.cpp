@@ -515,7 +515,11 @@ void MainWindow::startListener()
 {
     QString error;
     if (m_listener->start(m_options.address, m_options.port, &error)) {
-        m_listenerState->setText(tr("Listening on %1").arg(m_listener->url()));
+        const bool loopback = m_options.address.isLoopback();
+        m_listenerState->setText(
+            loopback
+                ? tr("Listening on %1").arg(m_listener->url())
+                : tr("Listening on %1 — reachable from other machines").arg(m_listener->url()));
         m_listenerButton->setText(tr("Stop"));
         m_copyUrlButton->setEnabled(true);
     } else {
