@@ -814,9 +814,7 @@ void MainWindow::copyAsCurl(bool resign)
         return;
     }
     const Delivery &delivery = m_details->details().delivery;
-    const QString base = m_listener && m_listener->isListening()
-                             ? m_listener->url()
-                             : QStringLiteral("http://127.0.0.1:%1").arg(m_options.port);
+    const QString base = replayBaseUrl();
     QString error;
     const auto replay =
         Replay::prepare(delivery, QUrl(base + delivery.path),
@@ -840,9 +838,7 @@ void MainWindow::showReplayDialog()
         return;
     }
     const Delivery &delivery = m_details->details().delivery;
-    const QString base = m_listener && m_listener->isListening()
-                             ? m_listener->url()
-                             : QStringLiteral("http://127.0.0.1:%1").arg(m_options.port);
+    const QString base = replayBaseUrl();
     delete m_replayDialog;
     m_replayDialog =
         new ReplayDialog(*m_queries, delivery, endpointNamed(delivery.endpoint), base, this);
@@ -887,9 +883,15 @@ void MainWindow::replaySelection(bool resign)
         statusBar()->showMessage(tr("Select the deliveries to replay."), 5000);
         return;
     }
-    const QString base = m_listener && m_listener->isListening()
-                             ? m_listener->url()
-                             : QStringLiteral("http://127.0.0.1:%1").arg(m_options.port);
+    const QString base = replayBaseUrl();
     statusBar()->showMessage(tr("Replaying %1 deliveries to %2…").arg(ids.size()).arg(base));
     m_queries->requestReplayDeliveries(ids, base, resign);
+}
+
+QString MainWindow::replayBaseUrl() const
+{
+    // Replays go to this HookScope's own listener unless the user says otherwise.
+    return m_listener && m_listener->isListening()
+               ? m_listener->url()
+               : QStringLiteral("http://127.0.0.1:%1").arg(m_options.port);
 }

@@ -141,6 +141,7 @@ private:
     QString m_publicUrl;
     void pollNgrok();
     const Endpoint *endpointNamed(const QString &name) const;
+    QString replayBaseUrl() const;
     qint64 m_pendingSelection = 0;
     std::deque<std::pair<qint64, int>> m_recent; // (ms, deliveries stored) for the rate
 };
