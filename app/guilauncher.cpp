@@ -38,6 +38,7 @@ int GuiLauncher::run(const QStringList &arguments)
         return CommandLine::Failure;
     MainWindow::Options options;
     options.databasePath = databasePath(parser);
+    options.ownDatabase = !parser.isSet(QStringLiteral("db"));
     options.listen = !parser.isSet(QStringLiteral("no-listen"));
     if (parser.isSet(QStringLiteral("listen"))) {
         QString error;
@@ -66,5 +67,6 @@ int GuiLauncher::run(const QStringList &arguments)
         if (next.isEmpty())
             return code;
         options.databasePath = next;
+        options.ownDatabase = false; // a file the user chose is never moved
     }
 }

@@ -63,9 +63,11 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
     // its own, and the window shows meanwhile.
     DeliveryStore *store = m_store.get();
     const QString path = options.databasePath;
-    m_opener = QThread::create([this, store, path] {
+    const bool own = options.ownDatabase;
+    m_opener = QThread::create([this, store, path, own] {
         DeliveryStore::Options storeOptions;
         storeOptions.path = path;
+        storeOptions.setAsideDamaged = own;
         QString error;
         const bool ok = store->open(storeOptions, &error);
         QMetaObject::invokeMethod(
@@ -482,6 +484,10 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
     }
     m_storeOpen = true;
     m_endpoints = m_store->endpoints();
+    if (!m_store->setAsideFile().isEmpty())
+        showBanner(tr("The database was damaged. It was kept, untouched, as %1, and a new one was "
+                      "started.")
+                       .arg(m_store->setAsideFile()));
     connect(m_store.get(), &DeliveryStore::stored, m_model, &DeliveryListModel::addStored);
     connect(m_store.get(), &DeliveryStore::stored, this, &MainWindow::onStored);
     connect(m_store.get(), &DeliveryStore::endpointsChanged, this,

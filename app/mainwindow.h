@@ -45,6 +45,7 @@ public:
         QHostAddress address = QHostAddress(QHostAddress::LocalHost);
         quint16 port = 8484;
         bool listen = true;
+        bool ownDatabase = false; // the default file: a damaged one is set aside
     };
 
     explicit MainWindow(const Options &options, QWidget *parent = nullptr);

@@ -110,6 +110,7 @@ int ServeCommand::run(const QStringList &arguments)
     DeliveryStore store;
     DeliveryStore::Options options;
     options.path = databasePath(parser);
+    options.setAsideDamaged = !parser.isSet(QStringLiteral("db"));
     if (!store.open(options, &error)) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
@@ -121,6 +122,11 @@ int ServeCommand::run(const QStringList &arguments)
     }
     outLine(QStringLiteral("listening on %1").arg(listener.url()));
     errorLine(QStringLiteral("database %1").arg(QFileInfo(store.path()).absoluteFilePath()));
+    if (!store.setAsideFile().isEmpty())
+        errorLine(
+            QStringLiteral("warning: the database was damaged; it was kept as %1 and a new one "
+                           "was started")
+                .arg(store.setAsideFile()));
     const QList<Endpoint> endpoints = store.endpoints();
     if (endpoints.isEmpty()) {
         errorLine(QStringLiteral("no endpoints yet: every request is stored and answered 404. Add "

@@ -1,6 +1,7 @@
 #include "database.h"
 
 #include <QAtomicInteger>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -263,6 +264,38 @@ void Database::ensureFullText()
         }
     }
     m_fullText = exec(QStringLiteral("COMMIT"), &error);
+}
+
+bool Database::openOwn(const QString &path, QString *error, QString *setAsideTo, int busyTimeoutMs)
+{
+    QString failure;
+    if (open(path, &failure, busyTimeoutMs))
+        return true;
+    // Damage, as SQLite or the header check names it; anything else (a lock, permissions, a
+    // newer schema) is reported as it is.
+    const bool damaged = failure.contains(QStringLiteral("not an SQLite file")) ||
+                         failure.contains(QStringLiteral("malformed")) ||
+                         failure.contains(QStringLiteral("file is not a database"));
+    if (!damaged) {
+        if (error)
+            *error = failure;
+        return false;
+    }
+    close();
+    const QString aside = path + QStringLiteral(".damaged-") +
+                          QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+    if (!QFile::rename(path, aside)) {
+        if (error)
+            *error = QStringLiteral("%1 (and it could not be set aside as %2)").arg(failure, aside);
+        return false;
+    }
+    for (const QString &suffix : {QStringLiteral("-wal"), QStringLiteral("-shm")}) {
+        if (QFile::exists(path + suffix))
+            QFile::rename(path + suffix, aside + suffix);
+    }
+    if (setAsideTo)
+        *setAsideTo = aside;
+    return open(path, error, busyTimeoutMs);
 }
 
 void Database::close()

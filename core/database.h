@@ -22,6 +22,12 @@ public:
     Database &operator=(const Database &) = delete;
 
     bool open(const QString &path, QString *error, int busyTimeoutMs = DefaultBusyTimeoutMs);
+
+    // Opens HookScope's own file (the default location): a damaged file there is renamed to
+    // "<name>.damaged-<time>" (never overwritten) and a new database started; `setAsideTo`
+    // then names the kept file. A file given explicitly is only ever refused, never moved.
+    bool openOwn(const QString &path, QString *error, QString *setAsideTo,
+                 int busyTimeoutMs = DefaultBusyTimeoutMs);
     void close();
     bool isOpen() const;
 

@@ -41,7 +41,12 @@ public:
 
     bool open(QString *error)
     {
-        if (!m_database.open(m_store.m_options.path, error, m_store.m_options.busyTimeoutMs))
+        const bool opened =
+            m_store.m_options.setAsideDamaged
+                ? m_database.openOwn(m_store.m_options.path, error, &m_store.m_setAside,
+                                     m_store.m_options.busyTimeoutMs)
+                : m_database.open(m_store.m_options.path, error, m_store.m_options.busyTimeoutMs);
+        if (!opened)
             return false;
         m_insert = std::make_unique<QSqlQuery>(m_database.connection());
         m_insert->prepare(QStringLiteral(

@@ -38,6 +38,8 @@ public:
         int busyTimeoutMs = 5000;
         int maxBatch = 512;
         std::chrono::milliseconds endpointPollInterval{1000};
+        // The file is HookScope's own (the default location): set a damaged one aside.
+        bool setAsideDamaged = false;
     };
 
     // The error a completion gets for a delivery whose external id is stored already.
@@ -52,6 +54,8 @@ public:
     void close();
     bool isOpen() const;
     QString path() const { return m_options.path; }
+    // Where a damaged file was set aside when the store opened, or empty.
+    QString setAsideFile() const { return m_setAside; }
 
     // Thread-safe. `requestEnd` is when the request was fully received, for handling time.
     void submit(Delivery delivery, Clock::time_point requestEnd, Completion done);
@@ -95,4 +99,5 @@ private:
     bool m_stopping = true; // until open() succeeds
     bool m_open = false;
     QList<Endpoint> m_endpoints; // guarded by m_mutex
+    QString m_setAside;
 };

@@ -1,7 +1,9 @@
 #include "testsupport.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -185,6 +187,43 @@ private Q_SLOTS:
         QFile file(path);
         QVERIFY(file.open(QIODevice::ReadOnly));
         QCOMPARE(file.readAll(), QByteArray("precious data"));
+    }
+
+    void aDamagedDefaultDatabaseIsSetAside()
+    {
+        // HookScope's own file (the default location) holding garbage: kept aside, untouched,
+        // and a new database started. (A file given with --db is refused instead: above.)
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        const QString dataHome = TestSupport::temporaryPath(QStringLiteral("damaged-home"));
+        environment.insert(QStringLiteral("XDG_DATA_HOME"), dataHome);
+        const QString own = dataHome + QStringLiteral("/hookscope/hookscope.db");
+        QVERIFY(QDir().mkpath(QFileInfo(own).absolutePath()));
+        {
+            QFile file(own);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("this was a database before the disk went bad");
+        }
+        QProcess serve;
+        serve.setProcessEnvironment(environment);
+        serve.start(
+            QStringLiteral(HOOKSCOPE_BINARY),
+            {QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")});
+        QVERIFY(serve.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
+        QVERIFY(serve.readLine().startsWith("listening on "));
+        QByteArray errors;
+        QTRY_VERIFY((errors += serve.readAllStandardError()).contains("was kept as"));
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(10000));
+        const QStringList aside = QDir(QFileInfo(own).absolutePath())
+                                      .entryList({QStringLiteral("hookscope.db.damaged-*")});
+        QCOMPARE(aside.size(), 1);
+        QFile kept(QFileInfo(own).absolutePath() + u'/' + aside.constFirst());
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QCOMPARE(kept.readAll(), QByteArray("this was a database before the disk went bad"));
+        Result listed =
+            runHookscope({QStringLiteral("endpoint"), QStringLiteral("list")}, environment);
+        QCOMPARE(listed.exitCode, 0); // the new database works
     }
 
     void portInUse()
