@@ -64,10 +64,12 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
     DeliveryStore *store = m_store.get();
     const QString path = options.databasePath;
     const bool own = options.ownDatabase;
-    m_opener = QThread::create([this, store, path, own] {
+    const int busyTimeoutMs = options.busyTimeoutMs;
+    m_opener = QThread::create([this, store, path, own, busyTimeoutMs] {
         DeliveryStore::Options storeOptions;
         storeOptions.path = path;
         storeOptions.setAsideDamaged = own;
+        storeOptions.busyTimeoutMs = busyTimeoutMs;
         QString error;
         const bool ok = store->open(storeOptions, &error);
         QMetaObject::invokeMethod(

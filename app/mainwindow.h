@@ -46,6 +46,7 @@ public:
         quint16 port = 8484;
         bool listen = true;
         bool ownDatabase = false; // the default file: a damaged one is set aside
+        int busyTimeoutMs = 5000; // how long a write waits for a lock held elsewhere
     };
 
     explicit MainWindow(const Options &options, QWidget *parent = nullptr);

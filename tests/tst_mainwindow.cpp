@@ -19,6 +19,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
@@ -79,6 +80,7 @@ private Q_SLOTS:
         MainWindow::Options options;
         options.databasePath = m_path;
         options.port = 0;
+        options.busyTimeoutMs = 300;
         m_window = std::make_unique<MainWindow>(options);
         m_window->show();
         QTRY_VERIFY(m_window->isReady());
@@ -305,6 +307,23 @@ private Q_SLOTS:
         m_window->setNgrokApi(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(agent.port())));
         QTRY_VERIFY(m_window->ngrokText().contains(
             QStringLiteral("ngrok http %1").arg(m_window->listenerPort())));
+    }
+
+    void storageFaultsShowABannerAndClear()
+    {
+        Database other;
+        QVERIFY(other.open(m_path, nullptr));
+        QSqlQuery lock(other.connection());
+        QVERIFY(lock.exec(QStringLiteral("BEGIN IMMEDIATE")));
+        QCOMPARE(sendRaw(m_window->listenerPort(), signedDelivery("evt_locked", Secret)).status,
+                 503);
+        QTRY_VERIFY2(m_window->bannerText().contains(QStringLiteral("Cannot write the database")),
+                     qPrintable(m_window->bannerText()));
+        QVERIFY(m_window->bannerText().contains(QStringLiteral("503")));
+        QVERIFY(lock.exec(QStringLiteral("ROLLBACK")));
+        QCOMPARE(sendRaw(m_window->listenerPort(), signedDelivery("evt_unlocked", Secret)).status,
+                 200);
+        QTRY_VERIFY(m_window->bannerText().isEmpty());
     }
 
     void payloadTextIsNeverRichText()
