@@ -1,6 +1,7 @@
 #include "testsupport.h"
 
 #include <QDateTime>
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -50,6 +51,38 @@ QProcessEnvironment environmentWithSecret()
     environment.insert(QStringLiteral("XDG_DATA_HOME"),
                        TestSupport::temporaryPath(QStringLiteral("xdg")));
     return environment;
+}
+
+// Starts `hookscope serve` on a free port with `arguments` added (set the environment
+// before); returns the port its first line names, 0 when that line does not come.
+quint16 startServe(QProcess &serve, const QStringList &arguments)
+{
+    serve.start(QStringLiteral(HOOKSCOPE_BINARY),
+                QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
+                            QStringLiteral("127.0.0.1:0")} +
+                    arguments);
+    if (!serve.waitForStarted())
+        return 0;
+    QDeadlineTimer deadline(10000);
+    while (!serve.canReadLine() && !deadline.hasExpired())
+        serve.waitForReadyRead(100);
+    const QByteArray line = serve.readLine().trimmed();
+    if (!line.startsWith("listening on http://127.0.0.1:"))
+        return 0;
+    return line.mid(line.lastIndexOf(':') + 1).toUShort();
+}
+
+// Endpoint "hh" on /hooks/hh, HostedHooks, signed with Secret.
+bool addHostedHooksEndpoint(const QStringList &dbArgs)
+{
+    return runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
+                                    QStringLiteral("hh"), QStringLiteral("--path"),
+                                    QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
+                                    QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+                                    QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
+                            dbArgs,
+                        environmentWithSecret())
+               .exitCode == 0;
 }
 
 } // namespace
@@ -276,15 +309,8 @@ private Q_SLOTS:
 
         QProcess serve;
         serve.setProcessEnvironment(environment);
-        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
-                    {QStringLiteral("serve"), QStringLiteral("--listen"),
-                     QStringLiteral("127.0.0.1:0"), QStringLiteral("--db"), db,
-                     QStringLiteral("--json")});
-        QVERIFY(serve.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
-        const QByteArray firstLine = serve.readLine().trimmed();
-        QVERIFY2(firstLine.startsWith("listening on http://127.0.0.1:"), firstLine.constData());
-        const quint16 port = firstLine.mid(firstLine.lastIndexOf(':') + 1).toUShort();
+        const quint16 port =
+            startServe(serve, QStringList{QStringLiteral("--db"), db, QStringLiteral("--json")});
         QVERIFY(port != 0);
 
         const QByteArray body =
@@ -446,14 +472,8 @@ private Q_SLOTS:
         QCOMPARE(stripe.exitCode, 0);
 
         QProcess serve;
-        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
-                    QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
-                                QStringLiteral("127.0.0.1:0")} +
-                        dbArgs);
-        QVERIFY(serve.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
-        const QByteArray firstLine = serve.readLine().trimmed();
-        const quint16 port = firstLine.mid(firstLine.lastIndexOf(':') + 1).toUShort();
+        const quint16 port = startServe(serve, dbArgs);
+        QVERIFY(port != 0);
         const QByteArray body = R"({"id":"evt_test_webhook","object":"event"})";
         const QByteArray t = QByteArray::number(QDateTime::currentSecsSinceEpoch());
         HeaderList headers;
@@ -569,14 +589,8 @@ private Q_SLOTS:
                 .exitCode,
             0);
         QProcess serve;
-        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
-                    QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
-                                QStringLiteral("127.0.0.1:0")} +
-                        dbArgs);
-        QVERIFY(serve.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
-        const QByteArray firstLine = serve.readLine().trimmed();
-        const quint16 port = firstLine.mid(firstLine.lastIndexOf(':') + 1).toUShort();
+        const quint16 port = startServe(serve, dbArgs);
+        QVERIFY(port != 0);
         for (const QByteArray &id : {QByteArray("1"), QByteArray("2"), QByteArray("2")}) {
             const QByteArray body = "{\"event_type\":\"subscriber.created\",\"event_id\":\"evt_" +
                                     id + "\",\"data\":{\"id\":\"sub_" + id +
@@ -663,26 +677,11 @@ private Q_SLOTS:
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("samples.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
-        QCOMPARE(
-            runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
-                                     QStringLiteral("hh"), QStringLiteral("--path"),
-                                     QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
-                                     QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
-                                     QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
-                             dbArgs,
-                         environmentWithSecret())
-                .exitCode,
-            0);
+        QVERIFY(addHostedHooksEndpoint(dbArgs));
         QProcess serve;
-        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
-                    QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
-                                QStringLiteral("127.0.0.1:0")} +
-                        dbArgs);
-        QVERIFY(serve.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
-        const QByteArray firstLine = serve.readLine().trimmed();
-        const QString url =
-            QString::fromLatin1(firstLine.mid(QByteArrayLiteral("listening on ").size()));
+        const quint16 port = startServe(serve, dbArgs);
+        QVERIFY(port != 0);
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
         const Result sent = runHookscope(
             QStringList{QStringLiteral("send-sample"), QStringLiteral("subscriber.created"),
                         QStringLiteral("--endpoint"), QStringLiteral("hh"), QStringLiteral("--to"),
@@ -724,25 +723,10 @@ private Q_SLOTS:
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("replay.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
-        QCOMPARE(
-            runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
-                                     QStringLiteral("hh"), QStringLiteral("--path"),
-                                     QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
-                                     QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
-                                     QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
-                             dbArgs,
-                         environmentWithSecret())
-                .exitCode,
-            0);
+        QVERIFY(addHostedHooksEndpoint(dbArgs));
         QProcess serve;
-        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
-                    QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
-                                QStringLiteral("127.0.0.1:0")} +
-                        dbArgs);
-        QVERIFY(serve.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
-        const QByteArray firstLine = serve.readLine().trimmed();
-        const quint16 port = firstLine.mid(firstLine.lastIndexOf(':') + 1).toUShort();
+        const quint16 port = startServe(serve, dbArgs);
+        QVERIFY(port != 0);
         const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
         // Signed an hour ago: stale when it arrives, and as stale when replayed as recorded.
         const QByteArray body = "{\"event_type\":\"ping\",\"event_id\":\"evt_old\"}";
@@ -809,13 +793,8 @@ private Q_SLOTS:
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("live-endpoints.db"));
         QProcess serve;
-        serve.start(QStringLiteral(HOOKSCOPE_BINARY),
-                    {QStringLiteral("serve"), QStringLiteral("--listen"),
-                     QStringLiteral("127.0.0.1:0"), QStringLiteral("--db"), db});
-        QVERIFY(serve.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 10000);
-        const QByteArray firstLine = serve.readLine().trimmed();
-        const quint16 port = firstLine.mid(firstLine.lastIndexOf(':') + 1).toUShort();
+        const quint16 port = startServe(serve, QStringList{QStringLiteral("--db"), db});
+        QVERIFY(port != 0);
         QCOMPARE(sendRaw(port, buildRequest("POST", "/late", {}, "{}")).status, 404);
         QCOMPARE(runHookscope({QStringLiteral("endpoint"), QStringLiteral("add"),
                                QStringLiteral("late"), QStringLiteral("--path"),
