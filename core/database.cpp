@@ -180,6 +180,22 @@ Database::~Database()
     close();
 }
 
+std::optional<QSqlQuery> Database::run(const QString &sql, const QVariantList &bindings,
+                                       QString *error) const
+{
+    QSqlQuery query(connection());
+    query.setForwardOnly(true);
+    query.prepare(sql);
+    for (const QVariant &value : bindings)
+        query.addBindValue(value);
+    if (!query.exec()) {
+        if (error)
+            *error = errorText(query.lastError());
+        return std::nullopt;
+    }
+    return query;
+}
+
 QString Database::errorText(const QSqlError &error)
 {
     return (error.databaseText().isEmpty() ? error.text() : error.databaseText()).trimmed();

@@ -2,7 +2,11 @@
 
 #include <QSqlDatabase>
 #include <QSqlError>
+#include <QSqlQuery>
+#include <QVariantList>
+
 #include <QString>
+#include <optional>
 
 // One connection to a HookScope database file, owned by the thread that opened it.
 // Opening creates the file (mode 0600) when it does not exist, refuses files that are not
@@ -36,6 +40,11 @@ public:
     // without FTS5 has none; free-text filters then scan with LIKE).
     bool hasFullText() const { return m_fullText; }
     QString path() const { return m_path; }
+
+    // Runs `sql` with its positional `bindings` on this connection: the executed query (read
+    // forward only), or nothing with `error` set.
+    std::optional<QSqlQuery> run(const QString &sql, const QVariantList &bindings,
+                                 QString *error) const;
 
     // SQLite's own message when there is one (it names the cause: "database is locked"),
     // else Qt's.

@@ -44,18 +44,12 @@ DeliverySummary readSummary(const QSqlQuery &query)
 std::optional<QList<DeliverySummary>> summaries(const Database &database, const QString &sql,
                                                 const QVariantList &bindings, QString *error)
 {
-    QSqlQuery query(database.connection());
-    query.setForwardOnly(true);
-    query.prepare(sql);
-    for (const QVariant &value : bindings)
-        query.addBindValue(value);
-    if (!query.exec()) {
-        setError(query, error);
+    auto query = database.run(sql, bindings, error);
+    if (!query)
         return std::nullopt;
-    }
     QList<DeliverySummary> rows;
-    while (query.next())
-        rows.append(readSummary(query));
+    while (query->next())
+        rows.append(readSummary(*query));
     return rows;
 }
 
@@ -153,33 +147,30 @@ std::optional<QList<DeliverySummary>> DeliveryReader::matching(const DeliveryFil
 std::optional<qint64> DeliveryReader::count(const DeliveryFilter &filter, qint64 maxId,
                                             QString *error) const
 {
-    QVariantList bindings;
     const qint64 bound = maxId > 0 ? maxId : std::numeric_limits<qint64>::max();
-    const QString where = filter.whereClause(bindings, m_database.hasFullText(), 0, bound);
-    QSqlQuery query(m_database.connection());
+    QVariantList bindings;
+    QString sql;
     if (m_database.hasFullText() && filter.onlyText()) {
         // Counted in the index alone, without visiting the deliveries.
-        query.prepare(QStringLiteral("SELECT count(*) FROM deliveries_fts WHERE deliveries_fts "
-                                     "MATCH ? AND rowid <= ?"));
+        sql = QStringLiteral("SELECT count(*) FROM deliveries_fts WHERE deliveries_fts MATCH ? AND "
+                             "rowid <= ?");
         bindings = {DeliveryFilter::ftsQuery(filter.text), bound};
     } else if (filter.isEmpty()) {
         // Counting the rows up to an id walks the table itself, bodies and all; counting rows
         // with a larger id (few) and subtracting from the total (an index count) does not.
-        query.prepare(QStringLiteral("SELECT (SELECT count(*) FROM deliveries) - "
-                                     "(SELECT count(*) FROM deliveries WHERE id > ?)"));
-        bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
+        sql = QStringLiteral("SELECT (SELECT count(*) FROM deliveries) - "
+                             "(SELECT count(*) FROM deliveries WHERE id > ?)");
+        bindings = {bound};
     } else {
-        query.prepare(QStringLiteral("SELECT count(*) FROM deliveries WHERE ") + where +
-                      QStringLiteral(" AND id <= ?"));
-        bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
+        sql = QStringLiteral("SELECT count(*) FROM deliveries WHERE ") +
+              filter.whereClause(bindings, m_database.hasFullText(), 0, bound) +
+              QStringLiteral(" AND id <= ?");
+        bindings.append(bound);
     }
-    for (const QVariant &value : std::as_const(bindings))
-        query.addBindValue(value);
-    if (!query.exec() || !query.next()) {
-        setError(query, error);
+    auto query = m_database.run(sql, bindings, error);
+    if (!query || !query->next())
         return std::nullopt;
-    }
-    return query.value(0).toLongLong();
+    return query->value(0).toLongLong();
 }
 
 std::optional<qint64> DeliveryReader::maxId(QString *error) const

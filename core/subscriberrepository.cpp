@@ -46,19 +46,15 @@ Subscriber read(const QSqlQuery &query)
 std::optional<QList<Subscriber>> select(const Database &database, const QString &where,
                                         const QVariantList &bindings, QString *error)
 {
-    QSqlQuery query(database.connection());
-    query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM subscribers ") +
-                  where + QStringLiteral(" ORDER BY first_seen DESC, id DESC"));
-    for (const QVariant &value : bindings)
-        query.addBindValue(value);
-    if (!query.exec()) {
-        fail(query, error);
+    auto query =
+        database.run(QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM subscribers ") +
+                         where + QStringLiteral(" ORDER BY first_seen DESC, id DESC"),
+                     bindings, error);
+    if (!query)
         return std::nullopt;
-    }
     QList<Subscriber> rows;
-    while (query.next())
-        rows.append(read(query));
+    while (query->next())
+        rows.append(read(*query));
     return rows;
 }
 
