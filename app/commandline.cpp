@@ -360,6 +360,19 @@ void warnAboutMissingSecret(const Endpoint &endpoint, const QString &command)
                       .arg(Program, command, endpoint.name));
 }
 
+// Says where the secrets just written went; the database is the fallback the user should know of.
+void reportSecretStorage(const EndpointRepository::SecretStorage &storage, const QString &command)
+{
+    if (storage.inKeychain > 0 && storage.inDatabase == 0)
+        outLine(QStringLiteral("secrets are kept in the desktop keychain; the database holds only "
+                               "a key naming them"));
+    if (storage.inDatabase > 0)
+        errorLine(QStringLiteral("%1 %2: note: the desktop keychain is not available (%3), so "
+                                 "the secret is stored in the database file (created readable "
+                                 "only by you)")
+                      .arg(Program, command, storage.keychainError));
+}
+
 void printReverification(const Reverifier::Result &result)
 {
     outLine(QStringLiteral("re-verified %1 deliveries: %2 changed verdict")
@@ -397,11 +410,13 @@ int endpointAdd(const QStringList &arguments)
     if (!openDatabase(database, parser))
         return CommandLine::Failure;
     QString error;
-    if (!EndpointRepository(database).add(endpoint, &error)) {
+    EndpointRepository::SecretStorage storage;
+    if (!EndpointRepository(database).add(endpoint, &error, &storage)) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
     }
     outLine(QStringLiteral("added endpoint %1: %2").arg(endpoint.name, describeEndpoint(endpoint)));
+    reportSecretStorage(storage, command);
     warnAboutMissingSecret(endpoint, command);
     return CommandLine::Success;
 }
@@ -431,12 +446,14 @@ int endpointUpdate(const QStringList &arguments)
     }
     if (!applyEndpointOptions(parser, *endpoint, command))
         return CommandLine::Failure;
-    if (!EndpointRepository(database).update(*endpoint, &error)) {
+    EndpointRepository::SecretStorage storage;
+    if (!EndpointRepository(database).update(*endpoint, &error, &storage)) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
     }
     outLine(
         QStringLiteral("updated endpoint %1: %2").arg(endpoint->name, describeEndpoint(*endpoint)));
+    reportSecretStorage(storage, command);
     warnAboutMissingSecret(*endpoint, command);
     const auto result = Reverifier::run(database, endpoint->name, &error);
     if (!result) {
@@ -507,12 +524,14 @@ int endpointList(const QStringList &arguments)
     }
     QList<QStringList> rows;
     for (const Endpoint &endpoint : *endpoints) {
-        rows.append({endpoint.name, endpoint.path, schemeName(endpoint.scheme),
-                     QString::number(endpoint.secrets.size()),
-                     QStringLiteral("%1 s").arg(endpoint.toleranceSeconds)});
+        rows.append(
+            {endpoint.name, endpoint.path, schemeName(endpoint.scheme),
+             QString::number(endpoint.secrets.size()),
+             endpoint.secretStorage().isEmpty() ? QStringLiteral("-") : endpoint.secretStorage(),
+             QStringLiteral("%1 s").arg(endpoint.toleranceSeconds)});
     }
     printTable({QStringLiteral("NAME"), QStringLiteral("PATH"), QStringLiteral("SCHEME"),
-                QStringLiteral("SECRETS"), QStringLiteral("TOLERANCE")},
+                QStringLiteral("SECRETS"), QStringLiteral("KEPT IN"), QStringLiteral("TOLERANCE")},
                rows);
     return CommandLine::Success;
 }

@@ -21,6 +21,16 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+namespace {
+
+QString whereSecretsGo()
+{
+    return EndpointsDialog::tr("Secrets are saved to the desktop keychain when one is available, "
+                               "otherwise to the database file.");
+}
+
+} // namespace
+
 EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &endpoints,
                                  const QString &listenerUrl, QWidget *parent)
     : QDialog(parent)
@@ -76,9 +86,14 @@ EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &e
     secretButtons->addWidget(removeSecret);
     secretButtons->addStretch();
     secretButtons->addWidget(m_reveal);
+    m_secretStorage = new QLabel(this);
+    m_secretStorage->setObjectName(QStringLiteral("secretStorageLabel"));
+    m_secretStorage->setTextFormat(Qt::PlainText);
+    m_secretStorage->setWordWrap(true);
     auto *secretsBox = new QVBoxLayout;
     secretsBox->addWidget(m_secrets);
     secretsBox->addLayout(secretButtons);
+    secretsBox->addWidget(m_secretStorage);
 
     auto *form = new QFormLayout;
     form->addRow(tr("&Name"), m_name);
@@ -284,6 +299,19 @@ void EndpointsDialog::showEndpoint(int row)
     m_secrets->setRowCount(0);
     for (const EndpointSecret &secret : e.secrets)
         addSecretRow(secret);
+    const QString storage = e.secretStorage();
+    if (!e.secretProblem.isEmpty())
+        m_secretStorage->setText(
+            tr("Warning: %1. Saving now would leave it out.").arg(e.secretProblem));
+    else if (storage == QLatin1String("keychain"))
+        m_secretStorage->setText(tr("Kept in the desktop keychain; the database file holds only "
+                                    "a key naming each secret."));
+    else if (!storage.isEmpty())
+        m_secretStorage->setText(tr("Kept in the database file: no desktop keychain was "
+                                    "available when they were saved. Save again once one is to "
+                                    "move them there."));
+    else
+        m_secretStorage->setText(whereSecretsGo());
     m_header->setText(QString::fromLatin1(e.generic.header));
     m_prefix->setText(QString::fromLatin1(e.generic.prefix));
     m_algorithm->setCurrentText(algorithmName(e.generic.algorithm));
@@ -311,6 +339,7 @@ void EndpointsDialog::newEndpoint()
     m_answerWithApp->setChecked(false);
     m_secrets->setRowCount(0);
     addSecretRow({tr("secret 1"), QByteArray()});
+    m_secretStorage->setText(whereSecretsGo());
     m_header->setText(QString::fromLatin1(defaults.generic.header));
     m_prefix->clear();
     m_template->setText(QString::fromUtf8(defaults.generic.signedTemplate));

@@ -58,6 +58,7 @@ private:
     QLineEdit *m_subscriberPath = nullptr;
     QTableWidget *m_secrets = nullptr;
     QCheckBox *m_reveal = nullptr;
+    QLabel *m_secretStorage = nullptr;
     QWidget *m_genericBox = nullptr;
     QLineEdit *m_header = nullptr;
     QLineEdit *m_prefix = nullptr;

@@ -128,6 +128,10 @@ const char *const Migrations[] = {
     R"sql(
     ALTER TABLE deliveries ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // 8 -> 9: a secret kept in the desktop keychain leaves only its key here ('' for none).
+    R"sql(
+    ALTER TABLE endpoint_secrets ADD COLUMN keychain_key TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // The full-text index is kept apart from the numbered migrations: SQLite may be built without

@@ -74,6 +74,7 @@ QJsonObject endpoint(const Endpoint &e)
         {QStringLiteral("path"), e.path},
         {QStringLiteral("scheme"), schemeName(e.scheme)},
         {QStringLiteral("secrets"), e.secrets.size()},
+        {QStringLiteral("secret_storage"), e.secretStorage()},
         {QStringLiteral("tolerance_seconds"), e.toleranceSeconds},
         {QStringLiteral("subscriber_path"), e.subscriberPath},
         {QStringLiteral("forward_url"), e.forwardUrl},

@@ -151,3 +151,18 @@ const Endpoint *Endpoint::match(const QList<Endpoint> &endpoints, const QString 
     }
     return best;
 }
+
+QString Endpoint::secretStorage() const
+{
+    bool keychain = false;
+    bool database = false;
+    for (const EndpointSecret &secret : secrets)
+        (secret.inKeychain ? keychain : database) = true;
+    if (keychain && database)
+        return QStringLiteral("keychain and database");
+    if (keychain)
+        return QStringLiteral("keychain");
+    if (database)
+        return QStringLiteral("database");
+    return secretProblem.isEmpty() ? QString() : QStringLiteral("unreadable");
+}

@@ -62,6 +62,8 @@ struct EndpointSecret
 {
     QString label;
     QByteArray value;
+    // Set when the value is kept in the desktop keychain rather than in the database.
+    bool inKeychain = false;
 
     friend bool operator==(const EndpointSecret &, const EndpointSecret &) = default;
 };
@@ -86,8 +88,14 @@ struct Endpoint
     // rewritten); empty for none. With answerWithApp the sender gets the app's answer.
     QString forwardUrl;
     bool answerWithApp = false;
+    // Why secrets of this endpoint could not be read from the keychain (they are left out of
+    // `secrets`); empty when all were read.
+    QString secretProblem;
 
     bool hasSecret() const { return !secrets.isEmpty(); }
+    // Where the secrets are kept: "keychain", "database", "keychain and database", "unreadable"
+    // (in a keychain that did not give them), or "" for no secret.
+    QString secretStorage() const;
 
     // Paths are kept with one leading slash and no trailing one ("/" alone for the root).
     static QString normalizePath(const QString &path);

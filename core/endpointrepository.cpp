@@ -1,6 +1,7 @@
 #include "endpointrepository.h"
 
 #include "database.h"
+#include "secretvault.h"
 
 #include <QDateTime>
 #include <QHash>
@@ -67,8 +68,8 @@ std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const
         indexById.insert(endpoint.id, endpoints.size());
         endpoints.append(endpoint);
     }
-    if (!query.exec(QStringLiteral("SELECT endpoint_id, label, secret FROM endpoint_secrets "
-                                   "ORDER BY endpoint_id, position"))) {
+    if (!query.exec(QStringLiteral("SELECT endpoint_id, label, secret, keychain_key "
+                                   "FROM endpoint_secrets ORDER BY endpoint_id, position"))) {
         fail(query, error);
         return std::nullopt;
     }
@@ -76,7 +77,22 @@ std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const
         const auto it = indexById.constFind(query.value(0).toLongLong());
         if (it == indexById.cend())
             continue;
-        endpoints[*it].secrets.append({query.value(1).toString(), query.value(2).toByteArray()});
+        Endpoint &endpoint = endpoints[*it];
+        EndpointSecret secret{query.value(1).toString(), query.value(2).toByteArray(), false};
+        const QString key = query.value(3).toString();
+        if (!key.isEmpty()) {
+            const SecretVault::Result kept = SecretVault::instance().read(key);
+            if (!kept.ok) {
+                endpoint.secretProblem =
+                    QStringLiteral("its secret \"%1\" could not be read from the desktop "
+                                   "keychain (%2)")
+                        .arg(secret.label, kept.error);
+                continue;
+            }
+            secret.value = kept.value;
+            secret.inKeychain = true;
+        }
+        endpoint.secrets.append(secret);
     }
     return endpoints;
 }
@@ -95,31 +111,103 @@ std::optional<Endpoint> EndpointRepository::find(const QString &name, QString *e
     return std::nullopt;
 }
 
-bool EndpointRepository::writeSecrets(qint64 endpointId, const QList<EndpointSecret> &secrets,
-                                      QString *error) const
+QList<EndpointRepository::PlacedSecret>
+EndpointRepository::placeSecrets(const QList<EndpointSecret> &secrets, SecretStorage &storage)
 {
+    SecretVault &vault = SecretVault::instance();
+    bool useKeychain = vault.enabled();
+    if (!useKeychain)
+        storage.keychainError = QStringLiteral("HOOKSCOPE_SECRET_STORAGE=database turns it off");
+    QList<PlacedSecret> placed;
+    for (const EndpointSecret &secret : secrets) {
+        PlacedSecret place{secret, {}};
+        if (useKeychain) {
+            const QString key = SecretVault::newKey();
+            const SecretVault::Result written = vault.write(key, secret.value);
+            if (written.ok) {
+                place.keychainKey = key;
+            } else {
+                // One refusal is enough: the rest go where this one goes.
+                useKeychain = false;
+                storage.keychainError = written.error;
+            }
+        }
+        ++(place.keychainKey.isEmpty() ? storage.inDatabase : storage.inKeychain);
+        placed.append(place);
+    }
+    return placed;
+}
+
+namespace {
+
+void forgetKeychainKeys(const QStringList &keys)
+{
+    for (const QString &key : keys)
+        SecretVault::instance().remove(key);
+}
+
+QStringList keychainKeysOf(const auto &placed)
+{
+    QStringList keys;
+    for (const auto &place : placed) {
+        if (!place.keychainKey.isEmpty())
+            keys.append(place.keychainKey);
+    }
+    return keys;
+}
+
+} // namespace
+
+QStringList EndpointRepository::keychainKeys(const QString &where, const QVariant &value,
+                                             QString *error) const
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(QStringLiteral("SELECT keychain_key FROM endpoint_secrets WHERE keychain_key "
+                                 "<> '' AND endpoint_id IN (SELECT id FROM endpoints WHERE ") +
+                  where + QStringLiteral(")"));
+    query.addBindValue(value);
+    QStringList keys;
+    if (!query.exec()) {
+        fail(query, error);
+        return keys;
+    }
+    while (query.next())
+        keys.append(query.value(0).toString());
+    return keys;
+}
+
+bool EndpointRepository::writeSecrets(qint64 endpointId, const QList<PlacedSecret> &secrets,
+                                      QStringList *replacedKeys, QString *error) const
+{
+    *replacedKeys = keychainKeys(QStringLiteral("id = ?"), endpointId, error);
     QSqlQuery query(m_database.connection());
     query.prepare(QStringLiteral("DELETE FROM endpoint_secrets WHERE endpoint_id = ?"));
     query.addBindValue(endpointId);
     if (!query.exec())
         return fail(query, error);
     query.prepare(QStringLiteral("INSERT INTO endpoint_secrets (endpoint_id, position, label, "
-                                 "secret) VALUES (?, ?, ?, ?)"));
+                                 "secret, keychain_key) VALUES (?, ?, ?, ?, ?)"));
     for (qsizetype i = 0; i < secrets.size(); ++i) {
+        const PlacedSecret &place = secrets[i];
         query.addBindValue(endpointId);
         query.addBindValue(i);
-        query.addBindValue(secrets[i].label.isEmpty() ? QStringLiteral("secret %1").arg(i + 1)
-                                                      : secrets[i].label);
-        query.addBindValue(secrets[i].value);
+        query.addBindValue(place.secret.label.isEmpty() ? QStringLiteral("secret %1").arg(i + 1)
+                                                        : place.secret.label);
+        // A secret in the keychain leaves nothing of its value here.
+        query.addBindValue(place.keychainKey.isEmpty() ? place.secret.value : QByteArray(""));
+        query.addBindValue(place.keychainKey.isEmpty() ? QStringLiteral("") : place.keychainKey);
         if (!query.exec())
             return fail(query, error);
     }
     return true;
 }
 
-bool EndpointRepository::add(Endpoint &endpoint, QString *error) const
+bool EndpointRepository::add(Endpoint &endpoint, QString *error, SecretStorage *storage) const
 {
-    return inTransaction(m_database, error, [&] {
+    SecretStorage placement;
+    const QList<PlacedSecret> placed = placeSecrets(endpoint.secrets, placement);
+    QStringList replaced;
+    const bool added = inTransaction(m_database, error, [&] {
         QSqlQuery query(m_database.connection());
         query.prepare(QStringLiteral("SELECT 1 FROM endpoints WHERE name = ?"));
         query.addBindValue(endpoint.name);
@@ -151,13 +239,22 @@ bool EndpointRepository::add(Endpoint &endpoint, QString *error) const
             return fail(query, error);
         endpoint.id = query.lastInsertId().toLongLong();
         endpoint.path = Endpoint::normalizePath(endpoint.path);
-        return writeSecrets(endpoint.id, endpoint.secrets, error);
+        return writeSecrets(endpoint.id, placed, &replaced, error);
     });
+    // Keychain entries outlive a failed transaction unless they are taken back.
+    forgetKeychainKeys(added ? replaced : keychainKeysOf(placed));
+    if (storage)
+        *storage = placement;
+    return added;
 }
 
-bool EndpointRepository::update(const Endpoint &endpoint, QString *error) const
+bool EndpointRepository::update(const Endpoint &endpoint, QString *error,
+                                SecretStorage *storage) const
 {
-    return inTransaction(m_database, error, [&] {
+    SecretStorage placement;
+    const QList<PlacedSecret> placed = placeSecrets(endpoint.secrets, placement);
+    QStringList replaced;
+    const bool updated = inTransaction(m_database, error, [&] {
         QSqlQuery query(m_database.connection());
         query.prepare(QStringLiteral("UPDATE endpoints SET path = ?, scheme = ?, "
                                      "tolerance_seconds = ?, scheme_options = ?, "
@@ -182,12 +279,17 @@ bool EndpointRepository::update(const Endpoint &endpoint, QString *error) const
         }
         const qint64 id = query.value(0).toLongLong();
         query.finish();
-        return writeSecrets(id, endpoint.secrets, error);
+        return writeSecrets(id, placed, &replaced, error);
     });
+    forgetKeychainKeys(updated ? replaced : keychainKeysOf(placed));
+    if (storage)
+        *storage = placement;
+    return updated;
 }
 
 bool EndpointRepository::remove(const QString &name, QString *error) const
 {
+    const QStringList kept = keychainKeys(QStringLiteral("name = ?"), name, error);
     QSqlQuery query(m_database.connection());
     query.prepare(QStringLiteral("DELETE FROM endpoints WHERE name = ?"));
     query.addBindValue(name);
@@ -198,5 +300,6 @@ bool EndpointRepository::remove(const QString &name, QString *error) const
             *error = QStringLiteral("no endpoint named \"%1\"").arg(name);
         return false;
     }
+    forgetKeychainKeys(kept);
     return true;
 }

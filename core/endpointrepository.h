@@ -2,6 +2,9 @@
 
 #include "endpoint.h"
 
+#include <QStringList>
+#include <QVariant>
+
 #include <optional>
 
 class Database;
@@ -14,17 +17,38 @@ public:
         : m_database(database)
     {}
 
+    // Where add() and update() put the secrets they wrote: the desktop keychain when one
+    // answers (see SecretVault), otherwise the database.
+    struct SecretStorage
+    {
+        int inKeychain = 0;
+        int inDatabase = 0;
+        // Why the keychain was not used, when it was not.
+        QString keychainError;
+    };
+
+    // Secrets kept in the keychain are read from it; those that cannot be are left out and
+    // named in Endpoint::secretProblem.
     std::optional<QList<Endpoint>> list(QString *error) const;
     std::optional<Endpoint> find(const QString &name, QString *error) const;
     // Adds `endpoint` with its secrets; fails if the name is taken. Sets endpoint.id.
-    bool add(Endpoint &endpoint, QString *error) const;
+    bool add(Endpoint &endpoint, QString *error, SecretStorage *storage = nullptr) const;
     // Replaces path, scheme, tolerance and secrets of the endpoint with endpoint.name.
-    bool update(const Endpoint &endpoint, QString *error) const;
+    bool update(const Endpoint &endpoint, QString *error, SecretStorage *storage = nullptr) const;
     bool remove(const QString &name, QString *error) const;
 
 private:
-    bool writeSecrets(qint64 endpointId, const QList<EndpointSecret> &secrets,
-                      QString *error) const;
+    struct PlacedSecret
+    {
+        EndpointSecret secret;
+        QString keychainKey; // empty: the value goes into the database
+    };
+
+    static QList<PlacedSecret> placeSecrets(const QList<EndpointSecret> &secrets,
+                                            SecretStorage &storage);
+    QStringList keychainKeys(const QString &where, const QVariant &value, QString *error) const;
+    bool writeSecrets(qint64 endpointId, const QList<PlacedSecret> &secrets,
+                      QStringList *replacedKeys, QString *error) const;
 
     const Database &m_database;
 };

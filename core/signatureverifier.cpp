@@ -166,10 +166,14 @@ Verification SignatureVerifier::verify(const Endpoint *endpoint, const HeaderLis
 
     if (!endpoint->hasSecret()) {
         v.verdict = Verdict::Unverified;
-        v.reason = QStringLiteral("Endpoint \"%1\" has no secret, so the signature was not "
-                                  "checked.")
-                       .arg(endpoint->name) +
-                   autoNote;
+        v.reason = endpoint->secretProblem.isEmpty()
+                       ? QStringLiteral("Endpoint \"%1\" has no secret, so the signature was "
+                                        "not checked.")
+                             .arg(endpoint->name)
+                       : QStringLiteral("The signature was not checked: for endpoint \"%1\", "
+                                        "%2.")
+                             .arg(endpoint->name, endpoint->secretProblem);
+        v.reason += autoNote;
         return v;
     }
 
@@ -210,6 +214,8 @@ Verification SignatureVerifier::verify(const Endpoint *endpoint, const HeaderLis
         if (v.diagnosis.isEmpty())
             v.reason += QStringLiteral(" No common mistake explains it: check that the secret is "
                                        "the endpoint's current signing secret.");
+        if (!endpoint->secretProblem.isEmpty())
+            v.reason += QStringLiteral(" Not tried: %1.").arg(endpoint->secretProblem);
         if (!withinTolerance)
             v.reason +=
                 QStringLiteral(" The timestamp is also %1.").arg(describeSkew(*v.skewSeconds));

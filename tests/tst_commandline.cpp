@@ -92,6 +92,30 @@ class TestCommandLine : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void secretsWithoutAKeychainGoToTheDatabaseWithANotice()
+    {
+        // The suite runs with HOOKSCOPE_SECRET_STORAGE=database: no keychain is used.
+        const QString db = TestSupport::temporaryPath(QStringLiteral("notice.db"));
+        const Result added = runHookscope(
+            {QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
+             QStringLiteral("--path"), QStringLiteral("/hooks/hh"), QStringLiteral("--secret-env"),
+             QStringLiteral("HOOKSCOPE_TEST_SECRET"), QStringLiteral("--db"), db},
+            environmentWithSecret());
+        QCOMPARE(added.exitCode, 0);
+        QVERIFY2(added.err.contains("note: the desktop keychain is not available"),
+                 added.err.constData());
+        QVERIFY2(added.err.contains("stored in the database file"), added.err.constData());
+        QVERIFY(!added.out.contains(Secret) && !added.err.contains(Secret));
+
+        const Result listed = runHookscope({QStringLiteral("endpoint"), QStringLiteral("list"),
+                                            QStringLiteral("--json"), QStringLiteral("--db"), db});
+        QCOMPARE(listed.exitCode, 0);
+        const QJsonArray endpoints = QJsonDocument::fromJson(listed.out).array();
+        QCOMPARE(endpoints.size(), 1);
+        QCOMPARE(endpoints[0][QStringLiteral("secret_storage")].toString(),
+                 QStringLiteral("database"));
+    }
+
     void versionAndHelp()
     {
         const Result version = runHookscope({QStringLiteral("--version")});
