@@ -111,6 +111,7 @@ int ServeCommand::run(const QStringList &arguments)
     DeliveryStore::Options options;
     options.path = databasePath(parser);
     options.setAsideDamaged = !parser.isSet(QStringLiteral("db"));
+    options.waitForStorage = true;
     if (!store.open(options, &error)) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
@@ -127,8 +128,12 @@ int ServeCommand::run(const QStringList &arguments)
             QStringLiteral("warning: the database was damaged; it was kept as %1 and a new one "
                            "was started")
                 .arg(store.setAsideFile()));
+    const QString storageProblem = store.storageProblem();
+    if (!storageProblem.isEmpty())
+        errorLine(
+            QStringLiteral("storage error: %1; answering 503 until it clears").arg(storageProblem));
     const QList<Endpoint> endpoints = store.endpoints();
-    if (endpoints.isEmpty()) {
+    if (endpoints.isEmpty() && storageProblem.isEmpty()) {
         errorLine(QStringLiteral("no endpoints yet: every request is stored and answered 404. Add "
                                  "one with: hookscope endpoint add NAME --path /hooks --scheme "
                                  "hostedhooks --secret-env VAR"));

@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sys/statvfs.h>
+
 namespace {
 
 QAtomicInteger<quint64> connectionCounter;
@@ -231,6 +233,14 @@ bool Database::open(const QString &path, QString *error, int busyTimeoutMs)
     if (!createPrivateFile(path, error))
         return false;
 
+    // SQLite in WAL mode writes beside the file even to read it: say so rather than let it
+    // fail with "unable to open database file".
+    if (info.exists() && isOnReadOnlyFileSystem(path)) {
+        *error = QStringLiteral("%1 is on a read-only file system; HookScope needs to write to it")
+                     .arg(path);
+        return false;
+    }
+
     if (info.exists() && info.size() > 0) {
         QFile file(path);
         if (!file.open(QIODevice::ReadOnly)) {
@@ -264,6 +274,21 @@ bool Database::open(const QString &path, QString *error, int busyTimeoutMs)
     }
     ensureFullText();
     return true;
+}
+
+bool Database::isOnReadOnlyFileSystem(const QString &path)
+{
+    const QFileInfo info(path);
+    const QByteArray where =
+        QFile::encodeName(info.exists() ? info.absoluteFilePath() : info.absolutePath());
+    struct statvfs fs = {};
+    return ::statvfs(where.constData(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0;
+}
+
+bool Database::openMayRecover(const QString &path, const QString &error)
+{
+    return isOnReadOnlyFileSystem(path) || error.contains(QStringLiteral("database is locked")) ||
+           error.contains(QStringLiteral("Read-only file system"));
 }
 
 void Database::ensureFullText()

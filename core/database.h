@@ -53,6 +53,13 @@ public:
     // hookscope.db in the per-user application data folder.
     static QString defaultPath();
 
+    // Whether `path` (or, when it does not exist, its folder) lies on a read-only file system.
+    static bool isOnReadOnlyFileSystem(const QString &path);
+    // Whether an open() that failed with `error` may succeed later without the user changing
+    // the file: a read-only file system remounted, a lock released. A file that is not a
+    // HookScope database, or is damaged, is not.
+    static bool openMayRecover(const QString &path, const QString &error);
+
 private:
     bool checkIdentity(QString *error);
     bool migrate(QString *error);

@@ -41,6 +41,17 @@ public:
 
     bool open(QString *error)
     {
+        if (openDatabase(error))
+            return true;
+        if (!m_store.m_options.waitForStorage ||
+            !Database::openMayRecover(m_store.m_options.path, *error))
+            return false;
+        setStorageProblem(*error);
+        return true;
+    }
+
+    bool openDatabase(QString *error)
+    {
         const bool opened =
             m_store.m_options.setAsideDamaged
                 ? m_database.openOwn(m_store.m_options.path, error, &m_store.m_setAside,
@@ -77,6 +88,30 @@ public:
         return true;
     }
 
+    void setStorageProblem(const QString &problem)
+    {
+        std::lock_guard lock(m_store.m_mutex);
+        m_store.m_storageProblem = problem;
+    }
+
+    // Until the file opens, deliveries are refused with the reason and it is tried again.
+    bool waitingForStorage()
+    {
+        if (m_database.isOpen())
+            return false;
+        if (Clock::now() < m_nextOpenAttempt)
+            return true;
+        m_nextOpenAttempt = Clock::now() + m_store.m_options.endpointPollInterval;
+        QString error;
+        if (!openDatabase(&error)) {
+            setStorageProblem(error);
+            return true;
+        }
+        setStorageProblem(QString());
+        Q_EMIT m_store.storageRecovered();
+        return false;
+    }
+
     void run()
     {
         auto nextPoll = Clock::now() + m_store.m_options.endpointPollInterval;
@@ -99,6 +134,17 @@ public:
                     m_store.m_queue.pop_front();
                 }
                 stop = m_store.m_stopping && m_store.m_queue.empty();
+            }
+            if (waitingForStorage()) {
+                const QString problem = m_store.storageProblem();
+                for (PendingWrite &item : batch) {
+                    if (item.done)
+                        item.done(0, 503, problem);
+                }
+                nextPoll = Clock::now() + m_store.m_options.endpointPollInterval;
+                if (stop)
+                    break;
+                continue;
             }
             if (!batch.empty())
                 write(batch);
@@ -314,6 +360,7 @@ private:
     qint64 m_lastDataVersion = -1;
     QList<Endpoint> m_endpoints;
     bool m_failing = false;
+    Clock::time_point m_nextOpenAttempt = Clock::now();
 };
 
 DeliveryStore::DeliveryStore(QObject *parent)
@@ -405,6 +452,12 @@ qsizetype DeliveryStore::pendingCount() const
 {
     std::lock_guard lock(m_mutex);
     return static_cast<qsizetype>(m_queue.size());
+}
+
+QString DeliveryStore::storageProblem() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_storageProblem;
 }
 
 QList<Endpoint> DeliveryStore::endpoints() const

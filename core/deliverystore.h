@@ -40,6 +40,10 @@ public:
         std::chrono::milliseconds endpointPollInterval{1000};
         // The file is HookScope's own (the default location): set a damaged one aside.
         bool setAsideDamaged = false;
+        // When the file cannot be opened for a reason that may pass (a read-only file system,
+        // a lock), open() still succeeds: every delivery is refused with the reason (senders
+        // get 503) and the file is tried again each poll interval until it opens.
+        bool waitForStorage = false;
     };
 
     // The error a completion gets for a delivery whose external id is stored already.
@@ -56,6 +60,8 @@ public:
     QString path() const { return m_options.path; }
     // Where a damaged file was set aside when the store opened, or empty.
     QString setAsideFile() const { return m_setAside; }
+    // Why the file is not open yet (see Options::waitForStorage), or empty. Thread-safe.
+    QString storageProblem() const;
 
     // Thread-safe. `requestEnd` is when the request was fully received, for handling time.
     void submit(Delivery delivery, Clock::time_point requestEnd, Completion done);
@@ -100,4 +106,5 @@ private:
     bool m_open = false;
     QList<Endpoint> m_endpoints; // guarded by m_mutex
     QString m_setAside;
+    QString m_storageProblem; // guarded by m_mutex
 };

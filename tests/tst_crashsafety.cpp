@@ -1,12 +1,14 @@
 // Zero loss under crashes and storage faults: `hookscope serve` is killed with SIGKILL at
 // random moments while a client sends numbered, signed deliveries; every delivery that got a
 // 2xx must be in the database afterwards, which must pass PRAGMA integrity_check. And a full
-// disk (a file-size limit on the running process) gets 503s, not a crash, and recovers.
+// disk (a file-size limit on the running process) and a read-only file system get 503s, not
+// a crash, and recover.
 
 #include "database.h"
 #include "testsupport.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QProcess>
 #include <QRandomGenerator>
@@ -173,6 +175,71 @@ private Q_SLOTS:
         serve.terminate();
         QVERIFY(serve.waitForFinished(10000));
         QCOMPARE(serve.exitCode(), 0);
+    }
+
+    void aReadOnlyFileSystemGets503AndRecovers()
+    {
+        const QString dir = TestSupport::temporaryPath(QStringLiteral("readonly"));
+        QVERIFY(QDir().mkpath(dir));
+        const QString db = dir + QStringLiteral("/ro.db");
+        {
+            Database database;
+            QVERIFY(database.open(db, nullptr));
+        }
+        // In a mount namespace of its own, the folder is bind-mounted read-only over itself:
+        // serve sees a read-only file system; the test, outside, does not.
+        const QStringList readOnly{
+            QStringLiteral("-m"),
+            QStringLiteral("--propagation"),
+            QStringLiteral("private"),
+            QStringLiteral("sh"),
+            QStringLiteral("-c"),
+            QStringLiteral("mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" && "
+                           "exec \"$@\""),
+            dir};
+        QProcess probe;
+        probe.start(QStringLiteral("unshare"), readOnly + QStringList{QStringLiteral("true")});
+        if (!probe.waitForFinished(10000) || probe.exitCode() != 0)
+            QSKIP("needs unshare -m and mount (root, or a user namespace): a read-only file "
+                  "system cannot be made here");
+
+        QProcess serve;
+        const quint16 port = startServe(serve, db, QStringLiteral("unshare"),
+                                        readOnly + QStringList{QStringLiteral(HOOKSCOPE_BINARY)});
+        QVERIFY(port != 0);
+        const QByteArray request = TestSupport::buildRequest("POST", "/", {}, "{\"n\":1}");
+        const TestSupport::HttpResponse refused = TestSupport::sendRaw(port, request);
+        QCOMPARE(refused.status, 503);
+        QVERIFY(!refused.headers.value("Retry-After").isEmpty());
+        QVERIFY2(refused.body.contains("read-only file system"), refused.body.constData());
+        QByteArray errors;
+        QTRY_VERIFY((errors += serve.readAllStandardError()).contains("storage error"));
+        QVERIFY2(errors.contains("read-only file system"), errors.constData());
+        QCOMPARE(serve.state(), QProcess::Running);
+
+        // The file system becomes writable again: deliveries are stored once more.
+        QProcess writable;
+        writable.start(QStringLiteral("nsenter"),
+                       {QStringLiteral("-t"), QString::number(serve.processId()),
+                        QStringLiteral("-m"), QStringLiteral("mount"), QStringLiteral("-o"),
+                        QStringLiteral("remount,bind,rw"), dir});
+        QVERIFY(writable.waitForFinished(10000));
+        QVERIFY2(writable.exitCode() == 0, writable.readAllStandardError().constData());
+        QTRY_COMPARE_WITH_TIMEOUT(TestSupport::sendRaw(port, request).status, 404, 10000);
+        QTRY_VERIFY((errors += serve.readAllStandardError()).contains("storage recovered"));
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(10000));
+        QCOMPARE(serve.exitCode(), 0);
+
+        // Only what was answered 404 (stored, no endpoint) is in the file.
+        Database database;
+        QVERIFY(database.open(db, nullptr));
+        QSqlQuery count(database.connection());
+        QVERIFY(count.exec(QStringLiteral("SELECT count(*), min(response_status) FROM "
+                                          "deliveries")) &&
+                count.next());
+        QVERIFY(count.value(0).toInt() >= 1);
+        QCOMPARE(count.value(1).toInt(), 404);
     }
 };
 
