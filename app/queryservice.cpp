@@ -287,16 +287,8 @@ public:
 
     void backup(const QString &path)
     {
-        QSqlQuery query(m_database.connection());
-        query.prepare(QStringLiteral("VACUUM INTO ?"));
-        query.addBindValue(path);
         QString error;
-        if (QFileInfo::exists(path))
-            error = QStringLiteral("%1 exists already; choose a new file").arg(path);
-        else if (!query.exec())
-            error = Database::errorText(query.lastError());
-        else
-            QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        m_database.backupTo(path, &error);
         Q_EMIT m_service.backupFinished(path, error);
     }
 

@@ -276,6 +276,32 @@ bool Database::open(const QString &path, QString *error, int busyTimeoutMs)
     return true;
 }
 
+bool Database::backupTo(const QString &path, QString *error) const
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    const QByteArray native = QFile::encodeName(path);
+    // VACUUM INTO takes an empty file: created here first, with the owner-only mode.
+    const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        *error = errno == EEXIST ? QStringLiteral("%1 exists already; choose a new file").arg(path)
+                                 : QStringLiteral("cannot create %1: %2")
+                                       .arg(path, QString::fromLocal8Bit(strerror(errno)));
+        return false;
+    }
+    ::close(fd);
+    QSqlQuery query(connection());
+    query.prepare(QStringLiteral("VACUUM INTO ?"));
+    query.addBindValue(path);
+    if (!query.exec()) {
+        *error = errorText(query.lastError());
+        QFile::remove(path);
+        return false;
+    }
+    return true;
+}
+
 bool Database::isOnReadOnlyFileSystem(const QString &path)
 {
     const QFileInfo info(path);

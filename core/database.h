@@ -46,6 +46,10 @@ public:
     std::optional<QSqlQuery> run(const QString &sql, const QVariantList &bindings,
                                  QString *error) const;
 
+    // A consistent copy of the whole database in a new file `path`, readable by its owner only
+    // from the moment it exists (VACUUM INTO). Refuses a file that exists already.
+    bool backupTo(const QString &path, QString *error) const;
+
     // SQLite's own message when there is one (it names the cause: "database is locked"),
     // else Qt's.
     static QString errorText(const QSqlError &error);

@@ -4,12 +4,17 @@
 #include "endpointrepository.h"
 #include "replayrepository.h"
 
+#include <QDateTime>
+#include <QFile>
 #include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
 
 #include <future>
+#include <optional>
+
+#include <sys/stat.h>
 
 namespace {
 
@@ -84,8 +89,72 @@ public:
             "data = excluded.data, last_seen = excluded.last_seen"));
         m_dataVersion = std::make_unique<QSqlQuery>(m_database.connection());
         m_dataVersion->prepare(QStringLiteral("PRAGMA data_version"));
+        m_identity = identityOf(m_store.m_options.path);
+        m_walIdentity = identityOf(m_store.m_options.path + u"-wal");
+        m_shmIdentity = identityOf(m_store.m_options.path + u"-shm");
         pollEndpoints(true);
         return true;
+    }
+
+    // Which file a path names: another identity means the file was replaced.
+    struct FileIdentity
+    {
+        dev_t device = 0;
+        ino_t inode = 0;
+        friend bool operator==(const FileIdentity &, const FileIdentity &) = default;
+    };
+
+    static std::optional<FileIdentity> identityOf(const QString &path)
+    {
+        struct stat status = {};
+        if (::stat(QFile::encodeName(path).constData(), &status) != 0)
+            return std::nullopt;
+        return FileIdentity{status.st_dev, status.st_ino};
+    }
+
+    void closeDatabase()
+    {
+        m_insert.reset();
+        m_dataVersion.reset();
+        m_attempts.reset();
+        m_subscriberEvent.reset();
+        m_subscriberUpsert.reset();
+        m_database.close();
+    }
+
+    // The file at the path is no longer the one open here (moved, deleted, or another file
+    // put in its place): writing on would store deliveries nobody can see. What the open
+    // file holds is copied out, and the path is opened afresh as soon as it can be.
+    void leaveReplacedFile()
+    {
+        const QString path = m_store.m_options.path;
+        const QString kept =
+            path + QStringLiteral(".recovered-") +
+            QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        QString copyError;
+        const bool copied = m_database.backupTo(kept, &copyError);
+        closeDatabase();
+        // The write-ahead log and shared memory beside the path are still the old file's: a
+        // new database there would replay them as its own. Their content is in the copy.
+        if (copied) {
+            for (const auto &[suffix, identity] :
+                 {std::pair{u"-wal", m_walIdentity}, std::pair{u"-shm", m_shmIdentity}}) {
+                const QString companion = path + suffix;
+                if (identity && identityOf(companion) == identity)
+                    QFile::remove(companion);
+            }
+        }
+        const QString problem =
+            copied ? QStringLiteral("%1 was replaced or removed while HookScope had it open; "
+                                    "everything it held is kept in %2")
+                         .arg(path, kept)
+                   : QStringLiteral("%1 was replaced or removed while HookScope had it open, "
+                                    "and copying what it held failed: %2")
+                         .arg(path, copyError);
+        m_replacedNote = problem;
+        setStorageProblem(problem);
+        m_nextOpenAttempt = Clock::now();
+        Q_EMIT m_store.storageFailed(problem);
     }
 
     void setStorageProblem(const QString &problem)
@@ -104,9 +173,10 @@ public:
         m_nextOpenAttempt = Clock::now() + m_store.m_options.endpointPollInterval;
         QString error;
         if (!openDatabase(&error)) {
-            setStorageProblem(error);
+            setStorageProblem(m_replacedNote.isEmpty() ? error : m_replacedNote + u". " + error);
             return true;
         }
+        m_replacedNote.clear();
         setStorageProblem(QString());
         Q_EMIT m_store.storageRecovered();
         return false;
@@ -135,6 +205,8 @@ public:
                 }
                 stop = m_store.m_stopping && m_store.m_queue.empty();
             }
+            if (m_database.isOpen() && identityOf(m_store.m_options.path) != m_identity)
+                leaveReplacedFile();
             if (waitingForStorage()) {
                 const QString problem = m_store.storageProblem();
                 for (PendingWrite &item : batch) {
@@ -157,12 +229,7 @@ public:
             if (stop)
                 break;
         }
-        m_insert.reset();
-        m_dataVersion.reset();
-        m_attempts.reset();
-        m_subscriberEvent.reset();
-        m_subscriberUpsert.reset();
-        m_database.close();
+        closeDatabase();
     }
 
 private:
@@ -361,6 +428,10 @@ private:
     QList<Endpoint> m_endpoints;
     bool m_failing = false;
     Clock::time_point m_nextOpenAttempt = Clock::now();
+    std::optional<FileIdentity> m_identity;
+    std::optional<FileIdentity> m_walIdentity;
+    std::optional<FileIdentity> m_shmIdentity;
+    QString m_replacedNote; // what happened to the file last open, until the path opens again
 };
 
 DeliveryStore::DeliveryStore(QObject *parent)

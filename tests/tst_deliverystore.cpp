@@ -4,7 +4,9 @@
 #include "endpointrepository.h"
 #include "testsupport.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QSqlQuery>
 #include <QTest>
@@ -317,6 +319,65 @@ private Q_SLOTS:
         QVERIFY(store(deliveryStore, sampleDelivery(2), &error) > 0);
         QTRY_COMPARE(recovered.size(), 1);
         QCOMPARE(DeliveryReader(other).count(nullptr), std::optional<qint64>(1));
+    }
+
+    void aFileReplacedUnderneathIsNeitherWrittenBlindlyNorLost()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("replaced.db"));
+        options.endpointPollInterval = std::chrono::milliseconds(50);
+        QVERIFY(deliveryStore.open(options, nullptr));
+        QSignalSpy failed(&deliveryStore, &DeliveryStore::storageFailed);
+        QSignalSpy recovered(&deliveryStore, &DeliveryStore::storageRecovered);
+        QString error;
+        for (int n = 1; n <= 3; ++n)
+            QVERIFY(store(deliveryStore, sampleDelivery(n), &error) > 0);
+
+        // Something else takes the path: the old file moved away, garbage put in its place.
+        const QString moved = options.path + QStringLiteral(".moved");
+        QVERIFY(QFile::rename(options.path, moved));
+        const QByteArray garbage(4096, 'g');
+        {
+            QFile file(options.path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(garbage);
+        }
+        QCOMPARE(store(deliveryStore, sampleDelivery(4), &error), 0);
+        QVERIFY2(error.contains(QStringLiteral("replaced or removed")), qPrintable(error));
+        QVERIFY2(error.contains(QStringLiteral("not a HookScope database")), qPrintable(error));
+        QTRY_COMPARE(failed.size(), 1);
+
+        // What the open file held is copied out; the garbage is left exactly as it was.
+        const QStringList copies =
+            QFileInfo(options.path)
+                .dir()
+                .entryList({QFileInfo(options.path).fileName() + QStringLiteral(".recovered-*")});
+        QCOMPARE(copies.size(), 1);
+        const QString copy = QFileInfo(options.path).dir().filePath(copies.first());
+        QCOMPARE(QFileInfo(copy).permissions() & (QFileDevice::ReadOther | QFileDevice::ReadGroup),
+                 QFileDevice::Permissions());
+        {
+            Database kept;
+            QVERIFY(kept.open(copy, nullptr));
+            QCOMPARE(DeliveryReader(kept).count(nullptr), std::optional<qint64>(3));
+        }
+        {
+            QFile file(options.path);
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            QCOMPARE(file.readAll(), garbage);
+        }
+
+        // The user clears the path: a new database starts there and deliveries are stored.
+        QVERIFY(QFile::remove(options.path));
+        // Refused (503) until the store has tried the path again; then stored.
+        QDeadlineTimer deadline(10000);
+        while (store(deliveryStore, sampleDelivery(5), &error) == 0 && !deadline.hasExpired())
+            QThread::msleep(20);
+        QTRY_COMPARE(recovered.size(), 1);
+        Database fresh;
+        QVERIFY(fresh.open(options.path, nullptr));
+        QCOMPARE(DeliveryReader(fresh).count(nullptr), std::optional<qint64>(1));
     }
 
     void endpointsAndTheirChangesAreAnnounced()
