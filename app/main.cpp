@@ -13,6 +13,8 @@ namespace {
 void setIdentity()
 {
     QCoreApplication::setApplicationName(QStringLiteral("hookscope"));
+    // Settings go to ~/.config/hookscope/hookscope.conf.
+    QCoreApplication::setOrganizationName(QStringLiteral("hookscope"));
     QCoreApplication::setApplicationVersion(QStringLiteral(HOOKSCOPE_VERSION));
 }
 

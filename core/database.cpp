@@ -209,8 +209,9 @@ QString Database::errorText(const QSqlError &error)
 
 QString Database::defaultPath()
 {
-    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
-           QStringLiteral("/hookscope.db");
+    // ~/.local/share/hookscope/hookscope.db on Linux, whatever organisation name is set.
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +
+           QStringLiteral("/hookscope/hookscope.db");
 }
 
 bool Database::open(const QString &path, QString *error, int busyTimeoutMs)
