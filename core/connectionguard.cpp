@@ -3,6 +3,8 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <sys/socket.h>
+
 ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const ListenerLimits &limits)
     : QObject(socket)
     , m_socket(socket)
@@ -42,12 +44,12 @@ RequestHead ConnectionGuard::takeHead()
 
 void ConnectionGuard::onReadyRead()
 {
-    m_idle->start();
     if (m_rejected) {
         // Nothing more is read from a refused client: what it still sends is dropped.
         m_socket->skip(m_socket->bytesAvailable());
         return;
     }
+    m_idle->start();
     // Peek only: QHttpServer's slot, connected after this one, consumes the same bytes.
     const QByteArray data = m_socket->peek(m_socket->bytesAvailable());
     const size_t parsed = http_parser_execute(&m_parser, &m_settings, data.constData(),
@@ -115,7 +117,20 @@ void ConnectionGuard::reject(int status, const QByteArray &reason, const QByteAr
     response += "Connection: close\r\n\r\n";
     response += detail;
     m_socket->write(response);
-    m_socket->disconnectFromHost();
+    // Closing while the client is still sending (the rest of a body too large, say) makes the
+    // kernel answer with a reset, which can destroy the answer before the client has read it.
+    // So the close is a lingering one: the answer goes out, then the sending side is shut,
+    // what the client still sends is read and dropped until it closes its side, and a client
+    // that never does is cut off after a short while.
+    const auto halfClose = [this] {
+        if (m_socket->bytesToWrite() == 0 && m_socket->socketDescriptor() >= 0)
+            ::shutdown(static_cast<int>(m_socket->socketDescriptor()), SHUT_WR);
+    };
+    connect(m_socket, &QTcpSocket::bytesWritten, this, halfClose);
+    m_socket->flush();
+    halfClose();
+    m_idle->stop();
+    QTimer::singleShot(LingerMs, m_socket, &QTcpSocket::abort);
 }
 
 ConnectionGuard *ConnectionGuard::self(http_parser *parser)

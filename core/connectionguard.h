@@ -61,6 +61,9 @@ private:
     static int onMessageComplete(http_parser *parser);
     static ConnectionGuard *self(http_parser *parser);
 
+    // How long a refused client may go on sending before the connection is cut.
+    static constexpr int LingerMs = 2000;
+
     QTcpSocket *m_socket;
     ListenerLimits m_limits;
     QTimer *m_idle;
