@@ -182,6 +182,12 @@ announced_port() {
 
 server_pid="" server_port=""
 
+# Each measurement starts with the disk idle: what earlier runs left to write back would
+# otherwise be flushed along with the next commits and lengthen them.
+settle() {
+    sync
+}
+
 # A database with the HostedHooks endpoint /hooks/hh and its secret.
 new_database() {
     local db="$1"
@@ -305,16 +311,19 @@ run_ingest() {
         "$bench/bench_load" write --out "$work/requests" --count "$ingest_pool" \
             --threads "$wrk_threads" --secret "$secret"
 
+        settle
         start_bare
         load_with_wrk bare "$run"
         stop_server
         [ "$(wrk_field other "$wrk_result")" = 0 ] || fail "the bare server answered non-2xx"
 
+        settle
         start_nginx
         load_with_wrk nginx "$run"
         stop_server
         [ "$(wrk_field other "$wrk_result")" = 0 ] || fail "nginx answered non-2xx"
 
+        settle
         start_webhook
         load_with_wrk webhook "$run"
         stop_server
@@ -323,6 +332,7 @@ run_ingest() {
 
         db="$work/ingest-$run.db"
         new_database "$db"
+        settle
         start_hookscope "$db" "$work/serve-ingest-$run.log"
         load_with_wrk hookscope "$run"
         stop_server
@@ -340,6 +350,7 @@ run_ingest() {
         add ingest_hookscope_2xx "$ok"
         add ingest_hookscope_rows "$rows"
         add ingest_hookscope_in_flight "$((rows - ok))"
+        rm -f "$db" "$db-wal" "$db-shm"
         echo "  round $run: hookscope $(wrk_field rate "$wrk_result")/s, $ok answered 2xx, $rows rows ($((rows - ok)) in flight when wrk stopped)"
     done
 }
@@ -352,6 +363,7 @@ run_latency() {
     for run in $(seq "$runs"); do
         db="$work/latency-$run.db"
         new_database "$db"
+        settle
         start_hookscope "$db" "$work/serve-latency-$run.log"
         out="$work/paced-$run.txt"
         "$bench/bench_load" paced --port "$server_port" --rate "$latency_rate" \
@@ -361,6 +373,7 @@ run_latency() {
         collect latency_ "$out"
         rows="$(sqlite3 "$db" "SELECT count(*) FROM deliveries WHERE response_status = 200")"
         add latency_rows "$rows"
+        rm -f "$db" "$db-wal" "$db-shm"
         [ "$rows" = "$(awk '$1 == "paced_answered_2xx:" { print int($2) }' "$out")" ] ||
             fail "latency run $run: 2xx answers and rows differ"
     done
@@ -373,6 +386,7 @@ run_scale() {
     echo "Scale: $scale_count deliveries (generated when $db is missing), $runs run(s)"
     for run in $(seq "$runs"); do
         out="$work/scale-$run.txt"
+        settle
         "$bench/bench_gui_scale" --count "$scale_count" --db "$db" --load-seconds 0 >"$out" 2>&1 ||
             fail "bench_gui_scale failed: $(tail -5 "$out")"
         collect scale_ "$out"
@@ -399,6 +413,7 @@ post_delivery() {
 run_decode() {
     echo "Decode: a ${decode_mb} MB body and one nested $depth levels deep, $runs run(s)"
     local out="$work/decode.txt"
+    settle
     "$bench/bench_decode" --size-mb "$decode_mb" --depth "$depth" --runs "$runs" >"$out" 2>&1 ||
         fail "bench_decode failed: $(tail -5 "$out")"
     collect decode_ "$out"
@@ -446,6 +461,7 @@ run_decode() {
 
 run_startup() {
     echo "Startup: hookscope --version ($version_runs runs), the window ($startup_runs runs a round)"
+    settle
     hyperfine -N --warmup 3 --runs "$version_runs" --export-csv "$work/version.csv" \
         "$hookscope --version" >/dev/null 2>&1 || fail "hyperfine failed"
     # command,mean,stddev,median,user,system,min,max (seconds)
