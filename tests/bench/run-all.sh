@@ -591,7 +591,7 @@ echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(awk '/MemTotal/ { printf "
 echo "Load before: ${load_before##*load average: }; after: ${load_after##*load average: }"
 echo
 {
-    printf 'benchmark\tmedian\ttarget\t\truns\tall runs\n'
+    printf 'benchmark\tmedian\ttarget\tmet\truns\tall runs\n'
     cat "$rows_file"
 } | awk -F'\t' '{ printf "%-54s %-14s %-10s %-7s %-4s %s\n", $1, $2, $3, $4, $5, $6 }'
 if [ -n "$deep_outcome$deep_http" ]; then
@@ -602,7 +602,7 @@ if [ -n "$deep_outcome$deep_http" ]; then
 fi
 if [ -n "$markdown" ]; then
     {
-        echo "| benchmark | median | target | | runs | all runs |"
+        echo "| benchmark | median | target | met | runs | all runs |"
         echo "| --- | --- | --- | --- | --- | --- |"
         awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6 }' "$rows_file"
     } >"$markdown"
