@@ -217,6 +217,13 @@ int ConnectionGuard::onHeadersComplete(http_parser *parser)
                 .arg(guard->m_limits.maxBodyBytes);
     } else {
         guard->m_heads.push_back(guard->m_current);
+        // A client that asks first (curl does for bodies over 1 MB) would otherwise wait its
+        // own timeout, a second for curl, before sending the body. Not while an answer is
+        // still owed on the connection: the interim answer would precede it.
+        if (parser->http_major == 1 && parser->http_minor >= 1 &&
+            guard->m_current.headers.value("Expect").toLower() == "100-continue" &&
+            !(guard->m_busy && guard->m_busy()))
+            guard->m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
     }
     return 0;
 }

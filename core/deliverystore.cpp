@@ -11,7 +11,9 @@
 #include <QSqlQuery>
 #include <QThread>
 
+#include <algorithm>
 #include <future>
+#include <map>
 #include <optional>
 
 #include <sys/stat.h>
@@ -33,6 +35,23 @@ QByteArray notNull(const QByteArray &bytes)
 {
     return bytes.isNull() ? QByteArray("") : bytes;
 }
+
+// The INSERT of `rows` deliveries in one statement.
+QString insertDeliveries(int rows)
+{
+    QString values = QStringLiteral("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (int row = 1; row < rows; ++row)
+        values += QStringLiteral(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    return QStringLiteral(
+               "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
+               "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
+               "verification, response_status, handling_us, source, external_id, truncated) "
+               "VALUES ") +
+           values + QStringLiteral(" ON CONFLICT (external_id) WHERE external_id <> '' DO NOTHING");
+}
+
+// The most deliveries one INSERT takes: 19 values each, well within SQLite's limit of 32,766.
+constexpr int MaxRowsPerInsert = 256;
 
 } // namespace
 
@@ -65,12 +84,7 @@ public:
         if (!opened)
             return false;
         m_insert = std::make_unique<QSqlQuery>(m_database.connection());
-        m_insert->prepare(QStringLiteral(
-            "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
-            "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
-            "verification, response_status, handling_us, source, external_id, truncated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (external_id) WHERE external_id <> '' DO NOTHING"));
+        m_insert->prepare(insertDeliveries(1));
         m_attempts = std::make_unique<QSqlQuery>(m_database.connection());
         m_attempts->prepare(
             QStringLiteral("SELECT count(*) FROM deliveries WHERE event_id = ? AND endpoint = ?"));
@@ -115,6 +129,7 @@ public:
     void closeDatabase()
     {
         m_insert.reset();
+        m_multiRowInserts.clear();
         m_dataVersion.reset();
         m_attempts.reset();
         m_subscriberEvent.reset();
@@ -243,53 +258,46 @@ private:
         bool ok = begin.exec(QStringLiteral("BEGIN IMMEDIATE"));
         if (!ok)
             error = lastError(begin);
+        // The deliveries without an external id (all of the listener's) wait in `run` and go
+        // in many to a statement: the full-text index (FTS5, kept by a trigger) writes out its
+        // pending terms at every statement of a transaction, so a statement per delivery
+        // wrote an index segment per delivery.
+        std::vector<Delivery *> run;
         for (PendingWrite &item : batch) {
             if (!ok)
                 break;
             Delivery &d = item.delivery;
             if (d.failFirstAttempts > 0 && !d.eventId.isEmpty()) {
                 // The earlier attempts of this event decide whether this one is failed on
-                // purpose; they are in the file, whatever restarts happened in between.
+                // purpose; they are in the file (or waiting in `run`), whatever restarts
+                // happened in between.
                 m_attempts->addBindValue(d.eventId);
                 m_attempts->addBindValue(notNull(d.endpoint));
+                const auto waiting = std::count_if(run.cbegin(), run.cend(), [&d](Delivery *r) {
+                    return r->eventId == d.eventId && r->endpoint == d.endpoint;
+                });
                 if (m_attempts->exec() && m_attempts->next() &&
-                    m_attempts->value(0).toInt() < d.failFirstAttempts)
+                    m_attempts->value(0).toInt() + waiting < d.failFirstAttempts)
                     d.responseStatus = d.failStatus;
                 m_attempts->finish();
             }
             d.handlingMicros = std::chrono::duration_cast<std::chrono::microseconds>(
                                    Clock::now() - item.requestEnd)
                                    .count();
-            m_insert->addBindValue(d.receivedAtMs);
-            m_insert->addBindValue(notNull(d.remoteAddress));
-            m_insert->addBindValue(notNull(d.method));
-            m_insert->addBindValue(notNull(d.path));
-            m_insert->addBindValue(notNull(d.httpVersion));
-            m_insert->addBindValue(notNull(d.headers.serialize()));
-            m_insert->addBindValue(notNull(d.body));
-            m_insert->addBindValue(d.bodySize());
-            m_insert->addBindValue(notNull(d.endpoint));
-            m_insert->addBindValue(notNull(d.eventType));
-            m_insert->addBindValue(notNull(d.eventId));
-            m_insert->addBindValue(notNull(d.subscriberId));
-            m_insert->addBindValue(verdictName(d.verification.verdict));
-            m_insert->addBindValue(QString::fromUtf8(
-                QJsonDocument(d.verification.toJson()).toJson(QJsonDocument::Compact)));
-            m_insert->addBindValue(d.responseStatus);
-            m_insert->addBindValue(d.handlingMicros);
-            m_insert->addBindValue(notNull(d.source));
-            m_insert->addBindValue(notNull(d.externalId));
-            m_insert->addBindValue(d.truncated ? 1 : 0);
-            if (!m_insert->exec()) {
-                ok = false;
-                error = lastError(*m_insert);
-                break;
-            }
-            if (m_insert->numRowsAffected() == 0) {
-                d.id = 0; // an external id stored before: nothing to do
+            if (d.externalId.isEmpty()) {
+                run.push_back(&d);
                 continue;
             }
-            d.id = m_insert->lastInsertId().toLongLong();
+            ok = insertRun(run, &error) && insertOne(d, &error);
+            run.clear();
+        }
+        ok = ok && insertRun(run, &error);
+        for (PendingWrite &item : batch) {
+            if (!ok)
+                break;
+            Delivery &d = item.delivery;
+            if (d.id == 0)
+                continue; // an external id stored before: nothing to do
             if (d.subscriber && !applySubscriber(d, &error)) {
                 ok = false;
                 break;
@@ -327,6 +335,75 @@ private:
             m_subscribersTouched = false;
             Q_EMIT m_store.subscribersChanged();
         }
+    }
+
+    static void bind(QSqlQuery &insert, const Delivery &d)
+    {
+        insert.addBindValue(d.receivedAtMs);
+        insert.addBindValue(notNull(d.remoteAddress));
+        insert.addBindValue(notNull(d.method));
+        insert.addBindValue(notNull(d.path));
+        insert.addBindValue(notNull(d.httpVersion));
+        insert.addBindValue(notNull(d.headers.serialize()));
+        insert.addBindValue(notNull(d.body));
+        insert.addBindValue(d.bodySize());
+        insert.addBindValue(notNull(d.endpoint));
+        insert.addBindValue(notNull(d.eventType));
+        insert.addBindValue(notNull(d.eventId));
+        insert.addBindValue(notNull(d.subscriberId));
+        insert.addBindValue(verdictName(d.verification.verdict));
+        insert.addBindValue(QString::fromUtf8(
+            QJsonDocument(d.verification.toJson()).toJson(QJsonDocument::Compact)));
+        insert.addBindValue(d.responseStatus);
+        insert.addBindValue(d.handlingMicros);
+        insert.addBindValue(notNull(d.source));
+        insert.addBindValue(notNull(d.externalId));
+        insert.addBindValue(d.truncated ? 1 : 0);
+    }
+
+    // One delivery with an external id; its id stays 0 when that id is stored already.
+    bool insertOne(Delivery &d, QString *error)
+    {
+        bind(*m_insert, d);
+        if (!m_insert->exec()) {
+            *error = lastError(*m_insert);
+            return false;
+        }
+        d.id = m_insert->numRowsAffected() == 0 ? 0 : m_insert->lastInsertId().toLongLong();
+        return true;
+    }
+
+    // Deliveries without an external id, in statements of 1, 2, 4, ... rows, so that a few
+    // prepared statements serve every batch.
+    bool insertRun(const std::vector<Delivery *> &run, QString *error)
+    {
+        for (size_t done = 0; done < run.size();) {
+            int rows = 1;
+            while (rows < MaxRowsPerInsert && done + size_t(rows) * 2 <= run.size())
+                rows *= 2;
+            std::unique_ptr<QSqlQuery> &insert = rows == 1 ? m_insert : m_multiRowInserts[rows];
+            if (!insert) {
+                insert = std::make_unique<QSqlQuery>(m_database.connection());
+                if (!insert->prepare(insertDeliveries(rows))) {
+                    *error = lastError(*insert);
+                    insert.reset();
+                    return false;
+                }
+            }
+            for (int row = 0; row < rows; ++row)
+                bind(*insert, *run[done + size_t(row)]);
+            if (!insert->exec() || insert->numRowsAffected() != rows) {
+                *error = lastError(*insert);
+                return false;
+            }
+            // A row inserted without an id gets the largest id plus one: the rows of one
+            // statement have consecutive ids, in the order of their values.
+            const qint64 last = insert->lastInsertId().toLongLong();
+            for (int row = 0; row < rows; ++row)
+                run[done + size_t(row)]->id = last - rows + 1 + row;
+            done += size_t(rows);
+        }
+        return true;
     }
 
     void writeForwards(std::deque<std::pair<Replay, int>> &forwards)
@@ -419,6 +496,7 @@ private:
     DeliveryStore &m_store;
     Database m_database;
     std::unique_ptr<QSqlQuery> m_insert;
+    std::map<int, std::unique_ptr<QSqlQuery>> m_multiRowInserts; // by rows, 2 and more
     std::unique_ptr<QSqlQuery> m_dataVersion;
     std::unique_ptr<QSqlQuery> m_attempts;
     std::unique_ptr<QSqlQuery> m_subscriberEvent;

@@ -1,7 +1,7 @@
 #include "payloaddecoder.h"
 
-#include <QHash>
 #include <QStringList>
+#include <QVarLengthArray>
 
 #include <simdjson.h>
 
@@ -445,14 +445,24 @@ const QStringList &PayloadDecoder::subscriberIdPaths()
 
 void PayloadDecoder::extractIdentifiers(DecodedPayload &payload, const QStringList &subscriberPaths)
 {
-    QHash<QString, const DecodedField *> scalars;
+    // A handful of paths is wanted: one pass over the fields keeps the last scalar at each
+    // (a repeated key counts as written last), without indexing every field of a large body.
+    const QStringList &subscriberAt =
+        subscriberPaths.isEmpty() ? subscriberIdPaths() : subscriberPaths;
+    const QStringList wanted = eventTypePaths() + eventIdPaths() + subscriberAt;
+    QVarLengthArray<const DecodedField *, 8> found(wanted.size(), nullptr);
     for (const DecodedField &field : std::as_const(payload.fields)) {
-        if (field.type != u"object" && field.type != u"array" && field.type != u"null")
-            scalars.insert(field.path, &field);
+        if (field.type == u"object" || field.type == u"array" || field.type == u"null")
+            continue;
+        for (qsizetype i = 0; i < wanted.size(); ++i) {
+            if (field.path == wanted.at(i))
+                found[i] = &field;
+        }
     }
-    auto firstOf = [&scalars](const QStringList &paths) {
+    auto firstOf = [&wanted, &found](const QStringList &paths) {
         for (const QString &path : paths) {
-            if (const DecodedField *field = scalars.value(path); field && !field->value.isEmpty())
+            if (const DecodedField *field = found[wanted.indexOf(path)];
+                field && !field->value.isEmpty())
                 return field->value;
         }
         return QString();
@@ -460,6 +470,5 @@ void PayloadDecoder::extractIdentifiers(DecodedPayload &payload, const QStringLi
     payload.eventType = firstOf(eventTypePaths());
     payload.eventId = firstOf(eventIdPaths());
     if (payload.eventType == u"subscriber.created")
-        payload.subscriberId =
-            firstOf(subscriberPaths.isEmpty() ? subscriberIdPaths() : subscriberPaths);
+        payload.subscriberId = firstOf(subscriberAt);
 }

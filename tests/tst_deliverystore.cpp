@@ -7,12 +7,14 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QSignalSpy>
 #include <QSqlQuery>
 #include <QTest>
 #include <QThread>
 
 #include <atomic>
+#include <mutex>
 #include <sys/stat.h>
 
 namespace {
@@ -257,6 +259,76 @@ private Q_SLOTS:
         QCOMPARE(rows, Count);
         // Deliveries submitted faster than one commit each are grouped.
         QVERIFY2(stored.size() < Count, qPrintable(QString::number(stored.size())));
+    }
+
+    // A burst goes in many rows to a statement: each completion still names its own row, the
+    // full-text index has every row, a repeated external id is stored once, and the earlier
+    // attempts of an event in the same burst count for its fail-first policy.
+    void burstRowsKeepTheirIdsAndText()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("burst-rows.db"));
+        QVERIFY(deliveryStore.open(options, nullptr));
+        constexpr int Count = 700;
+        std::mutex mutex;
+        QHash<int, qint64> ids;
+        QHash<int, int> statuses;
+        QHash<int, QString> errors;
+        for (int i = 0; i < Count; ++i) {
+            Delivery d = sampleDelivery(i);
+            d.body = "{\"word\":\"needle" + QByteArray::number(i) + "\"}";
+            if (i % 100 == 50)
+                d.externalId = QStringLiteral("ext_%1").arg(i == 150 ? 50 : i); // 150 repeats 50
+            if (i >= 300 && i < 303) {
+                d.eventId = QStringLiteral("evt_flaky");
+                d.failFirstAttempts = 2;
+                d.failStatus = 503;
+            }
+            deliveryStore.submit(std::move(d), DeliveryStore::Clock::now(),
+                                 [&, i](qint64 id, int status, const QString &error) {
+                                     std::lock_guard lock(mutex);
+                                     ids.insert(i, id);
+                                     statuses.insert(i, status);
+                                     errors.insert(i, error);
+                                 });
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(
+            [&] {
+                std::lock_guard lock(mutex);
+                return ids.size();
+            }(),
+            Count, 60000);
+        deliveryStore.close();
+
+        QCOMPARE(ids.value(150), qint64(0));
+        QCOMPARE(errors.value(150), QString::fromLatin1(DeliveryStore::AlreadyStored));
+        QCOMPARE(statuses.value(300), 503);
+        QCOMPARE(statuses.value(301), 503);
+        QCOMPARE(statuses.value(302), 200);
+        Database db;
+        QVERIFY(db.open(options.path, nullptr));
+        QCOMPARE(DeliveryReader(db).count(nullptr), std::optional<qint64>(Count - 1));
+        for (int i = 0; i < Count; ++i) {
+            if (i == 150)
+                continue;
+            QVERIFY2(ids.value(i) > 0, qPrintable(errors.value(i)));
+            const auto stored = DeliveryReader(db).find(ids.value(i), nullptr);
+            QVERIFY(stored);
+            QCOMPARE(stored->body, "{\"word\":\"needle" + QByteArray::number(i) + "\"}");
+            QCOMPARE(stored->responseStatus, statuses.value(i));
+        }
+        if (db.hasFullText()) {
+            for (int i : {0, 1, 299, 302, 511, 512, 699}) {
+                QSqlQuery query(db.connection());
+                query.prepare(QStringLiteral(
+                    "SELECT rowid FROM deliveries_fts WHERE deliveries_fts MATCH ?"));
+                query.addBindValue(QStringLiteral("needle%1").arg(i));
+                QVERIFY(query.exec() && query.next());
+                QCOMPARE(query.value(0).toLongLong(), ids.value(i));
+                QVERIFY(!query.next());
+            }
+        }
     }
 
     void readersAreNotBlockedByTheWriter()

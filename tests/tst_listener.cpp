@@ -271,6 +271,31 @@ private Q_SLOTS:
         QCOMPARE(count(), 3);
     }
 
+    // A client that sends "Expect: 100-continue" is told to go on at once, not left to wait
+    // for its own timeout before it sends the body.
+    void expectContinueIsAnswered()
+    {
+        const QByteArray body = subscriberCreated("evt_expect");
+        HeaderList headers;
+        headers.append("Content-Type", "application/json");
+        headers.append("Expect", "100-continue");
+        headers.append(
+            "HostedHooks-Signature",
+            TestSupport::hostedHooksSignature(Secret, QDateTime::currentSecsSinceEpoch(), body));
+        const QByteArray request = buildRequest("POST", "/hooks/hh", headers, body);
+        const qsizetype headEnd = request.indexOf("\r\n\r\n") + 4;
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, m_listener->port());
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write(request.left(headEnd));
+        QByteArray received;
+        QTRY_VERIFY_WITH_TIMEOUT((received += socket.readAll()).contains("\r\n\r\n"), 5000);
+        QVERIFY2(received.startsWith("HTTP/1.1 100 Continue\r\n\r\n"), received.constData());
+        socket.write(request.mid(headEnd));
+        QTRY_VERIFY_WITH_TIMEOUT((received += socket.readAll()).contains("HTTP/1.1 200"), 10000);
+        QCOMPARE(count(), 1);
+    }
+
     void answeredSignalReportsEachDelivery()
     {
         QSignalSpy answered(m_listener.get(), &Listener::answered);

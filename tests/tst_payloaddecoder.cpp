@@ -199,6 +199,13 @@ private Q_SLOTS:
         QTest::newRow("event_type wins over type")
             << QByteArray(R"({"type":"a","event_type":"b","id":"x"})") << QStringLiteral("b")
             << QStringLiteral("x") << QString();
+        QTest::newRow("a repeated key counts as written last")
+            << QByteArray(
+                   R"({"event_type":"a","event_type":"subscriber.created","id":"x","data":{"id":"s"}})")
+            << QStringLiteral("subscriber.created") << QStringLiteral("x") << QStringLiteral("s");
+        QTest::newRow("empty or container values are passed over")
+            << QByteArray(R"({"event_type":"","type":"t","event_id":{"a":1},"id":"x"})")
+            << QStringLiteral("t") << QStringLiteral("x") << QString();
     }
 
     void hostedHooksIdentifiers()

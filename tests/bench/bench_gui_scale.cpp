@@ -3,6 +3,7 @@
 // to bottom, and the longest stall of the GUI event loop while the listener takes a steady
 // load. Prints one "name: value" line per figure. It measures; it asserts no time.
 
+#include "benchsupport.h"
 #include "database.h"
 #include "deliverylistmodel.h"
 #include "hmac.h"
@@ -20,7 +21,6 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSqlQuery>
-#include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -33,27 +33,12 @@
 #include <thread>
 #include <unistd.h>
 
+using BenchSupport::report;
+using BenchSupport::residentMegabytes;
+
 namespace {
 
 const QByteArray Secret = "bench-secret";
-
-void report(const char *name, double value, const char *unit)
-{
-    std::printf("%s: %.1f %s\n", name, value, unit);
-    std::fflush(stdout);
-}
-
-double residentMegabytes()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toDouble() / 1024.0;
-    }
-    return -1;
-}
 
 // Fills `path` with `count` deliveries shaped like HostedHooks traffic, in large transactions.
 bool generate(const QString &path, int count)
@@ -208,8 +193,7 @@ bool waitFor(const std::function<bool()> &condition, int timeoutMs)
 int main(int argc, char *argv[])
 {
     QApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("hookscope-bench"));
-    QStandardPaths::setTestModeEnabled(true);
+    BenchSupport::isolateFromUserData();
     QCommandLineParser parser;
     parser.addOption({QStringLiteral("count"), QStringLiteral("Deliveries to generate."),
                       QStringLiteral("N"), QStringLiteral("1000000")});

@@ -1,0 +1,611 @@
+#!/usr/bin/env bash
+# HookScope's benchmarks, side by side on this machine in one run, and a table of the medians
+# (docs/benchmarks.md says what each one does).
+#
+#   tests/bench/run-all.sh            builds the release preset, then runs every benchmark
+#                                     several times and prints the medians
+#   tests/bench/run-all.sh --quick    tiny counts, one run each: checks that the benchmarks
+#                                     work (the ctest smoke); its figures mean nothing
+#
+# Options:
+#   --build-dir DIR     use the binaries built in DIR (no build)
+#   --only LIST         some of: ingest,latency,scale,decode,startup (comma-separated)
+#   --runs N            runs of each benchmark (default 3, --quick 1)
+#   --scale-db FILE     keep the scale benchmark's database there (generated when missing)
+#   --markdown FILE     also write the table as Markdown
+# HOOKSCOPE_BENCH_QUICK=1 in the environment is the same as --quick.
+#
+# Needs wrk, nginx (nginx-light), webhook, hyperfine, sqlite3, curl and openssl; exits with
+# 77 (a skipped test for ctest) when one is missing. It measures and asserts no time; it
+# fails when a benchmark does not work: a server that does not start or does not survive, a
+# 2xx answer without its row in the database, a peer refusing correctly signed deliveries.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+quick="${HOOKSCOPE_BENCH_QUICK:-0}"
+build_dir=""
+only="ingest,latency,scale,decode,startup"
+runs=""
+scale_db=""
+markdown=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --quick) quick=1 ;;
+    --build-dir) build_dir="$2"; shift ;;
+    --only) only="$2"; shift ;;
+    --runs) runs="$2"; shift ;;
+    --scale-db) scale_db="$2"; shift ;;
+    --markdown) markdown="$2"; shift ;;
+    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run-all.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+if [ "$quick" = 1 ]; then
+    runs="${runs:-1}"
+    ingest_seconds=1 ingest_pool=4000
+    latency_rate=200 latency_seconds=2
+    scale_count=2000
+    decode_mb=0.5
+    startup_runs=1 version_runs=3
+else
+    runs="${runs:-3}"
+    ingest_seconds=10 ingest_pool=200000
+    latency_rate=1000 latency_seconds=30
+    scale_count=1000000
+    decode_mb=10
+    startup_runs=5 version_runs=30
+fi
+depth=100000
+secret="bench-secret"
+wrk_threads=2 wrk_connections=32
+
+missing=()
+for tool in wrk nginx webhook hyperfine sqlite3 curl openssl; do
+    command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "run-all.sh: missing ${missing[*]} (.ci/bootstrap installs them)" >&2
+    exit 77
+fi
+nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+
+if [ -z "$build_dir" ]; then
+    echo "Building the release preset..."
+    (cd "$root" && cmake --preset release >/dev/null &&
+        cmake --build --preset release --parallel "$(nproc)" >/dev/null)
+    build_dir="$root/build/release"
+fi
+hookscope="$build_dir/app/hookscope"
+bench="$build_dir/tests/bench"
+for binary in "$hookscope" "$bench/bench_load" "$bench/bench_bare_server" "$bench/bench_decode" \
+    "$bench/bench_startup" "$bench/bench_gui_scale"; do
+    [ -x "$binary" ] || { echo "run-all.sh: $binary is not built" >&2; exit 1; }
+done
+
+export QT_QPA_PLATFORM=offscreen
+# The throwaway endpoints keep their secret in their throwaway database, not in a keychain.
+export HOOKSCOPE_SECRET_STORAGE=database
+work="$(mktemp -d "${TMPDIR:-/tmp}/hookscope-bench.XXXXXX")"
+results="$work/results"
+: >"$results"
+servers=()
+
+cleanup() {
+    local pid
+    for pid in "${servers[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${servers[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+    echo "run-all.sh: $*" >&2
+    exit 1
+}
+
+wants() {
+    [[ ",$only," == *",$1,"* ]]
+}
+
+# --- results: "key value" lines; the table shows the median of each key ---
+
+add() {
+    echo "$1 $2" >>"$results"
+}
+
+values() {
+    awk -v key="$1" '$1 == key { printf "%s ", $2 }' "$results"
+}
+
+count() {
+    awk -v key="$1" '$1 == key { n++ } END { print n + 0 }' "$results"
+}
+
+median() {
+    awk -v key="$1" '$1 == key { print $2 }' "$results" | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2];
+              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Reads "name: value unit" lines of a benchmark program into the results, keys prefixed.
+collect() {
+    local prefix="$1" file="$2"
+    awk -v prefix="$prefix" '/^[a-z0-9_]+: -?[0-9.]+( |$)/ {
+        sub(":", "", $1); print prefix $1, $2 }' "$file" >>"$results"
+}
+
+# --- servers ---
+
+free_port() {
+    local port
+    for _ in $(seq 100); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+    fail "no free port found"
+}
+
+# Waits until `pid` accepts connections on `port`.
+wait_listening() {
+    local pid="$1" port="$2" what="$3"
+    for _ in $(seq 200); do
+        kill -0 "$pid" 2>/dev/null || fail "$what exited at start"
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return
+        fi
+        sleep 0.05
+    done
+    fail "$what does not listen on $port"
+}
+
+# Waits for "listening on http://127.0.0.1:PORT" in `file`; prints PORT.
+announced_port() {
+    local pid="$1" file="$2" what="$3" port=""
+    for _ in $(seq 200); do
+        port="$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$file" 2>/dev/null)"
+        [ -n "$port" ] && { echo "$port"; return; }
+        kill -0 "$pid" 2>/dev/null || fail "$what exited at start: $(cat "$file" "$file.err" 2>/dev/null)"
+        sleep 0.05
+    done
+    fail "$what did not say where it listens"
+}
+
+server_pid="" server_port=""
+
+# Each measurement starts with the disk idle: what earlier runs left to write back would
+# otherwise be flushed along with the next commits and lengthen them.
+settle() {
+    sync
+}
+
+# A database with the HostedHooks endpoint /hooks/hh and its secret.
+new_database() {
+    local db="$1"
+    HH_SECRET="$secret" "$hookscope" endpoint add hh --path /hooks/hh --scheme hostedhooks \
+        --secret-env HH_SECRET --db "$db" >/dev/null
+}
+
+start_hookscope() {
+    local db="$1" log="$2"
+    "$hookscope" serve --db "$db" --listen 127.0.0.1:0 >"$log" 2>"$log.err" &
+    server_pid=$!
+    servers+=("$server_pid")
+    server_port="$(announced_port "$server_pid" "$log" "hookscope serve")"
+}
+
+start_bare() {
+    "$bench/bench_bare_server" --port 0 >"$work/bare.log" 2>&1 &
+    server_pid=$!
+    servers+=("$server_pid")
+    server_port="$(announced_port "$server_pid" "$work/bare.log" "bench_bare_server")"
+}
+
+start_nginx() {
+    local dir="$work/nginx"
+    mkdir -p "$dir"
+    server_port="$(free_port)"
+    # One worker, like HookScope's one listener thread; keep-alive without a request limit.
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    server {
+        listen 127.0.0.1:$server_port;
+        location / { return 200 '{"stored":false}\n'; }
+    }
+}
+EOF
+    "$nginx_bin" -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" >"$dir/out.log" 2>&1 &
+    server_pid=$!
+    servers+=("$server_pid")
+    wait_listening "$server_pid" "$server_port" "nginx"
+}
+
+start_webhook() {
+    local dir="$work/webhook"
+    mkdir -p "$dir"
+    server_port="$(free_port)"
+    # /hooks/hh: runs /bin/true for a delivery whose X-Hub-Signature-256 (sha256=HMAC-SHA256
+    # of the body) verifies; 401 for any other.
+    cat >"$dir/hooks.json" <<EOF
+[
+  {
+    "id": "hh",
+    "execute-command": "/bin/true",
+    "response-message": "ok",
+    "trigger-rule-mismatch-http-response-code": 401,
+    "trigger-rule": {
+      "match": {
+        "type": "payload-hmac-sha256",
+        "secret": "$secret",
+        "parameter": { "source": "header", "name": "X-Hub-Signature-256" }
+      }
+    }
+  }
+]
+EOF
+    webhook -hooks "$dir/hooks.json" -ip 127.0.0.1 -port "$server_port" >"$dir/out.log" 2>&1 &
+    server_pid=$!
+    servers+=("$server_pid")
+    wait_listening "$server_pid" "$server_port" "webhook"
+}
+
+# Stops the server started last; SIGTERM lets hookscope serve answer what it owes and close
+# its database.
+stop_server() {
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    local kept=()
+    local pid
+    for pid in "${servers[@]}"; do
+        [ "$pid" != "$server_pid" ] && kept+=("$pid")
+    done
+    servers=("${kept[@]+"${kept[@]}"}")
+    server_pid=""
+}
+
+# --- 1. ingest ---
+
+wrk_field() {
+    sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
+}
+
+# Loads the server on $server_port with wrk; records rate, p50, p99 under `name`.
+load_with_wrk() {
+    local name="$1" run="$2" out="$work/wrk-$1-$2.txt"
+    wrk -t "$wrk_threads" -c "$wrk_connections" -d "${ingest_seconds}s" --timeout 10s \
+        -s "$here/ingest.lua" "http://127.0.0.1:$server_port" -- "$work/requests" >"$out" 2>&1 ||
+        fail "wrk failed against $name: $(cat "$out")"
+    wrk_result="$(grep '^RESULT ' "$out")" || fail "wrk printed no result for $name: $(cat "$out")"
+    add "ingest_${name}_rate" "$(wrk_field rate "$wrk_result")"
+    add "ingest_${name}_p50_ms" "$(wrk_field p50_ms "$wrk_result")"
+    add "ingest_${name}_p99_ms" "$(wrk_field p99_ms "$wrk_result")"
+    [ "$(wrk_field ok "$wrk_result")" -gt 0 ] || fail "$name answered no request with 2xx"
+}
+
+run_ingest() {
+    echo "Ingest: wrk, $wrk_threads threads, $wrk_connections connections, ${ingest_seconds} s, $runs round(s)"
+    local run db ok other sent rows valid
+    for run in $(seq "$runs"); do
+        # Signed afresh each round: the timestamps stay well within the 300 s tolerance.
+        "$bench/bench_load" write --out "$work/requests" --count "$ingest_pool" \
+            --threads "$wrk_threads" --secret "$secret"
+
+        settle
+        start_bare
+        load_with_wrk bare "$run"
+        stop_server
+        [ "$(wrk_field other "$wrk_result")" = 0 ] || fail "the bare server answered non-2xx"
+
+        settle
+        start_nginx
+        load_with_wrk nginx "$run"
+        stop_server
+        [ "$(wrk_field other "$wrk_result")" = 0 ] || fail "nginx answered non-2xx"
+
+        settle
+        start_webhook
+        load_with_wrk webhook "$run"
+        stop_server
+        [ "$(wrk_field other "$wrk_result")" = 0 ] ||
+            fail "webhook refused $(wrk_field other "$wrk_result") correctly signed deliveries"
+
+        db="$work/ingest-$run.db"
+        new_database "$db"
+        settle
+        start_hookscope "$db" "$work/serve-ingest-$run.log"
+        load_with_wrk hookscope "$run"
+        stop_server
+        ok="$(wrk_field ok "$wrk_result")"
+        other="$(wrk_field other "$wrk_result")"
+        sent="$(wrk_field sent "$wrk_result")"
+        rows="$(sqlite3 "$db" "SELECT count(*) FROM deliveries")"
+        valid="$(sqlite3 "$db" "SELECT count(*) FROM deliveries WHERE verdict = 'valid' AND response_status = 200")"
+        # Every 2xx answer has its row. A few more rows than answers are the requests wrk
+        # had sent when it stopped and whose answers it no longer read.
+        [ "$other" = 0 ] || fail "hookscope answered $other deliveries with other than 2xx"
+        [ "$valid" = "$rows" ] || fail "hookscope stored $((rows - valid)) rows not valid or not 200"
+        [ "$rows" -ge "$ok" ] || fail "hookscope answered $ok with 2xx but has $rows rows"
+        [ "$rows" -le "$sent" ] || fail "hookscope has $rows rows for $sent requests sent"
+        add ingest_hookscope_2xx "$ok"
+        add ingest_hookscope_rows "$rows"
+        add ingest_hookscope_in_flight "$((rows - ok))"
+        rm -f "$db" "$db-wal" "$db-shm"
+        echo "  round $run: hookscope $(wrk_field rate "$wrk_result")/s, $ok answered 2xx, $rows rows ($((rows - ok)) in flight when wrk stopped)"
+    done
+}
+
+# --- 2. latency at a steady rate ---
+
+run_latency() {
+    echo "Latency: $latency_rate deliveries/s for $latency_seconds s, open loop, $runs run(s)"
+    local run db out rows
+    for run in $(seq "$runs"); do
+        db="$work/latency-$run.db"
+        new_database "$db"
+        settle
+        start_hookscope "$db" "$work/serve-latency-$run.log"
+        out="$work/paced-$run.txt"
+        "$bench/bench_load" paced --port "$server_port" --rate "$latency_rate" \
+            --seconds "$latency_seconds" --connections 8 --secret "$secret" >"$out" ||
+            fail "the paced load failed: $(cat "$out")"
+        stop_server
+        collect latency_ "$out"
+        rows="$(sqlite3 "$db" "SELECT count(*) FROM deliveries WHERE response_status = 200")"
+        add latency_rows "$rows"
+        rm -f "$db" "$db-wal" "$db-shm"
+        [ "$rows" = "$(awk '$1 == "paced_answered_2xx:" { print int($2) }' "$out")" ] ||
+            fail "latency run $run: 2xx answers and rows differ"
+    done
+}
+
+# --- 3. scale ---
+
+run_scale() {
+    local db="${scale_db:-$work/scale.db}" run out
+    echo "Scale: $scale_count deliveries (generated when $db is missing), $runs run(s)"
+    for run in $(seq "$runs"); do
+        out="$work/scale-$run.txt"
+        settle
+        "$bench/bench_gui_scale" --count "$scale_count" --db "$db" --load-seconds 0 >"$out" 2>&1 ||
+            fail "bench_gui_scale failed: $(tail -5 "$out")"
+        collect scale_ "$out"
+    done
+}
+
+# --- 4. decode ---
+
+sign_file() {
+    local t="$1" file="$2"
+    { printf '%s.' "$t"; cat "$file"; } | openssl dgst -sha256 -hmac "$secret" | sed 's/^.*= //'
+}
+
+# Posts `file` to /hooks/hh with the given signature header; prints "STATUS SECONDS ID".
+post_delivery() {
+    local file="$1" signature="$2" headers="$work/post-headers"
+    local answer
+    answer="$(curl -sS -o /dev/null -D "$headers" -w '%{http_code} %{time_total}' \
+        -H 'Content-Type: application/json' -H "HostedHooks-Signature: $signature" \
+        --data-binary "@$file" "http://127.0.0.1:$server_port/hooks/hh")" || answer="0 0"
+    echo "$answer $(sed -n 's/^X-HookScope-Delivery: *\([0-9]*\).*/\1/ip' "$headers" | tr -d '\r')"
+}
+
+run_decode() {
+    echo "Decode: a ${decode_mb} MB body and one nested $depth levels deep, $runs run(s)"
+    local out="$work/decode.txt"
+    settle
+    "$bench/bench_decode" --size-mb "$decode_mb" --depth "$depth" --runs "$runs" >"$out" 2>&1 ||
+        fail "bench_decode failed: $(tail -5 "$out")"
+    collect decode_ "$out"
+    deep_outcome="$(sed -n 's/^deep_decode_outcome: //p' "$out")"
+    deep_pane_outcome="$(sed -n 's/^deep_detail_pane_outcome: //p' "$out")"
+
+    # The same bodies over HTTP, to hookscope serve.
+    local db="$work/decode.db" large="$work/large.json" deep="$work/deep.json" t answer run
+    "$bench/bench_decode" --size-mb "$decode_mb" --write-body "$large"
+    {
+        printf '{"event_type":"deep.nesting","event_id":"evt_deep_http","data":'
+        head -c "$depth" /dev/zero | tr '\0' '['
+        head -c "$depth" /dev/zero | tr '\0' ']'
+        printf '}'
+    } >"$deep"
+    new_database "$db"
+    start_hookscope "$db" "$work/serve-decode.log"
+    for run in $(seq "$runs"); do
+        t="$(date +%s)"
+        answer="$(post_delivery "$large" "t=$t,s=$(sign_file "$t" "$large")")"
+        [ "${answer%% *}" = 200 ] || fail "the large body was answered ${answer%% *}"
+        add decode_http_large_ms "$(awk '{ print $2 * 1000 }' <<<"$answer")"
+    done
+    t="$(date +%s)"
+    answer="$(post_delivery "$deep" "t=$t,s=$(sign_file "$t" "$deep")")"
+    deep_http="${answer%% *}"
+    local deep_id="${answer##* }"
+    answer="$(post_delivery "$deep" "t=$t,s=$(printf '0%.0s' $(seq 64))")"
+    deep_http="$deep_http, wrongly signed ${answer%% *}"
+    kill -0 "$server_pid" 2>/dev/null || fail "hookscope serve died on the deeply nested body"
+    t="$(date +%s)"
+    printf '{"event_type":"ping","event_id":"evt_after_deep"}' >"$work/ping.json"
+    answer="$(post_delivery "$work/ping.json" "t=$t,s=$(sign_file "$t" "$work/ping.json")")"
+    [ "${answer%% *}" = 200 ] || fail "hookscope serve does not answer after the deep body"
+    deep_http="$deep_http; next delivery ${answer%% *}"
+    stop_server
+    [ -n "$deep_id" ] || fail "the deeply nested delivery was not stored"
+    "$hookscope" show "$deep_id" --json --db "$db" >"$work/deep-show.json" 2>&1 ||
+        fail "hookscope show failed on the deeply nested delivery"
+    deep_show="$(grep -m1 -o '"body_error": *"[^"]*"' "$work/deep-show.json" || true)"
+    deep_show="$deep_show $(grep -m1 -o '"verdict": *"[^"]*"' "$work/deep-show.json" || true)"
+}
+
+# --- 5. startup ---
+
+run_startup() {
+    echo "Startup: hookscope --version ($version_runs runs), the window ($startup_runs runs a round)"
+    settle
+    hyperfine -N --warmup 3 --runs "$version_runs" --export-csv "$work/version.csv" \
+        "$hookscope --version" >/dev/null 2>&1 || fail "hyperfine failed"
+    # command,mean,stddev,median,user,system,min,max (seconds)
+    add startup_version_ms "$(awk -F, 'NR == 2 { print $4 * 1000 }' "$work/version.csv")"
+    version_runs_done="$version_runs"
+    local run out
+    for run in $(seq "$runs"); do
+        out="$work/startup-$run.txt"
+        "$bench/bench_startup" --runs "$startup_runs" >"$out" 2>&1 ||
+            fail "bench_startup failed: $(tail -5 "$out")"
+        collect startup_ "$out"
+    done
+}
+
+# --- the disk ---
+
+# The mean time of a synchronous 4 KB write where the databases are: what each commit waits
+# for at least, since a delivery is answered only once it is on disk.
+measure_disk() {
+    local seconds
+    seconds="$(dd if=/dev/zero of="$work/sync.dat" bs=4k count=200 oflag=dsync 2>&1 |
+        sed -n 's/.* copied, \([0-9.]*\) s.*/\1/p')"
+    rm -f "$work/sync.dat"
+    [ -n "$seconds" ] && add disk_sync_write_ms "$(awk -v s="$seconds" 'BEGIN { print s * 1000 / 200 }')"
+    return 0
+}
+
+# --- the table ---
+
+load_before="$(uptime)"
+started_at="$(date -u '+%Y-%m-%d %H:%M UTC')"
+deep_outcome="" deep_pane_outcome="" deep_http="" deep_show="" version_runs_done=0
+measure_disk
+wants ingest && run_ingest
+wants latency && run_latency
+wants scale && run_scale
+wants decode && run_decode
+wants startup && run_startup
+measure_disk
+load_after="$(uptime)"
+
+rows_file="$work/table"
+: >"$rows_file"
+
+# row LABEL KEY UNIT [OP THRESHOLD TARGET-TEXT] [RUNS]
+row() {
+    local label="$1" key="$2" unit="$3" op="${4:-}" threshold="${5:-}" target="${6:--}"
+    local value verdict="" shown n
+    [ "$(count "$key")" -gt 0 ] || return 0
+    value="$(median "$key")"
+    n="${7:-$(count "$key")}"
+    if [ -n "$op" ]; then
+        verdict="$(awk -v v="$value" -v t="$threshold" -v op="$op" 'BEGIN {
+            ok = (op == "<") ? v < t : (op == "<=") ? v <= t : (op == ">=") ? v >= t : v > t
+            print ok ? "met" : "MISSED" }')"
+    fi
+    shown="$(awk -v v="$value" 'BEGIN { if (v >= 100) printf "%.0f", v;
+        else if (v >= 10) printf "%.1f", v; else printf "%.2f", v }')"
+    printf '%s\t%s %s\t%s\t%s\t%s\t%s\n' "$label" "$shown" "$unit" "$target" "$verdict" "$n" \
+        "$(values "$key" | awk '{ for (i = 1; i <= NF; i++) printf "%s%g", (i > 1 ? " " : ""), $i }')" \
+        >>"$rows_file"
+}
+
+ratio() {
+    local label="$1" a="$2" b="$3" op="${4:-}" threshold="${5:-}" target="${6:-}" value
+    [ "$(count "$a")" -gt 0 ] && [ "$(count "$b")" -gt 0 ] || return 0
+    value="$(awk -v a="$(median "$a")" -v b="$(median "$b")" 'BEGIN { print (b > 0) ? a / b : 0 }')"
+    add "ratio_$a$b" "$value"
+    row "$label" "ratio_$a$b" "x" "$op" "$threshold" "$target" "-"
+}
+
+row "disk: synchronous 4 KB write, mean (before, after)" disk_sync_write_ms "ms"
+row "ingest: bare QHttpServer, answers 200, stores nothing" ingest_bare_rate "/s"
+row "ingest: nginx, return 200" ingest_nginx_rate "/s"
+row "ingest: webhook (adnanh), HMAC rule, runs /bin/true" ingest_webhook_rate "/s"
+row "ingest: hookscope serve, verified and stored" ingest_hookscope_rate "/s"
+ratio "ratio hookscope / bare QHttpServer" ingest_hookscope_rate ingest_bare_rate ">=" 0.5 ">= 0.5x"
+ratio "ratio hookscope / webhook" ingest_hookscope_rate ingest_webhook_rate ">=" 3 ">= 3x"
+ratio "ratio hookscope / nginx" ingest_hookscope_rate ingest_nginx_rate
+row "ingest: hookscope p50 latency" ingest_hookscope_p50_ms "ms"
+row "ingest: hookscope p99 latency" ingest_hookscope_p99_ms "ms"
+row "ingest: bare QHttpServer p50 latency" ingest_bare_p50_ms "ms"
+row "ingest: bare QHttpServer p99 latency" ingest_bare_p99_ms "ms"
+row "ingest: nginx p50 latency" ingest_nginx_p50_ms "ms"
+row "ingest: nginx p99 latency" ingest_nginx_p99_ms "ms"
+row "ingest: webhook p50 latency" ingest_webhook_p50_ms "ms"
+row "ingest: webhook p99 latency" ingest_webhook_p99_ms "ms"
+row "ingest: hookscope 2xx answers" ingest_hookscope_2xx ""
+row "ingest: hookscope rows in the database" ingest_hookscope_rows ""
+row "ingest: rows of requests in flight when wrk stopped" ingest_hookscope_in_flight ""
+row "latency at $latency_rate/s: achieved rate" latency_paced_achieved_rate "/s"
+row "latency at $latency_rate/s: p50" latency_paced_p50_ms "ms"
+row "latency at $latency_rate/s: p99" latency_paced_p99_ms "ms" "<" 5 "< 5 ms"
+row "latency at $latency_rate/s: p99.9" latency_paced_p999_ms "ms"
+row "latency at $latency_rate/s: max" latency_paced_max_ms "ms"
+row "latency: rows = 2xx answers" latency_rows ""
+row "scale: generating the deliveries (bulk)" scale_generate_s "s"
+row "scale: deliveries in the database" scale_deliveries ""
+row "scale: database size per delivery" scale_database_bytes_per_delivery "B"
+row "scale: open to the first painted rows" scale_first_rows_ms "ms" "<" 1500 "< 1.5 s"
+row "scale: resident memory after the first rows" scale_rss_after_first_rows_mb "MB" "<" 300 "< 300 MB"
+row "scale: filter by event type (event:invoice.paid)" scale_filter_event_type_ms "ms" "<" 300 "< 300 ms"
+row "scale: filter by body text, rare (1 row)" scale_filter_body_text_ms "ms" "<" 300 "< 300 ms"
+row "scale: filter by body text, common (every row)" scale_filter_common_word_ms "ms" "<" 300 "< 300 ms"
+row "scale: filter by verdict (verdict:invalid)" scale_filter_verdict_ms "ms"
+row "scale: worst scroll step, top to bottom" scale_scroll_worst_step_ms "ms"
+row "scale: resident memory after scrolling" scale_rss_after_scroll_mb "MB" "<" 300 "< 300 MB"
+row "decode: body size" decode_decode_body_mb "MB"
+row "decode: fields decoded" decode_decode_fields ""
+row "decode: decode to fields" decode_decode_ms "ms"
+row "decode: pretty-print" decode_pretty_ms "ms"
+row "decode: decode + pretty-print" decode_decode_pretty_ms "ms" "<" 1000 "< 1 s"
+row "decode: select it, detail pane painted" decode_detail_pane_ms "ms"
+row "decode: over HTTP to hookscope serve, answered" decode_http_large_ms "ms"
+row "decode: $depth levels deep, decode refused" decode_deep_decode_ms "ms"
+row "decode: $depth levels deep, detail pane painted" decode_deep_detail_pane_ms "ms"
+row "startup: hookscope --version (hyperfine)" startup_version_ms "ms" "" "" "-" "$version_runs_done"
+row "startup: start to the painted window, empty db" startup_window_first_paint_ms "ms"
+row "startup: resident memory of the window" startup_window_rss_mb "MB"
+
+cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+echo
+echo "HookScope benchmarks, $started_at$([ "$quick" = 1 ] && echo ' (quick: tiny counts, figures mean nothing)')"
+echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
+    "$(. /etc/os-release && echo "$PRETTY_NAME"), Qt $(dpkg-query -W -f '${Version}' libqt6core6 2>/dev/null | cut -d- -f1 || echo '?')," \
+    "SQLite $(sqlite3 --version | cut -d' ' -f1)"
+echo "Load before: ${load_before##*load average: }; after: ${load_after##*load average: }"
+echo
+{
+    printf 'benchmark\tmedian\ttarget\tmet\truns\tall runs\n'
+    cat "$rows_file"
+} | awk -F'\t' '{ printf "%-54s %-14s %-10s %-7s %-4s %s\n", $1, $2, $3, $4, $5, $6 }'
+if [ -n "$deep_outcome$deep_http" ]; then
+    echo
+    echo "Deep nesting ($depth levels): decoder: $deep_outcome"
+    echo "  detail pane: $deep_pane_outcome"
+    echo "  over HTTP: answered $deep_http; hookscope show: ${deep_show:-?}"
+fi
+if [ -n "$markdown" ]; then
+    {
+        echo "| benchmark | median | target | met | runs | all runs |"
+        echo "| --- | --- | --- | --- | --- | --- |"
+        awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6 }' "$rows_file"
+    } >"$markdown"
+fi
