@@ -96,7 +96,8 @@ public:
         details.bodyTruncated = delivery->body.size() > MaxShownBody;
         if (BodyFormatter::isText(shown))
             details.bodyText = QString::fromUtf8(shown);
-        if (details.payload.format == DecodedPayload::Format::Json && !details.bodyTruncated)
+        if (details.payload.format == DecodedPayload::Format::Json &&
+            delivery->body.size() <= MaxPrettyBody)
             details.prettyBody = BodyFormatter::prettyJson(delivery->body);
         details.hexDump = BodyFormatter::hexDump(delivery->body, MaxHexBytes);
         if (!delivery->eventId.isEmpty())

@@ -61,7 +61,11 @@ public:
     // and keeps the answers.
     void requestReplayDeliveries(const QList<qint64> &ids, const QString &baseUrl, bool resign);
 
-    static constexpr qsizetype MaxShownBody = 4 * 1024 * 1024;
+    // Raw text beyond this is not shown: a long line is laid out whole on the GUI thread
+    // (about 0.2 s a MiB), and the whole body is one `hookscope show --json` away.
+    static constexpr qsizetype MaxShownBody = 1024 * 1024;
+    // JSON up to this size is pretty-printed: many short lines lay out quickly.
+    static constexpr qsizetype MaxPrettyBody = 4 * 1024 * 1024;
     static constexpr qsizetype MaxHexBytes = 256 * 1024;
 
 Q_SIGNALS:
