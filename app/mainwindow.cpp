@@ -502,8 +502,23 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
         showBanner(tr("Cannot write the database: %1. Senders are answered 503 and will retry.")
                        .arg(failure));
     });
-    connect(m_store.get(), &DeliveryStore::storageRecovered, this,
-            [this] { showBanner(QString()); });
+    connect(m_store.get(), &DeliveryStore::fileReplaced, this, [this](const QString &keptCopy) {
+        m_replacedNotice =
+            keptCopy.isEmpty()
+                ? tr("The database file was replaced or removed while HookScope had it open, and "
+                     "copying what it held failed.")
+                : tr("The database file was replaced or removed while HookScope had it open. "
+                     "Everything it held was kept in %1.")
+                      .arg(keptCopy);
+        showBanner(m_replacedNotice);
+    });
+    connect(m_store.get(), &DeliveryStore::storageRecovered, this, [this] {
+        // After a replacement the list reads the file now at the path, and the notice stays.
+        if (!m_replacedNotice.isEmpty())
+            m_queries->start(m_options.databasePath);
+        showBanner(m_replacedNotice);
+        m_replacedNotice.clear();
+    });
     connect(m_store.get(), &DeliveryStore::subscribersChanged, this, [this] {
         if (m_subscribersWindow)
             m_subscribersWindow->reload();

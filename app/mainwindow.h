@@ -114,6 +114,8 @@ private:
     DeliveryListModel *m_model = nullptr;
     QThread *m_opener = nullptr;
     bool m_ready = false;
+    // What became of a database file replaced underneath, until the store opens the path again.
+    QString m_replacedNotice;
     bool m_storeOpen = false;
     bool m_timelineRequested = false;
     QList<Endpoint> m_endpoints;

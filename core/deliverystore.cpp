@@ -169,6 +169,7 @@ public:
         m_replacedNote = problem;
         setStorageProblem(problem);
         m_nextOpenAttempt = Clock::now();
+        Q_EMIT m_store.fileReplaced(copied ? kept : QString());
         Q_EMIT m_store.storageFailed(problem);
     }
 

@@ -84,6 +84,9 @@ Q_SIGNALS:
     // A commit created or updated subscribers in the mapping.
     void subscribersChanged();
     void storageFailed(const QString &error);
+    // The file at the path stopped being the one open (moved, deleted, replaced); what the
+    // open file held was copied to `keptCopy` (empty when copying failed).
+    void fileReplaced(const QString &keptCopy);
     void storageRecovered();
 
 private:

@@ -14,6 +14,7 @@
 #include <QComboBox>
 #include <QDateTime>
 #include <QDialogButtonBox>
+#include <QFile>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
@@ -340,6 +341,23 @@ private Q_SLOTS:
         const QList<QLabel *> labels = m_window->detailView()->findChildren<QLabel *>();
         for (QLabel *label : labels)
             QCOMPARE(label->textFormat(), Qt::PlainText);
+    }
+
+    // Last: it leaves the window on a new, empty database.
+    void aDatabaseReplacedUnderneathIsKeptAndSaidSo()
+    {
+        QVERIFY(m_window->deliveryModel()->rowCount() > 0);
+        const QString moved = m_path + QStringLiteral(".elsewhere");
+        QVERIFY(QFile::rename(m_path, moved));
+        QTRY_VERIFY2(m_window->bannerText().contains(QStringLiteral("was kept in")),
+                     qPrintable(m_window->bannerText()));
+        QVERIFY(m_window->bannerText().contains(m_path + QStringLiteral(".recovered-")));
+        // A new file was started at the path: the list now reads it, and the notice stays.
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 0);
+        QCOMPARE(sendRaw(m_window->listenerPort(), buildRequest("POST", "/after", {}, "{}")).status,
+                 404);
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 1);
+        QVERIFY(m_window->bannerText().contains(QStringLiteral("was kept in")));
     }
 };
 
