@@ -148,7 +148,9 @@ collect() {
 free_port() {
     local port
     for _ in $(seq 100); do
-        port=$((20000 + RANDOM % 40000))
+        # Below the kernel's ephemeral range (32768 and up), where other programs' own
+        # listeners on port 0 and outgoing connections take theirs.
+        port=$((20000 + RANDOM % 12000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return
@@ -157,17 +159,18 @@ free_port() {
     fail "no free port found"
 }
 
-# Waits until `pid` accepts connections on `port`.
-wait_listening() {
-    local pid="$1" port="$2" what="$3"
+# Waits until `pid` accepts connections on `port`: returns 1 when it exits first, 2 when it
+# does not listen within 10 s.
+listening() {
+    local pid="$1" port="$2"
     for _ in $(seq 200); do
-        kill -0 "$pid" 2>/dev/null || fail "$what exited at start"
+        kill -0 "$pid" 2>/dev/null || return 1
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            return
+            return 0
         fi
         sleep 0.05
     done
-    fail "$what does not listen on $port"
+    return 2
 }
 
 # Waits for "listening on http://127.0.0.1:PORT" in `file`; prints PORT.
@@ -212,7 +215,31 @@ start_bare() {
     server_port="$(announced_port "$server_pid" "$work/bare.log" "bench_bare_server")"
 }
 
+# Starts a peer with `launch` (which sets server_pid and server_port) on a free port. A port
+# another program takes between the check and the bind makes the peer exit at once: it is
+# started again on another.
+start_on_free_port() {
+    local launch="$1" what="$2" log="$3"
+    for _ in 1 2 3 4 5; do
+        "$launch"
+        if listening "$server_pid" "$server_port"; then
+            return
+        fi
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    done
+    fail "$what does not start: $(tail -n 3 "$log" 2>/dev/null | tr '\n' ' ')"
+}
+
 start_nginx() {
+    start_on_free_port launch_nginx nginx "$work/nginx/error.log"
+}
+
+start_webhook() {
+    start_on_free_port launch_webhook webhook "$work/webhook/out.log"
+}
+
+launch_nginx() {
     local dir="$work/nginx"
     mkdir -p "$dir"
     server_port="$(free_port)"
@@ -240,10 +267,9 @@ EOF
     "$nginx_bin" -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" >"$dir/out.log" 2>&1 &
     server_pid=$!
     servers+=("$server_pid")
-    wait_listening "$server_pid" "$server_port" "nginx"
 }
 
-start_webhook() {
+launch_webhook() {
     local dir="$work/webhook"
     mkdir -p "$dir"
     server_port="$(free_port)"
@@ -269,7 +295,6 @@ EOF
     webhook -hooks "$dir/hooks.json" -ip 127.0.0.1 -port "$server_port" >"$dir/out.log" 2>&1 &
     server_pid=$!
     servers+=("$server_pid")
-    wait_listening "$server_pid" "$server_port" "webhook"
 }
 
 # Stops the server started last; SIGTERM lets hookscope serve answer what it owes and close
