@@ -3,6 +3,7 @@
 #include "database.h"
 #include "endpointrepository.h"
 #include "replayrepository.h"
+#include "secretvault.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -151,13 +152,16 @@ public:
         closeDatabase();
         // The write-ahead log and shared memory beside the path are still the old file's: a
         // new database there would replay them as its own. Their content is in the copy.
-        if (copied) {
-            for (const auto &[suffix, identity] :
-                 {std::pair{u"-wal", m_walIdentity}, std::pair{u"-shm", m_shmIdentity}}) {
-                const QString companion = path + suffix;
-                if (identity && identityOf(companion) == identity)
-                    QFile::remove(companion);
-            }
+        // When the copy failed they are all that is left of its last commits: kept, renamed.
+        for (const auto &[suffix, identity] :
+             {std::pair{u"-wal", m_walIdentity}, std::pair{u"-shm", m_shmIdentity}}) {
+            const QString companion = path + suffix;
+            if (!identity || identityOf(companion) != identity)
+                continue;
+            if (copied)
+                QFile::remove(companion);
+            else
+                QFile::rename(companion, kept + suffix);
         }
         const QString problem =
             copied ? QStringLiteral("%1 was replaced or removed while HookScope had it open; "
@@ -207,8 +211,10 @@ public:
             bool stop = false;
             {
                 std::unique_lock lock(m_store.m_mutex);
+                // Forwards kept back while the file cannot be opened do not wake the writer.
                 m_store.m_wake.wait_until(lock, nextPoll, [this] {
-                    return !m_store.m_queue.empty() || !m_store.m_forwards.empty() ||
+                    return !m_store.m_queue.empty() ||
+                           (!m_store.m_forwards.empty() && m_database.isOpen()) ||
                            m_store.m_stopping;
                 });
                 forwards.swap(m_store.m_forwards);
@@ -224,6 +230,12 @@ public:
             if (m_database.isOpen() && identityOf(m_store.m_options.path) != m_identity)
                 leaveReplacedFile();
             if (waitingForStorage()) {
+                // What the forwarded apps answered waits for the file too.
+                if (!forwards.empty()) {
+                    std::lock_guard lock(m_store.m_mutex);
+                    m_store.m_forwards.insert(m_store.m_forwards.begin(), forwards.begin(),
+                                              forwards.end());
+                }
                 const QString problem = m_store.storageProblem();
                 for (PendingWrite &item : batch) {
                     if (item.done)
@@ -477,9 +489,12 @@ private:
             return;
         const qint64 version = m_dataVersion->value(0).toLongLong();
         m_dataVersion->finish();
-        if (!force && version == m_lastDataVersion)
+        // A secret the keychain gave late (after its unlock prompt) is read again too.
+        const quint64 secrets = SecretVault::instance().generation();
+        if (!force && version == m_lastDataVersion && secrets == m_secretGeneration)
             return;
         m_lastDataVersion = version;
+        m_secretGeneration = secrets;
         QString error;
         const auto endpoints = EndpointRepository(m_database).list(&error);
         if (!endpoints)
@@ -504,6 +519,7 @@ private:
     std::unique_ptr<QSqlQuery> m_subscriberUpsert;
     bool m_subscribersTouched = false;
     qint64 m_lastDataVersion = -1;
+    quint64 m_secretGeneration = 0;
     QList<Endpoint> m_endpoints;
     bool m_failing = false;
     Clock::time_point m_nextOpenAttempt = Clock::now();

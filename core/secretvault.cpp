@@ -14,8 +14,12 @@ namespace {
 // The service name entries are filed under; the key tells them apart.
 const QString Service = QStringLiteral("HookScope");
 
-// Long enough for the user to answer the keychain's unlock prompt.
+// Writes and removals come from the user's own action: long enough to answer the keychain's
+// unlock prompt. Reads come from the threads that store and show deliveries: short.
 constexpr std::chrono::seconds AnswerTimeout{120};
+constexpr std::chrono::seconds ReadTimeout{5};
+// How long a refused read is answered from memory.
+constexpr std::chrono::seconds FailureMemory{30};
 
 } // namespace
 
@@ -54,23 +58,44 @@ SecretVault::Result SecretVault::read(const QString &key)
         const auto cached = m_cache.constFind(key);
         if (cached != m_cache.cend())
             return {true, *cached, {}};
+        if (m_pendingReads.contains(key))
+            return {false, {}, QStringLiteral("the keychain has not answered yet; is it locked?")};
+        const auto failed = m_failures.constFind(key);
+        if (failed != m_failures.cend() && std::chrono::steady_clock::now() < failed->until)
+            return {false, {}, failed->error};
     }
-    Result result = run(Operation::Read, key, {});
-    if (result.ok) {
-        std::lock_guard lock(m_mutex);
-        m_cache.insert(key, result.value);
-    }
-    return result;
+    return run(Operation::Read, key, {});
 }
 
 SecretVault::Result SecretVault::write(const QString &key, const QByteArray &value)
 {
-    Result result = run(Operation::Write, key, value);
-    if (result.ok) {
-        std::lock_guard lock(m_mutex);
-        m_cache.insert(key, value);
+    return run(Operation::Write, key, value);
+}
+
+void SecretVault::settle(Operation operation, const QString &key, const Result &result,
+                         bool abandoned)
+{
+    std::lock_guard lock(m_mutex);
+    switch (operation) {
+    case Operation::Read:
+        m_pendingReads.remove(key);
+        if (result.ok) {
+            m_cache.insert(key, result.value);
+            m_failures.remove(key);
+            if (abandoned)
+                ++m_generation; // the caller went on without it
+        } else {
+            m_failures.insert(key,
+                              {result.error, std::chrono::steady_clock::now() + FailureMemory});
+        }
+        break;
+    case Operation::Write:
+        if (result.ok && !abandoned)
+            m_cache.insert(key, result.value);
+        break;
+    case Operation::Remove:
+        break;
     }
-    return result;
 }
 
 SecretVault::Result SecretVault::remove(const QString &key)
@@ -108,12 +133,15 @@ SecretVault::Result SecretVault::run(Operation operation, const QString &key,
         context = m_context;
         if (QThread::currentThread() == m_thread)
             return {false, {}, QStringLiteral("the keychain was asked from its own thread")};
+        if (operation == Operation::Read)
+            m_pendingReads.insert(key);
     }
 
     // The promise is shared: a job that answers after the caller gave up still has one.
     auto answer = std::make_shared<std::promise<Result>>();
+    auto abandoned = std::make_shared<std::atomic<bool>>(false);
     std::future<Result> future = answer->get_future();
-    QMetaObject::invokeMethod(context, [operation, key, value, answer] {
+    QMetaObject::invokeMethod(context, [this, operation, key, value, answer, abandoned] {
         QKeychain::Job *job = nullptr;
         switch (operation) {
         case Operation::Read:
@@ -131,26 +159,45 @@ SecretVault::Result SecretVault::run(Operation operation, const QString &key,
         }
         job->setKey(key);
         job->setAutoDelete(true);
-        QObject::connect(job, &QKeychain::Job::finished, job, [answer](QKeychain::Job *done) {
-            Result result;
-            result.ok = done->error() == QKeychain::NoError;
-            if (result.ok) {
-                if (auto *read = qobject_cast<QKeychain::ReadPasswordJob *>(done))
-                    result.value = read->binaryData();
-            } else if (done->error() != QKeychain::EntryNotFound ||
-                       !qobject_cast<QKeychain::DeletePasswordJob *>(done)) {
-                result.error = done->errorString().isEmpty()
-                                   ? QStringLiteral("keychain error %1").arg(done->error())
-                                   : done->errorString();
-            }
-            answer->set_value(result);
-        });
+        QObject::connect(job, &QKeychain::Job::finished, job,
+                         [this, operation, key, value, answer, abandoned](QKeychain::Job *done) {
+                             Result result;
+                             result.ok = done->error() == QKeychain::NoError;
+                             if (result.ok) {
+                                 if (auto *read = qobject_cast<QKeychain::ReadPasswordJob *>(done))
+                                     result.value = read->binaryData();
+                                 else if (operation == Operation::Write)
+                                     result.value = value;
+                             } else if (done->error() != QKeychain::EntryNotFound ||
+                                        operation != Operation::Remove) {
+                                 result.error =
+                                     done->errorString().isEmpty()
+                                         ? QStringLiteral("keychain error %1").arg(done->error())
+                                         : done->errorString();
+                             }
+                             settle(operation, key, result, abandoned->load());
+                             // A value written after its caller gave up (and kept it in the
+                             // database) would be left in the keychain with nothing naming it.
+                             if (operation == Operation::Write && result.ok && abandoned->load()) {
+                                 auto *orphan = new QKeychain::DeletePasswordJob(Service);
+                                 orphan->setKey(key);
+                                 orphan->setAutoDelete(true);
+                                 orphan->start();
+                             }
+                             answer->set_value(result);
+                         });
         job->start();
     });
-    if (future.wait_for(AnswerTimeout) != std::future_status::ready)
-        return {
-            false,
-            {},
-            QStringLiteral("the keychain did not answer within %1 s").arg(AnswerTimeout.count())};
+    const auto timeout = operation == Operation::Read ? ReadTimeout : AnswerTimeout;
+    if (future.wait_for(timeout) != std::future_status::ready) {
+        abandoned->store(true);
+        // The answer may have come in between: then it counts.
+        if (future.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+            return future.get();
+        return {false,
+                {},
+                QStringLiteral("the keychain did not answer within %1 s; is it locked?")
+                    .arg(timeout.count())};
+    }
     return future.get();
 }
