@@ -444,6 +444,14 @@ int endpointUpdate(const QStringList &arguments)
         return error.startsWith(QStringLiteral("no endpoint")) ? CommandLine::NotFound
                                                                : CommandLine::Failure;
     }
+    if (!endpoint->secretProblem.isEmpty() && !parser.isSet(QStringLiteral("secret-env")) &&
+        !parser.isSet(QStringLiteral("secret-file"))) {
+        // Saving would leave out the secret that could not be read.
+        errorLine(QStringLiteral("%1 %2: for endpoint %3, %4; unlock the keychain, or give the "
+                                 "secrets again with --secret-env or --secret-file")
+                      .arg(Program, command, endpoint->name, endpoint->secretProblem));
+        return CommandLine::Failure;
+    }
     if (!applyEndpointOptions(parser, *endpoint, command))
         return CommandLine::Failure;
     EndpointRepository::SecretStorage storage;

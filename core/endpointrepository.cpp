@@ -140,10 +140,15 @@ EndpointRepository::placeSecrets(const QList<EndpointSecret> &secrets, SecretSto
 
 namespace {
 
+// An entry the keychain would not give (locked, refused) is left there: removing it would lose
+// a secret nobody could read back first.
 void forgetKeychainKeys(const QStringList &keys)
 {
-    for (const QString &key : keys)
-        SecretVault::instance().remove(key);
+    SecretVault &vault = SecretVault::instance();
+    for (const QString &key : keys) {
+        if (vault.read(key).ok)
+            vault.remove(key);
+    }
 }
 
 QStringList keychainKeysOf(const auto &placed)

@@ -222,6 +222,38 @@ private Q_SLOTS:
                  QStringLiteral("keychain"));
     }
 
+    void anUpdateNeverDropsASecretItCouldNotRead()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("keep.db"));
+        {
+            Database database;
+            QString error;
+            QVERIFY2(database.open(db, &error), qPrintable(error));
+            Endpoint endpoint = hostedHooks({{QStringLiteral("locked"), "kept-secret"}});
+            QVERIFY2(EndpointRepository(database).add(endpoint, &error), qPrintable(error));
+            QSqlQuery query(database.connection());
+            QVERIFY(query.exec(QStringLiteral("UPDATE endpoint_secrets SET keychain_key = "
+                                              "'endpoint-secret/not-given'")));
+        }
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.remove(QStringLiteral("HOOKSCOPE_SECRET_STORAGE"));
+        QProcess update;
+        update.setProcessEnvironment(environment);
+        update.start(QStringLiteral(HOOKSCOPE_BINARY),
+                     {QStringLiteral("endpoint"), QStringLiteral("update"), QStringLiteral("hh"),
+                      QStringLiteral("--tolerance"), QStringLiteral("60"), QStringLiteral("--db"),
+                      db});
+        QVERIFY(update.waitForFinished(30000));
+        QCOMPARE(update.exitCode(), 2);
+        const QByteArray err = update.readAllStandardError();
+        QVERIFY2(err.contains("could not be read from the desktop keychain"), err.constData());
+        QVERIFY2(err.contains("--secret-env"), err.constData());
+
+        Database database;
+        QVERIFY(database.open(db, nullptr));
+        QCOMPARE(keysOf(database), QStringList{QStringLiteral("endpoint-secret/not-given")});
+    }
+
     void theDatabaseTakesSecretsWhenTheKeychainIsTurnedOff()
     {
         qputenv("HOOKSCOPE_SECRET_STORAGE", "database");
