@@ -117,6 +117,8 @@ void ConnectionGuard::reject(int status, const QByteArray &reason, const QByteAr
     response += "Connection: close\r\n\r\n";
     response += detail;
     m_socket->write(response);
+    // What was only peeked at is dropped here, before QHttpServer's own slot would read it.
+    m_socket->skip(m_socket->bytesAvailable());
     // Closing while the client is still sending (the rest of a body too large, say) makes the
     // kernel answer with a reset, which can destroy the answer before the client has read it.
     // So the close is a lingering one: the answer goes out, then the sending side is shut,
