@@ -167,7 +167,16 @@ int ServeCommand::run(const QStringList &arguments)
         errorLine(QStringLiteral("storage error: %1; answering 503 until it clears").arg(failure));
     });
     QObject::connect(&store, &DeliveryStore::storageRecovered, &context,
-                     [] { errorLine(QStringLiteral("storage recovered")); });
+                     [&store, setAside = store.setAsideFile()]() mutable {
+                         errorLine(QStringLiteral("storage recovered"));
+                         if (store.setAsideFile() != setAside) {
+                             setAside = store.setAsideFile();
+                             errorLine(QStringLiteral("warning: the file found at the database's "
+                                                      "path was damaged; it was kept as %1 and a "
+                                                      "new one was started")
+                                           .arg(setAside));
+                         }
+                     });
     QObject::connect(&store, &DeliveryStore::endpointsChanged, &context,
                      [](const QList<Endpoint> &changed) {
                          errorLine(QStringLiteral("endpoints reloaded (%1)").arg(changed.size()));

@@ -77,11 +77,16 @@ public:
 
     bool openDatabase(QString *error)
     {
+        QString setAside;
         const bool opened =
             m_store.m_options.setAsideDamaged
-                ? m_database.openOwn(m_store.m_options.path, error, &m_store.m_setAside,
+                ? m_database.openOwn(m_store.m_options.path, error, &setAside,
                                      m_store.m_options.busyTimeoutMs)
                 : m_database.open(m_store.m_options.path, error, m_store.m_options.busyTimeoutMs);
+        if (!setAside.isEmpty()) {
+            std::lock_guard lock(m_store.m_mutex);
+            m_store.m_setAside = setAside;
+        }
         if (!opened)
             return false;
         m_insert = std::make_unique<QSqlQuery>(m_database.connection());
@@ -618,6 +623,12 @@ qsizetype DeliveryStore::pendingCount() const
 {
     std::lock_guard lock(m_mutex);
     return static_cast<qsizetype>(m_queue.size());
+}
+
+QString DeliveryStore::setAsideFile() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_setAside;
 }
 
 QString DeliveryStore::storageProblem() const

@@ -59,7 +59,9 @@ public:
     bool isOpen() const;
     QString path() const { return m_options.path; }
     // Where a damaged file was set aside when the store opened, or empty.
-    QString setAsideFile() const { return m_setAside; }
+    // Thread-safe; a file found damaged when the store opens the path again (after a
+    // replacement) is named here too.
+    QString setAsideFile() const;
     // Why the file is not open yet (see Options::waitForStorage), or empty. Thread-safe.
     QString storageProblem() const;
 
@@ -108,6 +110,6 @@ private:
     bool m_stopping = true; // until open() succeeds
     bool m_open = false;
     QList<Endpoint> m_endpoints; // guarded by m_mutex
-    QString m_setAside;
-    QString m_storageProblem; // guarded by m_mutex
+    QString m_setAside;          // guarded by m_mutex
+    QString m_storageProblem;    // guarded by m_mutex
 };
