@@ -512,13 +512,22 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
                       .arg(keptCopy);
         showBanner(m_replacedNotice);
     });
-    connect(m_store.get(), &DeliveryStore::storageRecovered, this, [this] {
-        // After a replacement the list reads the file now at the path, and the notice stays.
-        if (!m_replacedNotice.isEmpty())
-            m_queries->start(m_options.databasePath);
-        showBanner(m_replacedNotice);
-        m_replacedNotice.clear();
-    });
+    connect(m_store.get(), &DeliveryStore::storageRecovered, this,
+            [this, setAside = m_store->setAsideFile()]() mutable {
+                // After a replacement the list reads the file now at the path, and the notice
+                // stays, with the damaged file found there when one was set aside.
+                if (!m_replacedNotice.isEmpty())
+                    m_queries->start(m_options.databasePath);
+                if (m_store->setAsideFile() != setAside) {
+                    setAside = m_store->setAsideFile();
+                    m_replacedNotice +=
+                        QLatin1Char(' ') + tr("The damaged file found in its place was kept, "
+                                              "untouched, as %1, and a new one was started.")
+                                               .arg(setAside);
+                }
+                showBanner(m_replacedNotice.trimmed());
+                m_replacedNotice.clear();
+            });
     connect(m_store.get(), &DeliveryStore::subscribersChanged, this, [this] {
         if (m_subscribersWindow)
             m_subscribersWindow->reload();
