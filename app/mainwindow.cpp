@@ -517,7 +517,7 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
                 // After a replacement the list reads the file now at the path, and the notice
                 // stays, with the damaged file found there when one was set aside.
                 if (!m_replacedNotice.isEmpty())
-                    m_queries->start(m_options.databasePath);
+                    m_queries->requestReopen(m_options.databasePath);
                 if (m_store->setAsideFile() != setAside) {
                     setAside = m_store->setAsideFile();
                     m_replacedNotice +=

@@ -342,6 +342,11 @@ void QueryService::start(const QString &path)
     post([path](Worker *worker) { worker->open(path); });
 }
 
+void QueryService::requestReopen(const QString &path)
+{
+    post([path](Worker *worker) { worker->open(path); });
+}
+
 void QueryService::stop()
 {
     if (!m_thread)

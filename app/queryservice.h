@@ -28,6 +28,8 @@ public:
 
     // Starts the thread and opens `path` there; opened() reports the result.
     void start(const QString &path);
+    // Opens `path` again on the running thread (the file there was replaced); opened() reports.
+    void requestReopen(const QString &path);
     void stop();
 
     // Request methods: thread-safe, queued to the worker.

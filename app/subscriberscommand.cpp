@@ -118,6 +118,13 @@ std::variant<Subscriber, int> one(const Database &database, const QCommandLinePa
     return matches->constFirst();
 }
 
+QCommandLineOption endpointChoiceOption()
+{
+    return {QStringLiteral("endpoint"),
+            QStringLiteral("The endpoint, when the id is known on several."),
+            QStringLiteral("NAME")};
+}
+
 int set(const QStringList &arguments)
 {
     const QString command = QStringLiteral("subscribers set");
@@ -126,9 +133,7 @@ int set(const QStringList &arguments)
         QStringLiteral("Set the local reference and notes of a subscriber."));
     parser.addPositionalArgument(QStringLiteral("SUBSCRIBER_ID"),
                                  QStringLiteral("The HostedHooks subscriber id."));
-    parser.addOption({QStringLiteral("endpoint"),
-                      QStringLiteral("The endpoint, when the id is known on several."),
-                      QStringLiteral("NAME")});
+    parser.addOption(endpointChoiceOption());
     parser.addOption({QStringLiteral("ref"),
                       QStringLiteral("The id of the matching account in your system."),
                       QStringLiteral("REF")});
@@ -172,9 +177,7 @@ int remove(const QStringList &arguments)
         QStringLiteral("Delete a subscriber from the mapping (its deliveries stay)."));
     parser.addPositionalArgument(QStringLiteral("SUBSCRIBER_ID"),
                                  QStringLiteral("The HostedHooks subscriber id."));
-    parser.addOption({QStringLiteral("endpoint"),
-                      QStringLiteral("The endpoint, when the id is known on several."),
-                      QStringLiteral("NAME")});
+    parser.addOption(endpointChoiceOption());
     parser.addOption(dbOption());
     if (!parse(parser, command, arguments, 1, 1))
         return CommandLine::Failure;

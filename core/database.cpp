@@ -159,16 +159,24 @@ QString sqlError(const QSqlError &error)
     return Database::errorText(error);
 }
 
-// Creates the file readable by its owner only, before SQLite creates it with the umask's mode.
-bool createPrivateFile(const QString &path, QString *error)
+enum class Existing
+{
+    Accept,
+    Refuse
+};
+
+// Creates the file readable by its owner only, before SQLite writes it with the umask's mode.
+// A file already there is accepted as it is, or refused.
+bool createPrivateFile(const QString &path, Existing existing, QString *error)
 {
     const QByteArray native = QFile::encodeName(path);
     const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        if (errno == EEXIST)
+        if (errno == EEXIST && existing == Existing::Accept)
             return true;
-        *error = QStringLiteral("cannot create %1: %2")
-                     .arg(path, QString::fromLocal8Bit(strerror(errno)));
+        *error = errno == EEXIST ? QStringLiteral("%1 exists already; choose a new file").arg(path)
+                                 : QStringLiteral("cannot create %1: %2")
+                                       .arg(path, QString::fromLocal8Bit(strerror(errno)));
         return false;
     }
     ::close(fd);
@@ -231,7 +239,7 @@ bool Database::open(const QString &path, QString *error, int busyTimeoutMs)
         *error = QStringLiteral("cannot create the folder %1").arg(info.absolutePath());
         return false;
     }
-    if (!createPrivateFile(path, error))
+    if (!createPrivateFile(path, Existing::Accept, error))
         return false;
 
     // SQLite in WAL mode writes beside the file even to read it: say so rather than let it
@@ -282,16 +290,9 @@ bool Database::backupTo(const QString &path, QString *error) const
     QString ignored;
     if (!error)
         error = &ignored;
-    const QByteArray native = QFile::encodeName(path);
     // VACUUM INTO takes an empty file: created here first, with the owner-only mode.
-    const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        *error = errno == EEXIST ? QStringLiteral("%1 exists already; choose a new file").arg(path)
-                                 : QStringLiteral("cannot create %1: %2")
-                                       .arg(path, QString::fromLocal8Bit(strerror(errno)));
+    if (!createPrivateFile(path, Existing::Refuse, error))
         return false;
-    }
-    ::close(fd);
     QSqlQuery query(connection());
     query.prepare(QStringLiteral("VACUUM INTO ?"));
     query.addBindValue(path);
@@ -314,8 +315,7 @@ bool Database::isOnReadOnlyFileSystem(const QString &path)
 
 bool Database::openMayRecover(const QString &path, const QString &error)
 {
-    return isOnReadOnlyFileSystem(path) || error.contains(QStringLiteral("database is locked")) ||
-           error.contains(QStringLiteral("Read-only file system"));
+    return isOnReadOnlyFileSystem(path) || error.contains(QStringLiteral("database is locked"));
 }
 
 void Database::ensureFullText()

@@ -224,12 +224,7 @@ void ListenerServer::write(OwedAnswer &owed, const QString &error)
             responder.writeHeader("X-HookScope-Delivery", QByteArray::number(summary.id));
         else
             responder.writeHeader("Retry-After", "5"); // the sender retries on 503
-        if (owed.closeAfter)
-            responder.writeHeader("Connection", "close");
-        responder.writeHeader("Content-Length", QByteArray::number(body.size()));
-        responder.writeBody(body);
-        if (owed.closeAfter)
-            owed.socket->disconnectFromHost();
+        finishAnswer(owed, body);
     }
     Q_EMIT answered(summary, error);
 }
@@ -276,6 +271,17 @@ void ListenerServer::forward(quint64 ticket)
         });
 }
 
+void ListenerServer::finishAnswer(OwedAnswer &owed, const QByteArray &body)
+{
+    QHttpServerResponder &responder = *owed.responder;
+    if (owed.closeAfter)
+        responder.writeHeader("Connection", "close");
+    responder.writeHeader("Content-Length", QByteArray::number(body.size()));
+    responder.writeBody(body);
+    if (owed.closeAfter)
+        owed.socket->disconnectFromHost();
+}
+
 void ListenerServer::writeAppAnswer(OwedAnswer &owed, const HttpSender::Answer &answer)
 {
     if (owed.socket && owed.socket->state() == QAbstractSocket::ConnectedState) {
@@ -297,12 +303,7 @@ void ListenerServer::writeAppAnswer(OwedAnswer &owed, const HttpSender::Answer &
             responder.writeHeader("Content-Type", "text/plain; charset=utf-8");
         }
         responder.writeHeader("X-HookScope-Delivery", QByteArray::number(owed.summary.id));
-        if (owed.closeAfter)
-            responder.writeHeader("Connection", "close");
-        responder.writeHeader("Content-Length", QByteArray::number(body.size()));
-        responder.writeBody(body);
-        if (owed.closeAfter)
-            owed.socket->disconnectFromHost();
+        finishAnswer(owed, body);
     }
     Q_EMIT answered(owed.summary, QString());
 }

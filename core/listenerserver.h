@@ -66,6 +66,8 @@ private:
     // with what the app says once it has said it.
     void forward(quint64 ticket);
     void writeAppAnswer(OwedAnswer &owed, const HttpSender::Answer &answer);
+    // The framing headers and the body that end every answer; closes when the answer must.
+    static void finishAnswer(OwedAnswer &owed, const QByteArray &body);
     QList<Endpoint> endpoints() const;
 
     // Lets store completions reach this server, or find it gone, without a race against its
