@@ -29,16 +29,6 @@ namespace {
 
 using namespace CommandParsing;
 
-bool openDatabase(Database &database, const QCommandLineParser &parser)
-{
-    QString error;
-    if (!database.open(databasePath(parser), &error)) {
-        errorLine(QStringLiteral("%1: %2").arg(Program, error));
-        return false;
-    }
-    return true;
-}
-
 void printJson(const QJsonDocument &document)
 {
     Output::outBytes(document.toJson(QJsonDocument::Indented));
@@ -407,7 +397,7 @@ int endpointAdd(const QStringList &arguments)
         return CommandLine::Failure;
 
     Database database;
-    if (!openDatabase(database, parser))
+    if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
     QString error;
     EndpointRepository::SecretStorage storage;
@@ -434,7 +424,7 @@ int endpointUpdate(const QStringList &arguments)
     if (helpRequested(parser, QStringLiteral("endpoint update NAME [options]")))
         return CommandLine::Success;
     Database database;
-    if (!openDatabase(database, parser))
+    if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
     QString error;
     auto endpoint =
@@ -489,7 +479,7 @@ int verify(const QStringList &arguments)
     if (helpRequested(parser, QStringLiteral("verify [--endpoint NAME] [--db FILE]")))
         return CommandLine::Success;
     Database database;
-    if (!openDatabase(database, parser))
+    if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
     QString error;
     const auto result = Reverifier::run(database, parser.value(QStringLiteral("endpoint")), &error);
@@ -515,7 +505,7 @@ int endpointList(const QStringList &arguments)
     if (helpRequested(parser, QStringLiteral("endpoint list [--json] [--db FILE]")))
         return CommandLine::Success;
     Database database;
-    if (!openDatabase(database, parser))
+    if (!openDatabase(database, parser, Use::Read))
         return CommandLine::Failure;
     QString error;
     const auto endpoints = EndpointRepository(database).list(&error);
@@ -556,7 +546,7 @@ int endpointRemove(const QStringList &arguments)
     if (helpRequested(parser, QStringLiteral("endpoint remove NAME [--db FILE]")))
         return CommandLine::Success;
     Database database;
-    if (!openDatabase(database, parser))
+    if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
     QString error;
     const QString name = parser.positionalArguments().constFirst();
@@ -625,7 +615,7 @@ int deliveries(const QStringList &arguments)
         return CommandLine::Failure;
     }
     Database database;
-    if (!openDatabase(database, parser))
+    if (!openDatabase(database, parser, Use::Read))
         return CommandLine::Failure;
     QString error;
     const DeliveryFilter filter =
@@ -736,7 +726,7 @@ int show(const QStringList &arguments)
         return CommandLine::Failure;
     }
     Database database;
-    if (!openDatabase(database, parser))
+    if (!openDatabase(database, parser, Use::Read))
         return CommandLine::Failure;
     QString error;
     const auto delivery = DeliveryReader(database).find(id, &error);

@@ -74,6 +74,23 @@ QString databasePath(const QCommandLineParser &parser)
     return path.isEmpty() ? Database::defaultPath() : path;
 }
 
+bool openDatabase(Database &database, const QCommandLineParser &parser, Use use)
+{
+    const QString path = databasePath(parser);
+    QString error;
+    const bool opened =
+        use == Use::Read ? database.openReadOnly(path, &error) : database.open(path, &error);
+    if (!opened) {
+        Output::errorLine(QStringLiteral("%1: %2").arg(Program, error));
+        return false;
+    }
+    if (database.isStandIn())
+        Output::errorLine(
+            QStringLiteral("%1: note: no HookScope database at %2 yet; nothing is stored there")
+                .arg(Program, path));
+    return true;
+}
+
 std::optional<ListenAddress> parseListenAddress(const QString &text, QString *error)
 {
     static const QRegularExpression pattern(

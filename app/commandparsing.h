@@ -6,6 +6,8 @@
 
 #include <optional>
 
+class Database;
+
 // What every subcommand parses alike: --db, --json, --help and argument counts.
 namespace CommandParsing {
 
@@ -19,6 +21,15 @@ bool parse(QCommandLineParser &parser, const QString &command, const QStringList
 // Prints the command's help when --help was given; `synopsis` follows "Usage: hookscope".
 bool helpRequested(const QCommandLineParser &parser, const QString &synopsis);
 QString databasePath(const QCommandLineParser &parser);
+
+enum class Use
+{
+    Read, // never creates, adopts or upgrades a file
+    Write
+};
+// Opens the --db file (or the default one) and says on stderr why it could not, or that
+// nothing is stored there yet.
+bool openDatabase(Database &database, const QCommandLineParser &parser, Use use);
 
 struct ListenAddress
 {

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <sys/stat.h>
 
 namespace {
 
@@ -33,6 +34,9 @@ int main(int argc, char *argv[])
     // A file-size limit (a full quota) must fail the write, which the store reports and
     // answers with 503, not kill the process.
     std::signal(SIGXFSZ, SIG_IGN);
+    // Everything HookScope creates (databases with their -wal and -shm, backups, exports,
+    // settings) holds secrets or deliveries: readable by the user only, whatever creates it.
+    ::umask(077);
     if (GuiLauncher::wanted(argc, argv)) {
         if (!displayAvailable()) {
             Output::errorLine(QStringLiteral("hookscope: no display to open the window on; use "

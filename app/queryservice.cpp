@@ -4,12 +4,12 @@
 #include "database.h"
 #include "endpointrepository.h"
 #include "httpsender.h"
+#include "privatefile.h"
 #include "replayrepository.h"
 
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
-#include <QSaveFile>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -180,17 +180,10 @@ public:
         QString error;
         const auto rows = SubscriberRepository(m_database).list(&error);
         if (rows) {
-            QSaveFile file(path);
-            if (!file.open(QIODevice::WriteOnly)) {
-                error = file.errorString();
-            } else {
-                file.write(format == ExportFormat::Csv ? SubscriberRepository::toCsv(*rows)
-                                                       : SubscriberRepository::toJson(*rows));
-                if (!file.commit())
-                    error = file.errorString();
-                else
-                    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-            }
+            PrivateFile::write(path,
+                               format == ExportFormat::Csv ? SubscriberRepository::toCsv(*rows)
+                                                           : SubscriberRepository::toJson(*rows),
+                               &error);
         }
         Q_EMIT m_service.subscribersExported(path, rows ? int(rows->size()) : 0, error);
     }

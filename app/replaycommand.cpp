@@ -51,11 +51,9 @@ int ReplayCommand::run(const QStringList &arguments)
         return fail(QStringLiteral("'%1' is not a delivery id")
                         .arg(parser.positionalArguments().constFirst()));
     Database database;
-    QString error;
-    if (!database.open(databasePath(parser), &error)) {
-        errorLine(QStringLiteral("%1: %2").arg(Program, error));
+    if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
-    }
+    QString error;
     const auto delivery = DeliveryReader(database).find(id, &error);
     if (!delivery)
         return error.isEmpty()

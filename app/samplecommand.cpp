@@ -51,11 +51,9 @@ int SampleCommand::run(const QStringList &arguments)
         return CommandLine::Failure;
     }
     Database database;
-    QString error;
-    if (!database.open(databasePath(parser), &error)) {
-        errorLine(QStringLiteral("%1: %2").arg(Program, error));
+    if (!openDatabase(database, parser, Use::Read))
         return CommandLine::Failure;
-    }
+    QString error;
     const auto endpoint =
         EndpointRepository(database).find(parser.value(QStringLiteral("endpoint")), &error);
     if (!endpoint) {

@@ -5,10 +5,10 @@
 #include "database.h"
 #include "deliveryjson.h"
 #include "output.h"
+#include "privatefile.h"
 #include "subscriberrepository.h"
 
 #include <QFile>
-#include <QSaveFile>
 
 #include <variant>
 
@@ -17,16 +17,6 @@ using Output::errorLine;
 using Output::outLine;
 
 namespace {
-
-bool open(Database &database, const QCommandLineParser &parser)
-{
-    QString error;
-    if (!database.open(databasePath(parser), &error)) {
-        errorLine(QStringLiteral("%1: %2").arg(Program, error));
-        return false;
-    }
-    return true;
-}
 
 int fail(const QString &command, const QString &message, int code = CommandLine::Failure)
 {
@@ -52,7 +42,7 @@ int list(const QStringList &arguments)
     if (helpRequested(parser, QStringLiteral("subscribers [--json] [--db FILE]")))
         return CommandLine::Success;
     Database database;
-    if (!open(database, parser))
+    if (!openDatabase(database, parser, Use::Read))
         return CommandLine::Failure;
     QString error;
     const auto subscribers = SubscriberRepository(database).list(&error);
@@ -148,7 +138,7 @@ int set(const QStringList &arguments)
     if (!parser.isSet(QStringLiteral("ref")) && !parser.isSet(QStringLiteral("notes")))
         return fail(command, QStringLiteral("give --ref, --notes or both"));
     Database database;
-    if (!open(database, parser))
+    if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
     const auto found = one(database, parser, command);
     if (const int *code = std::get_if<int>(&found))
@@ -186,7 +176,7 @@ int remove(const QStringList &arguments)
             QStringLiteral("subscribers delete SUBSCRIBER_ID [--endpoint NAME] [--db FILE]")))
         return CommandLine::Success;
     Database database;
-    if (!open(database, parser))
+    if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
     const auto found = one(database, parser, command);
     if (const int *code = std::get_if<int>(&found))
@@ -219,21 +209,18 @@ int exportTo(const QStringList &arguments)
         return fail(command, QStringLiteral("give one of --csv FILE or --json FILE"));
     const QString file = parser.value(csv ? QStringLiteral("csv") : QStringLiteral("json"));
     Database database;
-    if (!open(database, parser))
+    if (!openDatabase(database, parser, Use::Read))
         return CommandLine::Failure;
     QString error;
     const auto subscribers = SubscriberRepository(database).list(&error);
     if (!subscribers)
         return fail(command, error);
-    QSaveFile out(file);
-    if (!out.open(QIODevice::WriteOnly))
-        return fail(command, QStringLiteral("cannot write %1: %2").arg(file, out.errorString()));
-    out.write(csv ? SubscriberRepository::toCsv(*subscribers)
-                  : SubscriberRepository::toJson(*subscribers));
-    if (!out.commit())
-        return fail(command, QStringLiteral("cannot write %1: %2").arg(file, out.errorString()));
     // Exports hold what the payloads said about people: readable by their owner only.
-    QFile::setPermissions(file, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    if (!PrivateFile::write(file,
+                            csv ? SubscriberRepository::toCsv(*subscribers)
+                                : SubscriberRepository::toJson(*subscribers),
+                            &error))
+        return fail(command, error);
     outLine(QStringLiteral("exported %1 subscribers to %2").arg(subscribers->size()).arg(file));
     return CommandLine::Success;
 }
@@ -258,7 +245,7 @@ int importFrom(const QStringList &arguments)
         return fail(command, QStringLiteral("cannot read %1: %2").arg(file, in.errorString()));
     const QByteArray csv = in.readAll();
     Database database;
-    if (!open(database, parser))
+    if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
     QString error;
     const auto report = SubscriberRepository(database).importCsv(csv, &error);

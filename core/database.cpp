@@ -1,5 +1,7 @@
 #include "database.h"
 
+#include "privatefile.h"
+
 #include <QAtomicInteger>
 #include <QDateTime>
 #include <QDir>
@@ -8,9 +10,6 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <sys/statvfs.h>
 
@@ -159,28 +158,19 @@ QString sqlError(const QSqlError &error)
     return Database::errorText(error);
 }
 
-enum class Existing
-{
-    Accept,
-    Refuse
-};
+// SQLite's primary result codes, as Qt's driver reports them in QSqlError::nativeErrorCode().
+constexpr int SqliteCorrupt = 11;
+constexpr int SqliteNotADatabase = 26;
 
-// Creates the file readable by its owner only, before SQLite writes it with the umask's mode.
-// A file already there is accepted as it is, or refused.
-bool createPrivateFile(const QString &path, Existing existing, QString *error)
+// The primary code: Qt's driver turns SQLite's extended result codes on.
+int nativeCode(const QSqlError &error)
 {
-    const QByteArray native = QFile::encodeName(path);
-    const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (errno == EEXIST && existing == Existing::Accept)
-            return true;
-        *error = errno == EEXIST ? QStringLiteral("%1 exists already; choose a new file").arg(path)
-                                 : QStringLiteral("cannot create %1: %2")
-                                       .arg(path, QString::fromLocal8Bit(strerror(errno)));
-        return false;
-    }
-    ::close(fd);
-    return true;
+    return error.nativeErrorCode().toInt() & 0xff;
+}
+
+QString octalMode(unsigned mode)
+{
+    return QStringLiteral("0%1").arg(mode, 3, 8, QLatin1Char('0'));
 }
 
 } // namespace
@@ -224,59 +214,102 @@ QString Database::defaultPath()
 
 bool Database::open(const QString &path, QString *error, int busyTimeoutMs)
 {
+    return openFile(path, Access::ReadWrite, error, busyTimeoutMs);
+}
+
+bool Database::openReadOnly(const QString &path, QString *error, int busyTimeoutMs)
+{
+    return openFile(path, Access::ReadOnly, error, busyTimeoutMs);
+}
+
+// Nothing here opens, reads or closes the file (or its -wal and -shm) other than through
+// SQLite: on POSIX, closing any descriptor of a file drops every lock the process holds on it,
+// the locks of this process's other connections included, and another process would then
+// take itself for the last user, checkpoint and delete the write-ahead log still in use here.
+// What the file is, SQLite is asked.
+bool Database::openFile(const QString &path, Access access, QString *error, int busyTimeoutMs)
+{
     QString ignored;
     if (!error)
         error = &ignored;
     close();
     m_path = path;
+    m_failure = Failure::None;
+    m_standIn = false;
 
     const QFileInfo info(path);
-    if (info.exists() && info.isDir()) {
+    bool created = false;
+    if (info.isDir()) {
         *error = QStringLiteral("%1 is a directory, not a database file").arg(path);
         return false;
     }
-    if (!QDir().mkpath(info.absolutePath())) {
-        *error = QStringLiteral("cannot create the folder %1").arg(info.absolutePath());
-        return false;
-    }
-    if (!createPrivateFile(path, Existing::Accept, error))
-        return false;
-
-    // SQLite in WAL mode writes beside the file even to read it: say so rather than let it
-    // fail with "unable to open database file".
-    if (info.exists() && isOnReadOnlyFileSystem(path)) {
-        *error = QStringLiteral("%1 is on a read-only file system; HookScope needs to write to it")
-                     .arg(path);
-        return false;
-    }
-
-    if (info.exists() && info.size() > 0) {
-        QFile file(path);
-        if (!file.open(QIODevice::ReadOnly)) {
-            *error = QStringLiteral("cannot read %1: %2").arg(path, file.errorString());
+    if (access == Access::ReadOnly) {
+        // Reading never creates anything: no file yet means nothing stored yet.
+        if (!info.exists())
+            return openStandIn(error);
+    } else {
+        if (!QDir().mkpath(info.absolutePath())) {
+            *error = QStringLiteral("cannot create the folder %1").arg(info.absolutePath());
             return false;
         }
-        if (file.read(16) != QByteArrayView("SQLite format 3\0", 16)) {
-            *error = QStringLiteral("%1 is not a HookScope database (it is not an SQLite file)")
-                         .arg(path);
+        if (!PrivateFile::create(path, PrivateFile::Existing::Accept, &created, error))
+            return false;
+        // SQLite in WAL mode writes beside the file even to read it: say so rather than let
+        // it fail with "unable to open database file".
+        if (!created && isOnReadOnlyFileSystem(path)) {
+            *error =
+                QStringLiteral("%1 is on a read-only file system; HookScope needs to write to it")
+                    .arg(path);
             return false;
         }
     }
 
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName);
-        db.setDatabaseName(path);
-        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(busyTimeoutMs));
-        if (!db.open()) {
-            *error = QStringLiteral("cannot open %1: %2").arg(path, sqlError(db.lastError()));
+    // What the file is, asked through a read-only connection: one that can write would, on
+    // closing, checkpoint a write-ahead log another program's crash left, or roll back its
+    // journal, and so change a file that is not HookScope's.
+    if (!connect(path, Access::ReadOnly, busyTimeoutMs, error))
+        return false;
+    const std::optional<Kind> kind = examine(error);
+    if (!kind) {
+        *error = QStringLiteral("%1: %2").arg(path, *error);
+        close();
+        return false;
+    }
+    if (access == Access::ReadWrite) {
+        close();
+        if (!connect(path, Access::ReadWrite, busyTimeoutMs, error))
+            return false;
+    }
+    if (access == Access::ReadOnly) {
+        if (*kind == Kind::Empty) {
+            close();
+            return openStandIn(error);
+        }
+        if (!checkVersionForReading(error) ||
+            !exec(QStringLiteral("PRAGMA foreign_keys = ON"), error)) {
+            *error = QStringLiteral("%1: %2").arg(path, *error);
             close();
             return false;
         }
+        m_fullText = hasTable(QStringLiteral("deliveries_fts"));
+        return true;
     }
-    if (!checkIdentity(error) || !exec(QStringLiteral("PRAGMA foreign_keys = ON"), error) ||
-        !exec(QStringLiteral("PRAGMA journal_mode = WAL"), error) ||
+    unsigned mode = 0;
+    if (!created && PrivateFile::isOpenToOthers(path, &mode)) {
+        *error = QStringLiteral("%1 can be read by other users (mode %2), and HookScope keeps "
+                                "endpoint secrets and deliveries in it; make it private first "
+                                "(chmod 600 %1)")
+                     .arg(path, octalMode(mode));
+        close();
+        return false;
+    }
+    // The schema first, in the journal mode the file has (a new file: a rollback journal), so
+    // that the first thing another process can see in an adopted file is HookScope's
+    // application id; WAL after.
+    if (!migrate(*kind, error) || !exec(QStringLiteral("PRAGMA journal_mode = WAL"), error) ||
+        !exec(QStringLiteral("PRAGMA foreign_keys = ON"), error) ||
         // FULL: a commit is on disk before the sender is told 200, even across power loss.
-        !exec(QStringLiteral("PRAGMA synchronous = FULL"), error) || !migrate(error)) {
+        !exec(QStringLiteral("PRAGMA synchronous = FULL"), error)) {
         *error = QStringLiteral("%1: %2").arg(path, *error);
         close();
         return false;
@@ -285,13 +318,125 @@ bool Database::open(const QString &path, QString *error, int busyTimeoutMs)
     return true;
 }
 
+bool Database::connect(const QString &path, Access access, int busyTimeoutMs, QString *error)
+{
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName);
+        db.setDatabaseName(path);
+        QString options = QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(busyTimeoutMs);
+        if (access == Access::ReadOnly)
+            options += QStringLiteral(";QSQLITE_OPEN_READONLY");
+        db.setConnectOptions(options);
+        if (db.open())
+            return true;
+        *error = QStringLiteral("cannot open %1: %2").arg(path, sqlError(db.lastError()));
+    }
+    close();
+    return false;
+}
+
+bool Database::openStandIn(QString *error)
+{
+    // An empty HookScope schema in memory answers every read with "nothing yet".
+    m_standIn = true;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName);
+        db.setDatabaseName(QStringLiteral(":memory:"));
+        if (!db.open()) {
+            *error = sqlError(db.lastError());
+            close();
+            return false;
+        }
+    }
+    if (!migrate(Kind::Empty, error)) {
+        close();
+        return false;
+    }
+    m_fullText = false;
+    return true;
+}
+
+std::optional<Database::Kind> Database::examine(QString *error)
+{
+    QSqlQuery query(connection());
+    if (!query.exec(QStringLiteral("PRAGMA application_id")) || !query.next()) {
+        const QSqlError failure = query.lastError();
+        if (nativeCode(failure) == SqliteNotADatabase) {
+            m_failure = Failure::Damaged;
+            *error = QStringLiteral("not a HookScope database (it is not an SQLite database)");
+        } else if (nativeCode(failure) == SqliteCorrupt) {
+            m_failure = Failure::Damaged;
+            *error = QStringLiteral("the database is damaged (%1)").arg(sqlError(failure));
+        } else {
+            *error = sqlError(failure);
+        }
+        return std::nullopt;
+    }
+    const qint32 applicationId = query.value(0).toInt();
+    if (applicationId == ApplicationId)
+        return Kind::HookScope;
+    if (!query.exec(QStringLiteral("PRAGMA page_count")) || !query.next()) {
+        *error = sqlError(query.lastError());
+        return std::nullopt;
+    }
+    if (query.value(0).toLongLong() == 0)
+        return Kind::Empty;
+    m_failure = Failure::Foreign;
+    *error = applicationId != 0
+                 ? QStringLiteral("not a HookScope database (an SQLite database of another "
+                                  "program, application id 0x%1); it was left as it is")
+                       .arg(quint32(applicationId), 8, 16, QLatin1Char('0'))
+                 : QStringLiteral("not a HookScope database (an SQLite database HookScope did "
+                                  "not create; HookScope adopts only an empty file); it was "
+                                  "left as it is");
+    return std::nullopt;
+}
+
+bool Database::checkVersionForReading(QString *error)
+{
+    QSqlQuery query(connection());
+    if (!query.exec(QStringLiteral("PRAGMA user_version")) || !query.next()) {
+        *error = sqlError(query.lastError());
+        return false;
+    }
+    const int version = query.value(0).toInt();
+    if (version > SchemaVersion) {
+        *error = newerSchema(version);
+        return false;
+    }
+    if (version < SchemaVersion) {
+        *error = QStringLiteral("the database has schema version %1, older than this HookScope "
+                                "reads (%2); a command that writes, or the window, upgrades it")
+                     .arg(version)
+                     .arg(SchemaVersion);
+        return false;
+    }
+    return true;
+}
+
+QString Database::newerSchema(int version)
+{
+    return QStringLiteral("the database has schema version %1, newer than this HookScope "
+                          "understands (%2); use a newer HookScope")
+        .arg(version)
+        .arg(SchemaVersion);
+}
+
+bool Database::hasTable(const QString &name) const
+{
+    QSqlQuery query(connection());
+    query.prepare(QStringLiteral("SELECT 1 FROM sqlite_schema WHERE name = ?"));
+    query.addBindValue(name);
+    return query.exec() && query.next();
+}
+
 bool Database::backupTo(const QString &path, QString *error) const
 {
     QString ignored;
     if (!error)
         error = &ignored;
     // VACUUM INTO takes an empty file: created here first, with the owner-only mode.
-    if (!createPrivateFile(path, Existing::Refuse, error))
+    if (!PrivateFile::create(path, PrivateFile::Existing::Refuse, nullptr, error))
         return false;
     QSqlQuery query(connection());
     query.prepare(QStringLiteral("VACUUM INTO ?"));
@@ -320,9 +465,7 @@ bool Database::openMayRecover(const QString &path, const QString &error)
 
 void Database::ensureFullText()
 {
-    QSqlQuery query(connection());
-    if (query.exec(QStringLiteral("SELECT 1 FROM sqlite_schema WHERE name = 'deliveries_fts'")) &&
-        query.next()) {
+    if (hasTable(QStringLiteral("deliveries_fts"))) {
         m_fullText = true;
         return;
     }
@@ -343,12 +486,9 @@ bool Database::openOwn(const QString &path, QString *error, QString *setAsideTo,
     QString failure;
     if (open(path, &failure, busyTimeoutMs))
         return true;
-    // Damage, as SQLite or the header check names it; anything else (a lock, permissions, a
-    // newer schema) is reported as it is.
-    const bool damaged = failure.contains(QStringLiteral("not an SQLite file")) ||
-                         failure.contains(QStringLiteral("malformed")) ||
-                         failure.contains(QStringLiteral("file is not a database"));
-    if (!damaged) {
+    // Damage, as SQLite names it; anything else (a lock, permissions, another program's
+    // database, a newer schema) is reported as it is.
+    if (m_failure != Failure::Damaged) {
         if (error)
             *error = failure;
         return false;
@@ -401,28 +541,7 @@ bool Database::exec(const QString &statement, QString *error)
     return true;
 }
 
-bool Database::checkIdentity(QString *error)
-{
-    QSqlQuery query(connection());
-    if (!query.exec(QStringLiteral("PRAGMA application_id")) || !query.next()) {
-        *error = QStringLiteral("not a HookScope database (%1)").arg(sqlError(query.lastError()));
-        return false;
-    }
-    const qint32 applicationId = query.value(0).toInt();
-    if (applicationId == ApplicationId)
-        return true;
-    if (!query.exec(QStringLiteral("SELECT count(*) FROM sqlite_schema")) || !query.next()) {
-        *error = QStringLiteral("not a HookScope database (%1)").arg(sqlError(query.lastError()));
-        return false;
-    }
-    if (query.value(0).toInt() > 0 || applicationId != 0) {
-        *error = QStringLiteral("not a HookScope database (an SQLite file of another program)");
-        return false;
-    }
-    return exec(QStringLiteral("PRAGMA application_id = %1").arg(ApplicationId), error);
-}
-
-bool Database::migrate(QString *error)
+bool Database::migrate(Kind before, QString *error)
 {
     // One transaction for the whole upgrade, and the version read inside it: two processes
     // opening a new file at once must not both create the tables.
@@ -438,12 +557,32 @@ bool Database::migrate(QString *error)
     const int version = query.value(0).toInt();
     query.finish();
     if (version > SchemaVersion) {
-        *error = QStringLiteral("the database has schema version %1, newer than this HookScope "
-                                "understands (%2); use a newer HookScope")
-                     .arg(version)
-                     .arg(SchemaVersion);
+        *error = newerSchema(version);
         exec(QStringLiteral("ROLLBACK"), &ignored);
         return false;
+    }
+    // Asked again under the write lock: another process may have adopted the file meanwhile
+    // (then it is HookScope's now). Inside a write transaction a file without pages shows one
+    // fresh page: still empty when nothing is in it.
+    query.exec(QStringLiteral("PRAGMA application_id"));
+    const bool ours = query.next() && query.value(0).toInt() == ApplicationId;
+    query.finish();
+    if (!ours) {
+        const bool stillEmpty = before == Kind::Empty && version == 0 &&
+                                query.exec(QStringLiteral("SELECT count(*) FROM sqlite_schema")) &&
+                                query.next() && query.value(0).toInt() == 0;
+        query.finish();
+        if (!stillEmpty) {
+            m_failure = Failure::Foreign;
+            *error = QStringLiteral("not a HookScope database (another program wrote to the file "
+                                    "while HookScope opened it); it was left as it is");
+            exec(QStringLiteral("ROLLBACK"), &ignored);
+            return false;
+        }
+        if (!exec(QStringLiteral("PRAGMA application_id = %1").arg(ApplicationId), error)) {
+            exec(QStringLiteral("ROLLBACK"), &ignored);
+            return false;
+        }
     }
     for (int from = version; from < SchemaVersion; ++from) {
         const QStringList statements =

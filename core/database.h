@@ -9,8 +9,10 @@
 #include <optional>
 
 // One connection to a HookScope database file, owned by the thread that opened it.
-// Opening creates the file (mode 0600) when it does not exist, refuses files that are not
-// HookScope databases and brings older schemas up to date.
+// Opening for writing creates the file (mode 0600) when it does not exist, adopts an empty
+// file, brings older schemas up to date, and refuses any other file without changing a byte
+// of it (another program's SQLite database, a file that is not one, a file other users can
+// read). Opening for reading never creates or changes anything.
 class Database
 {
 public:
@@ -26,6 +28,12 @@ public:
     Database &operator=(const Database &) = delete;
 
     bool open(const QString &path, QString *error, int busyTimeoutMs = DefaultBusyTimeoutMs);
+    // For commands that only read: where there is no file yet, or an empty one, an empty
+    // schema in memory stands in (see isStandIn()); an older schema is refused, not upgraded.
+    bool openReadOnly(const QString &path, QString *error,
+                      int busyTimeoutMs = DefaultBusyTimeoutMs);
+    // Opened read-only where no database exists yet: every read finds nothing.
+    bool isStandIn() const { return m_standIn; }
 
     // Opens HookScope's own file (the default location): a damaged file there is renamed to
     // "<name>.damaged-<time>" (never overwritten) and a new database started; `setAsideTo`
@@ -65,12 +73,39 @@ public:
     static bool openMayRecover(const QString &path, const QString &error);
 
 private:
-    bool checkIdentity(QString *error);
-    bool migrate(QString *error);
+    enum class Access
+    {
+        ReadWrite,
+        ReadOnly
+    };
+    // What the file is, as SQLite reads it.
+    enum class Kind
+    {
+        HookScope,
+        Empty // no page at all: a new file, adopted when opened for writing
+    };
+    // Why the last open failed, where it matters to the caller.
+    enum class Failure
+    {
+        None,
+        Damaged, // not an SQLite database, or a damaged one
+        Foreign  // an SQLite database that is not HookScope's
+    };
+
+    bool openFile(const QString &path, Access access, QString *error, int busyTimeoutMs);
+    bool connect(const QString &path, Access access, int busyTimeoutMs, QString *error);
+    bool openStandIn(QString *error);
+    std::optional<Kind> examine(QString *error);
+    bool checkVersionForReading(QString *error);
+    static QString newerSchema(int version);
+    bool hasTable(const QString &name) const;
+    bool migrate(Kind before, QString *error);
     bool exec(const QString &statement, QString *error);
     void ensureFullText();
 
     QString m_connectionName;
     QString m_path;
     bool m_fullText = false;
+    bool m_standIn = false;
+    Failure m_failure = Failure::None;
 };

@@ -246,6 +246,108 @@ private Q_SLOTS:
         QCOMPARE(file.readAll(), QByteArray("precious data"));
     }
 
+    // A file is adopted only when it is empty or HookScope's already; reading never creates,
+    // adopts or upgrades anything.
+    void otherProgramsFilesAreRefusedAndLeftAsTheyWere_data()
+    {
+        QTest::addColumn<QString>("sql");
+        QTest::newRow("tables, user_version 7")
+            << QStringLiteral("CREATE TABLE recipes (name TEXT); PRAGMA user_version = 7;");
+        QTest::newRow("no tables") << QStringLiteral("CREATE TABLE t (x); DROP TABLE t;");
+    }
+
+    void otherProgramsFilesAreRefusedAndLeftAsTheyWere()
+    {
+        QFETCH(QString, sql);
+        const QString path = TestSupport::temporaryPath(QStringLiteral("other-program.db"));
+        QFile::remove(path);
+        QProcess sqlite;
+        sqlite.start(QStringLiteral("sqlite3"), {path, sql});
+        QVERIFY(sqlite.waitForFinished(10000));
+        QVERIFY(QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        QFile original(path);
+        QVERIFY(original.open(QIODevice::ReadOnly));
+        const QByteArray before = original.readAll();
+        original.close();
+        const QProcessEnvironment environment = environmentWithSecret();
+        for (const QStringList &arguments :
+             {QStringList{QStringLiteral("deliveries")}, QStringList{QStringLiteral("subscribers")},
+              QStringList{QStringLiteral("endpoint"), QStringLiteral("list")},
+              QStringList{QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
+                          QStringLiteral("--path"), QStringLiteral("/h"),
+                          QStringLiteral("--scheme"), QStringLiteral("hostedhooks"),
+                          QStringLiteral("--secret-env"), QStringLiteral("HOOKSCOPE_TEST_SECRET")},
+              QStringList{QStringLiteral("serve"), QStringLiteral("--listen"),
+                          QStringLiteral("127.0.0.1:0")}}) {
+            const Result result =
+                runHookscope(QStringList(arguments) << QStringLiteral("--db") << path, environment);
+            QCOMPARE(result.exitCode, 2);
+            QVERIFY2(result.err.contains("not a HookScope database"), result.err.constData());
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            QVERIFY2(file.readAll() == before, qPrintable(arguments.join(u' ')));
+        }
+    }
+
+    void readingCreatesAndAdoptsNothing()
+    {
+        const QString missing = TestSupport::temporaryPath(QStringLiteral("not-yet.db"));
+        for (const QStringList &arguments :
+             {QStringList{QStringLiteral("deliveries")}, QStringList{QStringLiteral("subscribers")},
+              QStringList{QStringLiteral("endpoint"), QStringLiteral("list"),
+                          QStringLiteral("--json")}}) {
+            const Result result =
+                runHookscope(QStringList(arguments) << QStringLiteral("--db") << missing);
+            QCOMPARE(result.exitCode, 0);
+            QVERIFY2(result.err.contains("no HookScope database"), result.err.constData());
+            QVERIFY(!QFile::exists(missing));
+        }
+        const Result show = runHookscope(
+            {QStringLiteral("show"), QStringLiteral("1"), QStringLiteral("--db"), missing});
+        QCOMPARE(show.exitCode, 1);
+        QVERIFY(!QFile::exists(missing));
+        QVERIFY(QDir(QFileInfo(missing).absolutePath())
+                    .entryList({QStringLiteral("not-yet.db*")}, QDir::Files)
+                    .isEmpty());
+
+        // An empty file stays empty for reading, and is adopted by a command that writes.
+        const QString empty = TestSupport::temporaryPath(QStringLiteral("empty-for-now.db"));
+        {
+            QFile file(empty);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+        }
+        QVERIFY(QFile::setPermissions(empty, QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        QCOMPARE(
+            runHookscope({QStringLiteral("deliveries"), QStringLiteral("--db"), empty}).exitCode,
+            0);
+        QCOMPARE(QFileInfo(empty).size(), 0);
+        QCOMPARE(addHostedHooksEndpoint({QStringLiteral("--db"), empty}), true);
+        QVERIFY(QFileInfo(empty).size() > 0);
+    }
+
+    void aFileOthersCanReadIsNotWrittenInto()
+    {
+        const QString path = TestSupport::temporaryPath(QStringLiteral("world-readable.db"));
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+        }
+        QVERIFY(QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                                QFileDevice::ReadGroup | QFileDevice::ReadOther));
+        const Result added = runHookscope(
+            {QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
+             QStringLiteral("--path"), QStringLiteral("/h"), QStringLiteral("--scheme"),
+             QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+             QStringLiteral("HOOKSCOPE_TEST_SECRET"), QStringLiteral("--db"), path},
+            environmentWithSecret());
+        QCOMPARE(added.exitCode, 2);
+        QVERIFY2(added.err.contains("can be read by other users") &&
+                     added.err.contains("chmod 600"),
+                 added.err.constData());
+        QCOMPARE(QFileInfo(path).size(), 0);
+        QVERIFY(QFileInfo(path).permissions().testFlag(QFileDevice::ReadOther));
+    }
+
     void aDamagedDefaultDatabaseIsSetAside()
     {
         // HookScope's own file (the default location) holding garbage: kept aside, untouched,

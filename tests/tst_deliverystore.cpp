@@ -89,6 +89,7 @@ private Q_SLOTS:
     {
         const QString path = TestSupport::temporaryPath(QStringLiteral("empty.db"));
         QFile(path).open(QIODevice::WriteOnly); // an existing, empty file
+        QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         Database db;
         QString error;
         QVERIFY2(db.open(path, &error), qPrintable(error));
