@@ -275,11 +275,6 @@ bool Database::openFile(const QString &path, Access access, QString *error, int 
         close();
         return false;
     }
-    if (access == Access::ReadWrite) {
-        close();
-        if (!connect(path, Access::ReadWrite, busyTimeoutMs, error))
-            return false;
-    }
     if (access == Access::ReadOnly) {
         if (*kind == Kind::Empty) {
             close();
@@ -303,6 +298,9 @@ bool Database::openFile(const QString &path, Access access, QString *error, int 
         close();
         return false;
     }
+    close();
+    if (!connect(path, Access::ReadWrite, busyTimeoutMs, error))
+        return false;
     // The schema first, in the journal mode the file has (a new file: a rollback journal), so
     // that the first thing another process can see in an adopted file is HookScope's
     // application id; WAL after.
