@@ -6,6 +6,7 @@
 #include "listener.h"
 #include "mainwindow.h"
 #include "output.h"
+#include "signalwatcher.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -50,6 +51,10 @@ int GuiLauncher::run(const QStringList &arguments)
         options.address = listen->address;
         options.port = listen->port;
     }
+    // SIGTERM and SIGINT close the window as the user would: the listener stops accepting,
+    // answers what is in flight once it is stored, and the store writes all it was given.
+    SignalWatcher signals;
+    bool terminated = false;
     // File → Open or New replaces the window with one on the other file.
     for (;;) {
         QString next;
@@ -61,10 +66,16 @@ int GuiLauncher::run(const QStringList &arguments)
                                  next = path;
                                  QCoreApplication::exit(0);
                              });
+            QObject::connect(&signals, &SignalWatcher::terminationRequested, &window,
+                             [&window, &terminated](int) {
+                                 terminated = true;
+                                 window.close();
+                                 QCoreApplication::exit(0);
+                             });
             window.show();
             code = QApplication::exec();
         }
-        if (next.isEmpty())
+        if (next.isEmpty() || terminated)
             return code;
         options.databasePath = next;
         options.ownDatabase = false; // a file the user chose is never moved

@@ -56,14 +56,15 @@ void Listener::stop(int drainMs)
         return;
     QMetaObject::invokeMethod(
         m_server, [this] { m_server->stopAccepting(); }, Qt::BlockingQueuedConnection);
-    // Answers still owed come back from the store as events on the listener thread.
+    // Answers still owed come back from the store as events on the listener thread, and are
+    // written out there before the connections close.
     const QDeadlineTimer deadline(drainMs);
     for (;;) {
-        qsizetype owed = 0;
+        bool drained = false;
         QMetaObject::invokeMethod(
-            m_server, [this, &owed] { owed = m_server->owedAnswers(); },
+            m_server, [this, &drained] { drained = m_server->drained(); },
             Qt::BlockingQueuedConnection);
-        if (owed == 0 || deadline.hasExpired())
+        if (drained || deadline.hasExpired())
             break;
         QThread::msleep(5);
     }

@@ -95,8 +95,28 @@ quint16 ListenerServer::bindAndListen(const QHostAddress &address, quint16 port,
 
 void ListenerServer::stopAccepting()
 {
+    m_stopping = true;
     for (QTcpServer *server : servers())
         server->close();
+    for (QTcpSocket *socket : connections()) {
+        if (!owesAnswerOn(socket))
+            socket->disconnectFromHost();
+    }
+}
+
+QList<QTcpSocket *> ListenerServer::connections() const
+{
+    return findChildren<QTcpSocket *>();
+}
+
+bool ListenerServer::drained() const
+{
+    if (!m_owed.empty())
+        return false;
+    const QList<QTcpSocket *> sockets = connections();
+    return std::all_of(sockets.cbegin(), sockets.cend(), [](const QTcpSocket *socket) {
+        return socket->state() == QAbstractSocket::UnconnectedState;
+    });
 }
 
 void ListenerServer::setEndpoints(const QList<Endpoint> &endpoints)
@@ -119,6 +139,19 @@ bool ListenerServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
         return true; // answered by the guard already (a refused request QHttpServer also read)
     const RequestHead head =
         guard && guard->hasHead() ? guard->takeHead() : headFromRequest(request);
+    if (m_stopping) {
+        // Stored now, it might never be answered: the process is about to end.
+        QHttpServerResponder responder = makeResponder(request, socket);
+        const QByteArray body = "HookScope is stopping; send this delivery again.\n";
+        responder.writeStatusLine(QHttpServerResponder::StatusCode::ServiceUnavailable);
+        responder.writeHeader("Content-Type", "text/plain; charset=utf-8");
+        responder.writeHeader("Retry-After", "5");
+        responder.writeHeader("Connection", "close");
+        responder.writeHeader("Content-Length", QByteArray::number(body.size()));
+        responder.writeBody(body);
+        socket->disconnectFromHost();
+        return true;
+    }
     Delivery delivery =
         DeliveryProcessor::process(head, request.body(), peerAddress(socket),
                                    QDateTime::currentMSecsSinceEpoch(), endpoints());
@@ -271,9 +304,11 @@ void ListenerServer::forward(quint64 ticket)
         });
 }
 
-void ListenerServer::finishAnswer(OwedAnswer &owed, const QByteArray &body)
+void ListenerServer::finishAnswer(OwedAnswer &owed, const QByteArray &body) const
 {
     QHttpServerResponder &responder = *owed.responder;
+    // While stopping, the connection ends with this answer.
+    owed.closeAfter = owed.closeAfter || m_stopping;
     if (owed.closeAfter)
         responder.writeHeader("Connection", "close");
     responder.writeHeader("Content-Length", QByteArray::number(body.size()));

@@ -30,8 +30,12 @@ public:
     // Runs on the listener thread. Returns the bound port, 0 on failure.
     quint16 bindAndListen(const QHostAddress &address, quint16 port, const ListenerLimits &limits,
                           QString *error);
+    // Stops taking connections and requests: a request read from now on is answered 503 (not
+    // stored) so that its sender retries elsewhere or later; every answer still owed is sent
+    // with "Connection: close"; idle connections are closed.
     void stopAccepting();
-    qsizetype owedAnswers() const { return static_cast<qsizetype>(m_owed.size()); }
+    // Whether every answer owed has been written out and every connection is closed.
+    bool drained() const;
 
     void setEndpoints(const QList<Endpoint> &endpoints);
 
@@ -67,7 +71,8 @@ private:
     void forward(quint64 ticket);
     void writeAppAnswer(OwedAnswer &owed, const HttpSender::Answer &answer);
     // The framing headers and the body that end every answer; closes when the answer must.
-    static void finishAnswer(OwedAnswer &owed, const QByteArray &body);
+    void finishAnswer(OwedAnswer &owed, const QByteArray &body) const;
+    QList<QTcpSocket *> connections() const;
     QList<Endpoint> endpoints() const;
 
     // Lets store completions reach this server, or find it gone, without a race against its
@@ -84,5 +89,6 @@ private:
     QList<Endpoint> m_endpoints;
     std::unordered_map<quint64, OwedAnswer> m_owed;
     quint64 m_nextTicket = 1;
+    bool m_stopping = false;
     HttpSender *m_forwarder = nullptr;
 };
