@@ -297,10 +297,17 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
         item->setData(Qt::UserRole, attempt.id);
     }
 
-    m_headers->setRowCount(static_cast<int>(d.headers.size()));
+    // Trailers (sent after a chunked body) follow the headers, marked as such.
+    m_headers->setRowCount(static_cast<int>(d.headers.size() + d.trailers.size()));
     int row = 0;
     for (const auto &[name, value] : d.headers.entries()) {
         m_headers->setItem(row, 0, new QTableWidgetItem(QString::fromLatin1(name)));
+        m_headers->setItem(row, 1, new QTableWidgetItem(QString::fromLatin1(value)));
+        ++row;
+    }
+    for (const auto &[name, value] : d.trailers.entries()) {
+        m_headers->setItem(row, 0,
+                           new QTableWidgetItem(tr("%1 (trailer)").arg(QString::fromLatin1(name))));
         m_headers->setItem(row, 1, new QTableWidgetItem(QString::fromLatin1(value)));
         ++row;
     }

@@ -133,6 +133,10 @@ const char *const Migrations[] = {
     R"sql(
     ALTER TABLE endpoint_secrets ADD COLUMN keychain_key TEXT NOT NULL DEFAULT '';
     )sql",
+    // 9 -> 10: the trailers of a chunked request, kept apart from its headers.
+    R"sql(
+    ALTER TABLE deliveries ADD COLUMN trailers BLOB NOT NULL DEFAULT '';
+    )sql",
 };
 
 // The full-text index is kept apart from the numbered migrations: SQLite may be built without

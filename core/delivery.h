@@ -28,6 +28,7 @@ struct Delivery
     QString path;        // request target: path with query, as sent
     QString httpVersion; // "1.1"
     HeaderList headers;
+    HeaderList trailers; // sent after a chunked body, kept apart from the headers
     QByteArray body;
     QString endpoint; // name of the endpoint that matched; empty for none
     QString eventType;

@@ -44,6 +44,12 @@ QJsonObject full(const Delivery &d)
     for (const auto &[name, value] : d.headers.entries())
         headers.append(QJsonArray{QString::fromLatin1(name), QString::fromLatin1(value)});
     object.insert(QStringLiteral("headers"), headers);
+    if (!d.trailers.isEmpty()) {
+        QJsonArray trailers;
+        for (const auto &[name, value] : d.trailers.entries())
+            trailers.append(QJsonArray{QString::fromLatin1(name), QString::fromLatin1(value)});
+        object.insert(QStringLiteral("trailers"), trailers);
+    }
 
     QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
     const QString text = decoder(d.body);

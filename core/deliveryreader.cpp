@@ -231,7 +231,7 @@ std::optional<Delivery> DeliveryReader::find(qint64 id, QString *error) const
     query.prepare(QStringLiteral(
         "SELECT id, received_at, remote_address, method, path, http_version, headers, body, "
         "endpoint, event_type, event_id, subscriber_id, verification, response_status, "
-        "handling_us, source, external_id, truncated FROM deliveries WHERE id = ?"));
+        "handling_us, source, external_id, truncated, trailers FROM deliveries WHERE id = ?"));
     query.addBindValue(id);
     if (!query.exec()) {
         setError(query, error);
@@ -262,6 +262,7 @@ std::optional<Delivery> DeliveryReader::find(qint64 id, QString *error) const
     d.source = query.value(15).toString();
     d.externalId = query.value(16).toString();
     d.truncated = query.value(17).toInt() != 0;
+    d.trailers = HeaderList::deserialize(query.value(18).toByteArray());
     return d;
 }
 

@@ -1,13 +1,38 @@
 #include "guardedtcpserver.h"
 
-#include "connectionguard.h"
-
 #include <QTcpSocket>
 
-GuardedTcpServer::GuardedTcpServer(const ListenerLimits &limits, QObject *parent)
+#include <algorithm>
+
+GuardedTcpServer::GuardedTcpServer(const ListenerLimits &limits,
+                                   HttpConnection::KeepRefused keepRefused, QObject *parent)
     : QTcpServer(parent)
     , m_limits(limits)
+    , m_keepRefused(std::move(keepRefused))
 {}
+
+QList<HttpConnection *> GuardedTcpServer::connections() const
+{
+    return findChildren<HttpConnection *>(Qt::FindDirectChildrenOnly);
+}
+
+int GuardedTcpServer::perPeerLimit() const
+{
+    // An eighth of the slots (at least one) stays for other peers. Behind a tunnel every
+    // sender arrives from its agent on 127.0.0.1, which keeps the rest.
+    return std::max(1, m_limits.maxConnections - std::max(1, m_limits.maxConnections / 8));
+}
+
+void GuardedTcpServer::refuse(QTcpSocket *socket, const QByteArray &detail)
+{
+    // Refused cleanly: an answer the client can read, then the close. The clients already
+    // connected are served as before.
+    socket->write("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+                  "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+                  QByteArray::number(detail.size()) + "\r\n\r\n" + detail);
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    socket->disconnectFromHost();
+}
 
 void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
 {
@@ -17,21 +42,25 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
         return;
     }
     if (m_open >= m_limits.maxConnections) {
-        // Refused cleanly: an answer the client can read, then the close. The clients already
-        // connected are served as before.
-        const QByteArray detail = "HookScope has " + QByteArray::number(m_open) +
-                                  " connections open, its limit; try again shortly.\n";
-        socket->write("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
-                      "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " +
-                      QByteArray::number(detail.size()) + "\r\n\r\n" + detail);
-        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        socket->disconnectFromHost();
+        refuse(socket, "HookScope has " + QByteArray::number(m_open) +
+                           " connections open, its limit; try again shortly.\n");
+        return;
+    }
+    const QString peer = socket->peerAddress().toString();
+    if (m_perPeer.value(peer) >= perPeerLimit()) {
+        refuse(socket, "This client has " + QByteArray::number(m_perPeer.value(peer)) +
+                           " connections open, its share of HookScope's " +
+                           QByteArray::number(m_limits.maxConnections) + "; try again shortly.\n");
         return;
     }
     ++m_open;
-    connect(socket, &QObject::destroyed, this, [this] { --m_open; });
-    auto *guard = new ConnectionGuard(socket, m_limits);
-    if (m_created)
-        m_created(guard);
-    addPendingConnection(socket);
+    ++m_perPeer[peer];
+    auto *connection = new HttpConnection(socket, m_limits, m_keepRefused, this);
+    connect(connection, &QObject::destroyed, this, [this, peer] {
+        --m_open;
+        if (--m_perPeer[peer] <= 0)
+            m_perPeer.remove(peer);
+    });
+    if (QTcpSocket *inner = connection->innerSocket())
+        addPendingConnection(inner);
 }

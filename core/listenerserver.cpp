@@ -1,9 +1,9 @@
 #include "listenerserver.h"
 
-#include "connectionguard.h"
 #include "deliveryprocessor.h"
 #include "deliverystore.h"
 #include "guardedtcpserver.h"
+#include "httpconnection.h"
 
 #include <QDateTime>
 #include <QHttpServerRequest>
@@ -13,29 +13,6 @@
 #include <QTimer>
 
 namespace {
-
-RequestHead headFromRequest(const QHttpServerRequest &request)
-{
-    RequestHead head;
-    const QMetaEnum methods = QMetaEnum::fromType<QHttpServerRequest::Method>();
-    head.method =
-        QString::fromLatin1(methods.valueToKey(static_cast<int>(request.method()))).toUpper();
-    head.target = request.url().path(QUrl::FullyEncoded);
-    if (request.url().hasQuery())
-        head.target += u'?' + request.url().query(QUrl::FullyEncoded);
-    head.httpVersion = QStringLiteral("1.1");
-    for (const auto &[name, value] : request.headers())
-        head.headers.append(name, value);
-    return head;
-}
-
-QString peerAddress(const QTcpSocket *socket)
-{
-    const QHostAddress address = socket->peerAddress();
-    bool isIpv4 = false;
-    const quint32 ipv4 = address.toIPv4Address(&isIpv4);
-    return isIpv4 ? QHostAddress(ipv4).toString() : address.toString();
-}
 
 QByteArray answerBody(const DeliverySummary &summary, const QString &error)
 {
@@ -73,16 +50,12 @@ ListenerServer::~ListenerServer()
 quint16 ListenerServer::bindAndListen(const QHostAddress &address, quint16 port,
                                       const ListenerLimits &limits, QString *error)
 {
-    auto *tcpServer = new GuardedTcpServer(limits, this);
-    tcpServer->setGuardCreated([this](ConnectionGuard *guard) {
-        QTcpSocket *socket = qobject_cast<QTcpSocket *>(guard->parent());
-        guard->setBusyCheck([this, socket] { return owesAnswerOn(socket); });
-        connect(guard, &ConnectionGuard::refused, this,
-                [this, socket](const RequestHead &head, const QByteArray &bodyStart, int status,
-                               const QString &reason) {
-                    store(head, bodyStart, socket, status, reason);
-                });
-    });
+    auto *tcpServer = new GuardedTcpServer(
+        limits,
+        [this](const FramingRefusal &refusal, const QString &peer, std::function<void(bool)> done) {
+            keepRefused(refusal, peer, std::move(done));
+        },
+        this);
     if (!tcpServer->listen(address, port)) {
         if (error)
             *error = tcpServer->errorString();
@@ -98,25 +71,25 @@ void ListenerServer::stopAccepting()
     m_stopping = true;
     for (QTcpServer *server : servers())
         server->close();
-    for (QTcpSocket *socket : connections()) {
-        if (!owesAnswerOn(socket))
-            socket->disconnectFromHost();
-    }
+    for (HttpConnection *connection : connections())
+        connection->stop();
 }
 
-QList<QTcpSocket *> ListenerServer::connections() const
+QList<HttpConnection *> ListenerServer::connections() const
 {
-    return findChildren<QTcpSocket *>();
+    QList<HttpConnection *> all;
+    for (const GuardedTcpServer *server : findChildren<GuardedTcpServer *>())
+        all += server->connections();
+    return all;
 }
 
 bool ListenerServer::drained() const
 {
     if (!m_owed.empty())
         return false;
-    const QList<QTcpSocket *> sockets = connections();
-    return std::all_of(sockets.cbegin(), sockets.cend(), [](const QTcpSocket *socket) {
-        return socket->state() == QAbstractSocket::UnconnectedState;
-    });
+    const QList<HttpConnection *> open = connections();
+    return std::all_of(open.cbegin(), open.cend(),
+                       [](const HttpConnection *connection) { return connection->isClosed(); });
 }
 
 void ListenerServer::setEndpoints(const QList<Endpoint> &endpoints)
@@ -134,42 +107,33 @@ QList<Endpoint> ListenerServer::endpoints() const
 bool ListenerServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     const auto requestEnd = DeliveryStore::Clock::now();
-    ConnectionGuard *guard = ConnectionGuard::of(socket);
-    if (guard && guard->hasRejected())
-        return true; // answered by the guard already (a refused request QHttpServer also read)
-    const RequestHead head =
-        guard && guard->hasHead() ? guard->takeHead() : headFromRequest(request);
-    if (m_stopping) {
-        // Stored now, it might never be answered: the process is about to end.
-        QHttpServerResponder responder = makeResponder(request, socket);
-        const QByteArray body = "HookScope is stopping; send this delivery again.\n";
-        responder.writeStatusLine(QHttpServerResponder::StatusCode::ServiceUnavailable);
-        responder.writeHeader("Content-Type", "text/plain; charset=utf-8");
-        responder.writeHeader("Retry-After", "5");
-        responder.writeHeader("Connection", "close");
-        responder.writeHeader("Content-Length", QByteArray::number(body.size()));
-        responder.writeBody(body);
+    // QHttpServer read a canonical request on the connection's inner socket; the request
+    // itself is the one the connection's framer decided.
+    HttpConnection *connection = HttpConnection::ofInnerSocket(socket);
+    std::optional<FramedRequest> framed =
+        connection ? connection->takeCurrentRequest() : std::nullopt;
+    if (!framed) {
         socket->disconnectFromHost();
         return true;
     }
+    QTcpSocket *client = connection->clientSocket();
     Delivery delivery =
-        DeliveryProcessor::process(head, request.body(), peerAddress(socket),
+        DeliveryProcessor::process(framed->head, framed->body, connection->peer(),
                                    QDateTime::currentMSecsSinceEpoch(), endpoints());
-
+    delivery.trailers = framed->trailers;
     const quint64 ticket = m_nextTicket++;
     const Endpoint *endpoint = Endpoint::match(endpoints(), delivery.pathWithoutQuery());
     OwedAnswer owed;
-    owed.socket = socket;
-    const QByteArray connection = head.headers.value("Connection").toLower();
-    owed.closeAfter = connection.contains("close") ||
-                      (head.httpVersion == u"1.0" && !connection.contains("keep-alive"));
-    owed.responder = std::make_unique<QHttpServerResponder>(makeResponder(request, socket));
+    owed.socket = client;
+    owed.connection = connection;
+    owed.closeAfter = framed->closeAfter;
+    owed.responder = std::make_unique<QHttpServerResponder>(makeResponder(request, client));
     owed.summary = DeliverySummary::of(delivery);
     owed.policy = endpoint ? endpoint->response : ResponsePolicy();
     if (endpoint && !endpoint->forwardUrl.isEmpty()) {
         owed.forwardUrl = endpoint->forwardUrl;
         owed.answerWithApp = endpoint->answerWithApp;
-        owed.head = head;
+        owed.head = framed->head;
         owed.body = delivery.body;
     }
     m_owed.emplace(ticket, std::move(owed));
@@ -259,6 +223,7 @@ void ListenerServer::write(OwedAnswer &owed, const QString &error)
             responder.writeHeader("Retry-After", "5"); // the sender retries on 503
         finishAnswer(owed, body);
     }
+    answerDone(owed);
     Q_EMIT answered(summary, error);
 }
 
@@ -313,8 +278,13 @@ void ListenerServer::finishAnswer(OwedAnswer &owed, const QByteArray &body) cons
         responder.writeHeader("Connection", "close");
     responder.writeHeader("Content-Length", QByteArray::number(body.size()));
     responder.writeBody(body);
-    if (owed.closeAfter)
-        owed.socket->disconnectFromHost();
+}
+
+void ListenerServer::answerDone(const OwedAnswer &owed) const
+{
+    // The connection closes after it, or hands QHttpServer its next request.
+    if (owed.connection)
+        owed.connection->answerWritten(owed.closeAfter || m_stopping);
 }
 
 void ListenerServer::writeAppAnswer(OwedAnswer &owed, const HttpSender::Answer &answer)
@@ -340,38 +310,34 @@ void ListenerServer::writeAppAnswer(OwedAnswer &owed, const HttpSender::Answer &
         responder.writeHeader("X-HookScope-Delivery", QByteArray::number(owed.summary.id));
         finishAnswer(owed, body);
     }
+    answerDone(owed);
     Q_EMIT answered(owed.summary, QString());
 }
 
-bool ListenerServer::owesAnswerOn(const QTcpSocket *socket) const
-{
-    return std::any_of(m_owed.cbegin(), m_owed.cend(),
-                       [socket](const auto &entry) { return entry.second.socket == socket; });
-}
-
-void ListenerServer::store(const RequestHead &head, const QByteArray &bodyStart, QTcpSocket *socket,
-                           int status, const QString &reason)
+void ListenerServer::keepRefused(const FramingRefusal &refusal, const QString &peer,
+                                 std::function<void(bool)> done)
 {
     // A refused request is kept too, truncated: the sender did send it, and the user must see
     // why it was refused.
-    Delivery delivery =
-        DeliveryProcessor::process(head, bodyStart, socket ? peerAddress(socket) : QString(),
-                                   QDateTime::currentMSecsSinceEpoch(), endpoints());
-    delivery.responseStatus = status;
+    Delivery delivery = DeliveryProcessor::process(
+        refusal.head, refusal.bodyStart, peer, QDateTime::currentMSecsSinceEpoch(), endpoints());
+    delivery.responseStatus = refusal.status;
     delivery.truncated = true;
     delivery.failFirstAttempts = 0;
     delivery.subscriber.reset(); // a part of a body changes no mapping
-    delivery.verification.reason = reason + u' ' + delivery.verification.reason;
+    delivery.verification.reason = refusal.detail + u' ' + delivery.verification.reason;
     const DeliverySummary summary = DeliverySummary::of(delivery);
     m_store.submit(std::move(delivery), DeliveryStore::Clock::now(),
-                   [mailbox = m_mailbox, summary](qint64 id, int, const QString &error) {
+                   [mailbox = m_mailbox, summary, done = std::move(done)](qint64 id, int,
+                                                                          const QString &error) {
                        std::lock_guard lock(mailbox->mutex);
                        if (ListenerServer *server = mailbox->server) {
                            QMetaObject::invokeMethod(
                                server,
-                               [server, summary, id, error] {
+                               [server, summary, id, error, done] {
                                    DeliverySummary stored = summary;
                                    stored.id = id;
+                                   done(error.isEmpty());
                                    Q_EMIT server->answered(stored, error);
                                },
                                Qt::QueuedConnection);

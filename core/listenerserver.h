@@ -2,6 +2,7 @@
 
 #include "delivery.h"
 #include "endpoint.h"
+#include "httpconnection.h"
 #include "httpsender.h"
 #include "listenerlimits.h"
 #include "requesthead.h"
@@ -49,7 +50,8 @@ protected:
 private:
     struct OwedAnswer
     {
-        QPointer<QTcpSocket> socket;
+        QPointer<QTcpSocket> socket; // the client's
+        QPointer<HttpConnection> connection;
         std::unique_ptr<QHttpServerResponder> responder;
         DeliverySummary summary;
         ResponsePolicy policy;
@@ -60,9 +62,10 @@ private:
         bool closeAfter = false; // HTTP/1.0 without keep-alive, or Connection: close
     };
 
-    void store(const RequestHead &head, const QByteArray &bodyStart, QTcpSocket *socket, int status,
-               const QString &reason);
-    bool owesAnswerOn(const QTcpSocket *socket) const;
+    void keepRefused(const FramingRefusal &refusal, const QString &peer,
+                     std::function<void(bool)> done);
+    QList<HttpConnection *> connections() const;
+    void answerDone(const OwedAnswer &owed) const;
 
     void answer(quint64 ticket, qint64 id, int status, const QString &error);
     void write(OwedAnswer &owed, const QString &error);
@@ -72,7 +75,6 @@ private:
     void writeAppAnswer(OwedAnswer &owed, const HttpSender::Answer &answer);
     // The framing headers and the body that end every answer; closes when the answer must.
     void finishAnswer(OwedAnswer &owed, const QByteArray &body) const;
-    QList<QTcpSocket *> connections() const;
     QList<Endpoint> endpoints() const;
 
     // Lets store completions reach this server, or find it gone, without a race against its

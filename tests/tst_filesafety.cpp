@@ -234,6 +234,13 @@ Delivery sampleDelivery(int n)
     return delivery;
 }
 
+DeliveryStore::Options optionsFor(const QString &path)
+{
+    DeliveryStore::Options options;
+    options.path = path;
+    return options;
+}
+
 bool storeAndWait(DeliveryStore &store, int n)
 {
     std::promise<qint64> stored;
@@ -282,10 +289,8 @@ private Q_SLOTS:
     {
         const QString db = path(QStringLiteral("seen.db"));
         DeliveryStore store;
-        DeliveryStore::Options options;
-        options.path = db;
         QString error;
-        QVERIFY2(store.open(options, &error), qPrintable(error));
+        QVERIFY2(store.open(optionsFor(db), &error), qPrintable(error));
         QVERIFY(storeAndWait(store, 1));
         {
             QFile file(db);
@@ -302,10 +307,8 @@ private Q_SLOTS:
     {
         const QString db = path(QStringLiteral("locks.db"));
         DeliveryStore store;
-        DeliveryStore::Options options;
-        options.path = db;
         QString error;
-        QVERIFY2(store.open(options, &error), qPrintable(error));
+        QVERIFY2(store.open(optionsFor(db), &error), qPrintable(error));
         QVERIFY(storeAndWait(store, 1));
         // What the window and the command line do beside the writer: more connections for
         // writing and reading, opened and closed, a backup, a second store.
@@ -321,7 +324,7 @@ private Q_SLOTS:
         }
         {
             DeliveryStore second;
-            QVERIFY2(second.open(options, &error), qPrintable(error));
+            QVERIFY2(second.open(optionsFor(db), &error), qPrintable(error));
             QVERIFY(storeAndWait(second, 20));
         }
         QVERIFY(storeAndWait(store, 21));
@@ -336,10 +339,8 @@ private Q_SLOTS:
     {
         const QString db = path(QStringLiteral("shared.db"));
         DeliveryStore store;
-        DeliveryStore::Options options;
-        options.path = db;
         QString error;
-        QVERIFY2(store.open(options, &error), qPrintable(error));
+        QVERIFY2(store.open(optionsFor(db), &error), qPrintable(error));
         Database reader; // the window's query connection, opened after the writer
         QVERIFY2(reader.open(db, &error), qPrintable(error));
         QVERIFY(storeAndWait(store, 1));
@@ -468,7 +469,7 @@ private Q_SLOTS:
         {
             Database database;
             QVERIFY2(database.open(db, &error), qPrintable(error));
-            QSqlQuery(database.connection()).exec(QStringLiteral("PRAGMA user_version = 8"));
+            QSqlQuery(database.connection()).exec(QStringLiteral("PRAGMA user_version = 9"));
         }
         const QByteArray before = fileBytes(db);
         {

@@ -12,7 +12,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$build" --target fuzz_all >/dev/null
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for target in signature_headers payload_decoder raw_request csv; do
+for target in signature_headers payload_decoder raw_request csv http_framer; do
     mkdir -p "$work/$target"
     cp "$root/tests/fuzz/corpus/$target"/* "$work/$target"/
     log="$work/$target.log"
