@@ -60,6 +60,11 @@ int ServeCommand::run(const QStringList &arguments)
                       QStringLiteral("Seconds a client may stay silent mid-request (default: %1).")
                           .arg(defaults.idleTimeoutMs / 1000),
                       QStringLiteral("SECONDS")});
+    parser.addOption({QStringLiteral("header-timeout"),
+                      QStringLiteral("Seconds a request head may take from its first byte to its "
+                                     "last, however slowly it trickles (default: %1).")
+                          .arg(defaults.headerTimeoutMs / 1000),
+                      QStringLiteral("SECONDS")});
     parser.addOption(
         {QStringLiteral("max-connections"),
          QStringLiteral("Connections served at once (default: %1).").arg(defaults.maxConnections),
@@ -70,7 +75,7 @@ int ServeCommand::run(const QStringList &arguments)
         return CommandLine::Failure;
     if (helpRequested(parser, QStringLiteral("serve [--listen HOST:PORT] [--db FILE] [--json] "
                                              "[--max-body BYTES] [--idle-timeout SECONDS] "
-                                             "[--max-connections N]")))
+                                             "[--header-timeout SECONDS] [--max-connections N]")))
         return CommandLine::Success;
 
     QString error;
@@ -98,12 +103,15 @@ int ServeCommand::run(const QStringList &arguments)
         return true;
     };
     qint64 idleMs = limits.idleTimeoutMs;
+    qint64 headerMs = limits.headerTimeoutMs;
     qint64 connections = limits.maxConnections;
     if (!positive(QStringLiteral("max-body"), &limits.maxBodyBytes, 1) ||
         !positive(QStringLiteral("idle-timeout"), &idleMs, 1000) ||
+        !positive(QStringLiteral("header-timeout"), &headerMs, 1000) ||
         !positive(QStringLiteral("max-connections"), &connections, 1))
         return CommandLine::Failure;
     limits.idleTimeoutMs = int(std::min<qint64>(idleMs, 24 * 3600 * 1000));
+    limits.headerTimeoutMs = int(std::min<qint64>(headerMs, 24 * 3600 * 1000));
     limits.maxConnections = int(std::min<qint64>(connections, 100000));
     const bool json = parser.isSet(QStringLiteral("json"));
 
