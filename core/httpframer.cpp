@@ -1,6 +1,7 @@
 #include "httpframer.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace {
 
@@ -59,6 +60,8 @@ HttpFramer::HttpFramer(const ListenerLimits &limits)
     m_settings.on_headers_complete = &HttpFramer::onHeadersComplete;
     m_settings.on_body = &HttpFramer::onBody;
     m_settings.on_message_complete = &HttpFramer::onMessageComplete;
+    m_settings.on_chunk_header = &HttpFramer::onChunkHeader;
+    m_settings.on_chunk_complete = &HttpFramer::onChunkComplete;
 }
 
 HttpFramer *HttpFramer::self(http_parser *parser)
@@ -85,6 +88,10 @@ HttpFramer::Event HttpFramer::feed(const char *data, qsizetype size, qsizetype *
         // The head's bytes end where the parser paused at headers complete.
         if (readingHead && (m_inMessage || !m_rawHead.isEmpty()))
             m_rawHead.append(chunk, parsed);
+        if (!readingHead && m_chunkPart == ChunkPart::SizeLine)
+            m_chunkBytes.append(chunk, std::min(parsed, MaxChunkLine + 2));
+        else if (!readingHead && m_chunkPart == ChunkPart::Data)
+            m_chunkBytes = QByteArray(m_chunkBytes + QByteArrayView(chunk, parsed)).right(2);
         offset += parsed;
         *consumed = offset;
 
@@ -93,12 +100,36 @@ HttpFramer::Event HttpFramer::feed(const char *data, qsizetype size, qsizetype *
         const auto error = static_cast<http_errno>(m_parser.http_errno);
         if (error == HPE_PAUSED) {
             http_parser_pause(&m_parser, 0);
+            if (m_chunkHeaderDone) {
+                m_chunkHeaderDone = false;
+                if (!checkChunkSizeLine())
+                    return Event::Refused;
+                m_chunkBytes.clear();
+                // After the last chunk come trailers, read as header lines.
+                m_chunkPart = m_parser.content_length == 0 ? ChunkPart::None : ChunkPart::Data;
+                continue;
+            }
+            if (m_chunkDataDone) {
+                m_chunkDataDone = false;
+                if (m_chunkPart == ChunkPart::Data && m_chunkBytes != "\r\n")
+                    return refuse(400, "Bad Request",
+                                  QStringLiteral("A chunk's data does not end with CRLF."));
+                m_chunkBytes.clear();
+                if (m_chunkPart == ChunkPart::Data)
+                    m_chunkPart = ChunkPart::SizeLine;
+                continue;
+            }
             if (m_headDone && !m_headChecked) {
                 m_headChecked = true;
                 if (!checkHead())
                     return Event::Refused;
                 if (m_oversized && m_expectContinue)
                     return refuseOversized(); // the body will not come before an answer
+                if (m_parser.flags & F_CHUNKED) {
+                    // The size line follows the head's last LF, which is read first.
+                    m_chunkPart = ChunkPart::SizeLine;
+                    m_chunkBytes.clear();
+                }
                 if (m_expectContinue)
                     return Event::ContinueExpected;
                 continue;
@@ -127,6 +158,8 @@ HttpFramer::Event HttpFramer::feed(const char *data, qsizetype size, qsizetype *
         if (parsed == 0)
             break; // cannot happen without an error; never loop on it
     }
+    if (m_chunkPart == ChunkPart::SizeLine && m_chunkBytes.size() > MaxChunkLine)
+        return refuse(400, "Bad Request", QStringLiteral("A chunk size line is too long."));
     if (m_inMessage && !m_headDone) {
         if (!m_requestLineChecked && !checkRequestLine())
             return Event::Refused;
@@ -237,6 +270,29 @@ bool HttpFramer::checkRequestLine()
     return true;
 }
 
+bool HttpFramer::checkChunkSizeLine()
+{
+    QByteArrayView line(m_chunkBytes);
+    if (line.startsWith('\n') && m_current.body.isEmpty())
+        line = line.sliced(1); // the head's last LF, read after the pause at its end
+    // 1*HEXDIG [ ";" extensions ] CRLF: no space before the extensions, no controls in them.
+    qsizetype digits = 0;
+    while (digits < line.size() && std::isxdigit(static_cast<unsigned char>(line[digits])))
+        ++digits;
+    bool valid = digits > 0 && digits <= 16 && line.endsWith("\r\n");
+    if (valid && digits < line.size() - 2) {
+        const QByteArrayView extensions = line.sliced(digits, line.size() - 2 - digits);
+        valid = extensions.startsWith(';') &&
+                std::all_of(extensions.begin(), extensions.end(), [](char c) {
+                    const auto byte = static_cast<unsigned char>(c);
+                    return byte == '\t' || (byte >= 0x20 && byte != 0x7f);
+                });
+    }
+    if (!valid)
+        refuse(400, "Bad Request", QStringLiteral("A chunk size line is malformed."));
+    return valid;
+}
+
 bool HttpFramer::checkHead()
 {
     if (!m_requestLineChecked && !checkRequestLine())
@@ -287,6 +343,8 @@ int HttpFramer::onMessageBegin(http_parser *parser)
     framer->m_expectContinue = false;
     framer->m_oversized = false;
     framer->m_oversizedReason.clear();
+    framer->m_chunkPart = ChunkPart::None;
+    framer->m_chunkBytes.clear();
     return 0;
 }
 
@@ -300,6 +358,10 @@ void HttpFramer::finishHeader()
 {
     if (m_field.isEmpty() && !m_inValue)
         return;
+    // Whitespace around a value is not part of it (RFC 9110 §5.5); http_parser drops only
+    // the leading part.
+    while (m_value.endsWith(' ') || m_value.endsWith('\t'))
+        m_value.chop(1);
     (m_inTrailers ? m_current.trailers : m_current.head.headers).append(m_field, m_value);
     m_field.clear();
     m_value.clear();
@@ -421,6 +483,20 @@ int HttpFramer::onBody(http_parser *parser, const char *at, size_t length)
     return 0;
 }
 
+int HttpFramer::onChunkHeader(http_parser *parser)
+{
+    self(parser)->m_chunkHeaderDone = true;
+    http_parser_pause(parser, 1);
+    return 0;
+}
+
+int HttpFramer::onChunkComplete(http_parser *parser)
+{
+    self(parser)->m_chunkDataDone = true;
+    http_parser_pause(parser, 1);
+    return 0;
+}
+
 int HttpFramer::onMessageComplete(http_parser *parser)
 {
     HttpFramer *framer = self(parser);
@@ -428,6 +504,8 @@ int HttpFramer::onMessageComplete(http_parser *parser)
     framer->m_current.closeAfter = !http_should_keep_alive(parser);
     framer->m_inMessage = false;
     framer->m_complete = true;
+    framer->m_chunkPart = ChunkPart::None;
+    framer->m_chunkBytes.clear();
     framer->m_headDone = false;
     framer->m_headChecked = false;
     framer->m_rawHead.clear();

@@ -87,6 +87,11 @@ private:
     static int onHeadersComplete(http_parser *parser);
     static int onBody(http_parser *parser, const char *at, size_t length);
     static int onMessageComplete(http_parser *parser);
+    static int onChunkHeader(http_parser *parser);
+    static int onChunkComplete(http_parser *parser);
+    // http_parser skips what follows a chunk size up to the line's end, and any two bytes after
+    // a chunk's data: both are checked here on the bytes it read (RFC 9112 §7.1).
+    bool checkChunkSizeLine();
 
     ListenerLimits m_limits;
     http_parser m_parser;
@@ -118,4 +123,19 @@ private:
     QByteArray m_callbackReason;
     QString m_callbackDetail;
     FramingRefusal m_refusal;
+
+    // The chunk framing being read: the bytes of a size line, or the last two of a chunk's
+    // data (which must be its CRLF).
+    enum class ChunkPart
+    {
+        None,
+        SizeLine,
+        Data
+    };
+    ChunkPart m_chunkPart = ChunkPart::None;
+    QByteArray m_chunkBytes;
+    bool m_chunkHeaderDone = false;
+    bool m_chunkDataDone = false;
+    // The longest chunk size line (size and extensions) accepted.
+    static constexpr qsizetype MaxChunkLine = 4096;
 };

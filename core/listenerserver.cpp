@@ -127,6 +127,7 @@ bool ListenerServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
     owed.socket = client;
     owed.connection = connection;
     owed.closeAfter = framed->closeAfter;
+    owed.headRequest = framed->head.method == u"HEAD";
     owed.responder = std::make_unique<QHttpServerResponder>(makeResponder(request, client));
     owed.summary = DeliverySummary::of(delivery);
     owed.policy = endpoint ? endpoint->response : ResponsePolicy();
@@ -277,7 +278,7 @@ void ListenerServer::finishAnswer(OwedAnswer &owed, const QByteArray &body) cons
     if (owed.closeAfter)
         responder.writeHeader("Connection", "close");
     responder.writeHeader("Content-Length", QByteArray::number(body.size()));
-    responder.writeBody(body);
+    responder.writeBody(owed.headRequest ? QByteArray() : body);
 }
 
 void ListenerServer::answerDone(const OwedAnswer &owed) const

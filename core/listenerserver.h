@@ -59,7 +59,8 @@ private:
         bool answerWithApp = false;
         RequestHead head; // kept only when forwarding
         QByteArray body;
-        bool closeAfter = false; // HTTP/1.0 without keep-alive, or Connection: close
+        bool closeAfter = false;  // HTTP/1.0 without keep-alive, or Connection: close
+        bool headRequest = false; // answered without a body (RFC 9110 §9.3.2)
     };
 
     void keepRefused(const FramingRefusal &refusal, const QString &peer,

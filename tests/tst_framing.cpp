@@ -293,6 +293,16 @@ private Q_SLOTS:
             << 414;
         QTest::newRow("HTTP/2.0 on a request line")
             << QByteArray("GET / HTTP/2.0\r\nHost: x\r\n\r\n") << 505;
+        QTest::newRow("chunk data not followed by CRLF")
+            << QByteArray("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "5\r\nhelloXY0\r\n\r\n")
+            << 400;
+        QTest::newRow("a space between a chunk size and its extension")
+            << QByteArray("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "5 ;a=b\r\nhello\r\n0\r\n\r\n")
+            << 400;
+        QTest::newRow("an HTTP/1.1 request without Host")
+            << QByteArray("POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n") << 400;
     }
 
     void framingTricksAreRefusedAndNothingIsStored()
@@ -320,6 +330,31 @@ private Q_SLOTS:
         const QList<Delivery> deliveries = stored();
         QCOMPARE(deliveries.size(), 1);
         QCOMPARE(deliveries[0].responseStatus, 404);
+    }
+
+    // A HEAD request's answer has no body (RFC 9110 §9.3.2); the next answer on the
+    // connection is read where it starts. Whitespace around a value is not kept.
+    void headIsAnsweredWithoutABody()
+    {
+        QVERIFY(start());
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, port());
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write("HEAD /hooks/head HTTP/1.1\r\nHost: x\r\nX-Padded:  value \t\r\n\r\n" +
+                     buildRequest("POST", "/after", {}, "{}"));
+        QByteArray received;
+        QTRY_VERIFY_WITH_TIMEOUT((received += socket.readAll()).count("HTTP/1.1 ") == 2 &&
+                                     received.endsWith("}\n"),
+                                 5000);
+        // The second answer starts right where the first one's head ends.
+        const qsizetype firstHeadEnd = received.indexOf("\r\n\r\n") + 4;
+        QVERIFY2(received.mid(firstHeadEnd).startsWith("HTTP/1.1 404"), received.constData());
+        QVERIFY(received.left(firstHeadEnd).contains("Content-Length: "));
+        const QList<Delivery> deliveries = stored();
+        QCOMPARE(deliveries.size(), 2);
+        QCOMPARE(deliveries[0].method, QStringLiteral("HEAD"));
+        QCOMPARE(deliveries[0].headers.value("X-Padded"), QByteArray("value"));
+        QCOMPARE(deliveries[1].path, QStringLiteral("/after"));
     }
 
     // Three pipelined 100 KB requests in one write of 300 KB.
