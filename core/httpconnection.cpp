@@ -1,8 +1,10 @@
 #include "httpconnection.h"
 
 #include <QPointer>
+
 #include <QTcpSocket>
 #include <QTimer>
+#include <algorithm>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -60,14 +62,16 @@ HttpConnection::HttpConnection(QTcpSocket *client, const ListenerLimits &limits,
     m_headerDeadline->setInterval(m_limits.headerTimeoutMs);
     connect(m_headerDeadline, &QTimer::timeout, this, &HttpConnection::onHeaderDeadline);
 
+    // This end only ever writes one small canonical request at a time, after the answer to
+    // the one before: a plain descriptor, not a socket the event loop watches.
     int pair[2] = {-1, -1};
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
-        m_ours = new QTcpSocket(this);
         m_theirs = new QTcpSocket(this);
-        if (!m_ours->setSocketDescriptor(pair[0]) || !m_theirs->setSocketDescriptor(pair[1])) {
-            delete m_ours;
+        if (m_theirs->setSocketDescriptor(pair[1])) {
+            m_ours = pair[0];
+        } else {
             delete m_theirs;
-            m_ours = m_theirs = nullptr;
+            m_theirs = nullptr;
             ::close(pair[0]);
             ::close(pair[1]);
         }
@@ -79,10 +83,9 @@ HttpConnection::HttpConnection(QTcpSocket *client, const ListenerLimits &limits,
         closeLingering();
         return;
     }
-    // QHttpServer answers on the client socket, never here; it closes its end only when it
-    // cannot read a canonical request, which would leave the current one unanswered.
-    connect(m_ours, &QTcpSocket::readyRead, m_ours, [this] { m_ours->readAll(); });
-    connect(m_ours, &QTcpSocket::disconnected, this, [this] {
+    // QHttpServer answers on the client socket, never on the pair; it closes its end only
+    // when it cannot read a canonical request, which would leave the current one unanswered.
+    connect(m_theirs, &QTcpSocket::disconnected, this, [this] {
         if (!m_closing) {
             m_client->write(plainAnswer(500, "Internal Server Error",
                                         QStringLiteral("HookScope could not handle the request.")));
@@ -95,7 +98,11 @@ HttpConnection::HttpConnection(QTcpSocket *client, const ListenerLimits &limits,
         QMetaObject::invokeMethod(this, &HttpConnection::readClient, Qt::QueuedConnection);
 }
 
-HttpConnection::~HttpConnection() = default;
+HttpConnection::~HttpConnection()
+{
+    if (m_ours >= 0)
+        ::close(m_ours);
+}
 
 HttpConnection *HttpConnection::ofInnerSocket(QTcpSocket *socket)
 {
@@ -147,7 +154,7 @@ void HttpConnection::readClient()
     // One request may wait behind the one being answered; more are not read.
     while (m_queue.size() < 2) {
         if (m_unread.isEmpty()) {
-            m_unread = m_client->read(ReadChunk);
+            m_unread = m_client->read(std::min(m_client->bytesAvailable(), ReadChunk));
             if (m_unread.isEmpty())
                 break;
         }
@@ -217,7 +224,14 @@ void HttpConnection::pump()
             closeLingering();
             return;
         }
-        m_ours->write(CanonicalRequest);
+        // Small and alone in the pair's buffer: written whole at once.
+        if (::write(m_ours, CanonicalRequest.constData(), size_t(CanonicalRequest.size())) !=
+            CanonicalRequest.size()) {
+            m_client->write(plainAnswer(500, "Internal Server Error",
+                                        QStringLiteral("HookScope could not handle the request.")));
+            m_queue.clear();
+            closeLingering();
+        }
         return;
     }
     const FramingRefusal refusal = std::get<FramingRefusal>(next.item);
@@ -289,8 +303,10 @@ void HttpConnection::finish()
     m_closing = true;
     m_idle->stop();
     m_headerDeadline->stop();
-    if (m_ours)
-        m_ours->abort();
+    if (m_ours >= 0) {
+        ::close(m_ours);
+        m_ours = -1;
+    }
     Q_EMIT closed();
     deleteLater();
 }
