@@ -325,6 +325,25 @@ bool HttpFramer::checkHead()
     return true;
 }
 
+int HttpFramer::stopParser(int status, const QByteArray &reasonPhrase, const QString &detail)
+{
+    m_callbackStatus = status;
+    m_callbackReason = reasonPhrase;
+    m_callbackDetail = detail;
+    return 1; // a callback's non-zero answer stops http_parser
+}
+
+bool HttpFramer::countHeaderBytes(qint64 bytes)
+{
+    m_headerBytes += bytes;
+    if (m_headerBytes <= m_limits.maxHeaderBytes)
+        return true;
+    stopParser(
+        431, "Request Header Fields Too Large",
+        QStringLiteral("The headers are larger than %1 bytes.").arg(m_limits.maxHeaderBytes));
+    return false;
+}
+
 int HttpFramer::onMessageBegin(http_parser *parser)
 {
     HttpFramer *framer = self(parser);
@@ -374,32 +393,21 @@ int HttpFramer::onHeaderField(http_parser *parser, const char *at, size_t length
     if (framer->m_inValue || framer->m_field.isEmpty()) {
         framer->finishHeader();
         if (++framer->m_headerCount > framer->m_limits.maxHeaderCount) {
-            framer->m_callbackStatus = 431;
-            framer->m_callbackReason = "Request Header Fields Too Large";
-            framer->m_callbackDetail = QStringLiteral("The request has more than %1 headers.")
-                                           .arg(framer->m_limits.maxHeaderCount);
-            return 1;
+            return framer->stopParser(431, "Request Header Fields Too Large",
+                                      QStringLiteral("The request has more than %1 headers.")
+                                          .arg(framer->m_limits.maxHeaderCount));
         }
     }
     const QByteArrayView piece(at, static_cast<qsizetype>(length));
     // http_parser lets a space through in a name; "Content-Length : 5" would then frame
     // nothing while another parser reads a length (RFC 9112 §5.1: answer 400).
     if (!std::all_of(piece.begin(), piece.end(), isTokenChar)) {
-        framer->m_callbackStatus = 400;
-        framer->m_callbackReason = "Bad Request";
-        framer->m_callbackDetail =
-            QStringLiteral("A header name holds a character a name may not (a space before "
-                           "the colon?).");
-        return 1;
+        return framer->stopParser(400, "Bad Request",
+                                  QStringLiteral("A header name holds a character a name may "
+                                                 "not (a space before the colon?)."));
     }
-    framer->m_headerBytes += qint64(length);
-    if (framer->m_headerBytes > framer->m_limits.maxHeaderBytes) {
-        framer->m_callbackStatus = 431;
-        framer->m_callbackReason = "Request Header Fields Too Large";
-        framer->m_callbackDetail = QStringLiteral("The headers are larger than %1 bytes.")
-                                       .arg(framer->m_limits.maxHeaderBytes);
+    if (!framer->countHeaderBytes(qint64(length)))
         return 1;
-    }
     framer->m_field.append(at, static_cast<qsizetype>(length));
     return 0;
 }
@@ -410,22 +418,14 @@ int HttpFramer::onHeaderValue(http_parser *parser, const char *at, size_t length
     // A second piece of one value is either the same value going on in the next chunk, or a
     // folded line (obsolete, RFC 9112 §5.2): refused.
     if (framer->m_inValue && (!framer->m_valueEndedChunk || at != framer->m_chunkStart)) {
-        framer->m_callbackStatus = 400;
-        framer->m_callbackReason = "Bad Request";
-        framer->m_callbackDetail =
-            QStringLiteral("A header value is folded over two lines (obsolete line folding).");
-        return 1;
+        return framer->stopParser(
+            400, "Bad Request",
+            QStringLiteral("A header value is folded over two lines (obsolete line folding)."));
     }
     framer->m_inValue = true;
     framer->m_valueEndedChunk = at + length == framer->m_chunkEnd;
-    framer->m_headerBytes += qint64(length);
-    if (framer->m_headerBytes > framer->m_limits.maxHeaderBytes) {
-        framer->m_callbackStatus = 431;
-        framer->m_callbackReason = "Request Header Fields Too Large";
-        framer->m_callbackDetail = QStringLiteral("The headers are larger than %1 bytes.")
-                                       .arg(framer->m_limits.maxHeaderBytes);
+    if (!framer->countHeaderBytes(qint64(length)))
         return 1;
-    }
     framer->m_value.append(at, static_cast<qsizetype>(length));
     return 0;
 }

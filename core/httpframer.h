@@ -78,6 +78,10 @@ private:
     bool checkRequestLine();
     bool checkHead();
     void finishHeader();
+    // Stops the parser from a callback with this refusal.
+    int stopParser(int status, const QByteArray &reasonPhrase, const QString &detail);
+    // Counts names and values against the limit; false (parser stopped) beyond it.
+    bool countHeaderBytes(qint64 bytes);
 
     static HttpFramer *self(http_parser *parser);
     static int onMessageBegin(http_parser *parser);
