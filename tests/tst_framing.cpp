@@ -245,7 +245,12 @@ private Q_SLOTS:
         for (int i = 0; i < Count; i += 97)
             QCOMPARE(deliveries[i].path, QStringLiteral("/p/%1").arg(i));
         qInfo("1,000 pipelined requests in one write: resident memory grew by %lld KiB", grown);
+#if defined(__SANITIZE_ADDRESS__)
+        // AddressSanitizer keeps freed memory in quarantine: resident memory says nothing here.
+        Q_UNUSED(grown)
+#else
         QVERIFY2(grown < 40 * 1024, qPrintable(QStringLiteral("grew by %1 KiB").arg(grown)));
+#endif
     }
 
     void chunkedWithTrailersIsAcceptedAndStoredDecoded()
