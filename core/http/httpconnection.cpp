@@ -1,11 +1,10 @@
 #include "httpconnection.h"
 
+#include "platform.h"
+
 #include <QPointer>
 #include <QTcpSocket>
 #include <QTimer>
-
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace {
 
@@ -60,16 +59,16 @@ HttpConnection::HttpConnection(QTcpSocket *client, const ListenerLimits &limits,
     m_headerDeadline->setInterval(m_limits.headerTimeoutMs);
     connect(m_headerDeadline, &QTimer::timeout, this, &HttpConnection::onHeaderDeadline);
 
-    int pair[2] = {-1, -1};
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
+    qintptr pair[2] = {-1, -1};
+    if (Platform::makeSocketPair(pair)) {
         m_ours = new QTcpSocket(this);
         m_theirs = new QTcpSocket(this);
         if (!m_ours->setSocketDescriptor(pair[0]) || !m_theirs->setSocketDescriptor(pair[1])) {
             delete m_ours;
             delete m_theirs;
             m_ours = m_theirs = nullptr;
-            ::close(pair[0]);
-            ::close(pair[1]);
+            Platform::closeSocket(pair[0]);
+            Platform::closeSocket(pair[1]);
         }
     }
     if (!m_theirs) {
@@ -269,7 +268,7 @@ void HttpConnection::closeLingering()
     // never does is cut off after a short while.
     const auto halfClose = [this] {
         if (m_client->bytesToWrite() == 0 && m_client->socketDescriptor() >= 0)
-            ::shutdown(static_cast<int>(m_client->socketDescriptor()), SHUT_WR);
+            Platform::shutdownSending(m_client->socketDescriptor());
     };
     connect(m_client, &QTcpSocket::bytesWritten, this, halfClose);
     m_client->flush();
