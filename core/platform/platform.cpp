@@ -5,10 +5,14 @@
 #include <QFileInfo>
 
 #ifdef Q_OS_WIN
-#include <sddl.h>
-#include <windows.h>
+// In this order: Winsock 2 before windows.h (which would bring the old winsock.h), and
+// sddl.h after the declarations it builds on.
 #include <winsock2.h>
 #include <ws2tcpip.h>
+
+#include <windows.h>
+
+#include <sddl.h>
 #else
 #include <cerrno>
 #include <csignal>
