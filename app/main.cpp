@@ -1,13 +1,12 @@
 #include "commandline.h"
 #include "guilauncher.h"
 #include "output.h"
+#include "platform.h"
 
 #include <QApplication>
 #include <QCoreApplication>
 
-#include <csignal>
 #include <cstdlib>
-#include <sys/stat.h>
 
 namespace {
 
@@ -30,13 +29,13 @@ bool displayAvailable()
 int main(int argc, char *argv[])
 {
     // A closed pipe on stdout (`hookscope serve | head`) must end output, not the process.
-    std::signal(SIGPIPE, SIG_IGN);
+    Platform::ignoreBrokenPipe();
     // A file-size limit (a full quota) must fail the write, which the store reports and
     // answers with 503, not kill the process.
-    std::signal(SIGXFSZ, SIG_IGN);
+    Platform::ignoreFileSizeLimit();
     // Everything HookScope creates (databases with their -wal and -shm, backups, exports,
     // settings) holds secrets or deliveries: readable by the user only, whatever creates it.
-    ::umask(077);
+    Platform::restrictNewFilesToOwner();
     if (GuiLauncher::wanted(argc, argv)) {
         if (!displayAvailable()) {
             Output::errorLine(QStringLiteral("hookscope: no display to open the window on; use "

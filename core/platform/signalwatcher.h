@@ -4,8 +4,10 @@
 
 class QSocketNotifier;
 
-// Turns SIGINT and SIGTERM into a Qt signal on the thread that created the watcher, through a
-// socket pair: a signal handler may only write to a file descriptor.
+// Turns a request to terminate into a Qt signal on the thread that created the watcher. On
+// POSIX, SIGINT and SIGTERM, through a socket pair: a signal handler may only write to a file
+// descriptor. On Windows, Ctrl+C (as SIGINT), and Ctrl+Break, closing the console, logging
+// off and shutting down (as SIGTERM), from the console control handler's own thread.
 class SignalWatcher : public QObject
 {
     Q_OBJECT

@@ -79,7 +79,7 @@ private:
     static constexpr qint64 ReadChunk = 64 * 1024;
 
     QTcpSocket *m_client;
-    int m_ours = -1; // the socket pair's end canonical requests are written to
+    qintptr m_ours = -1; // the socket pair's end canonical requests are written to
     QTcpSocket *m_theirs = nullptr;
     ListenerLimits m_limits;
     KeepRefused m_keepRefused;

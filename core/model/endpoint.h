@@ -1,6 +1,6 @@
 #pragma once
 
-#include "hmac.h"
+#include "hmacalgorithm.h"
 #include "responsepolicy.h"
 
 #include <QByteArray>

@@ -1,13 +1,12 @@
 #include "httpconnection.h"
 
+#include "platform.h"
+
 #include <QPointer>
 
 #include <QTcpSocket>
 #include <QTimer>
 #include <algorithm>
-
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace {
 
@@ -63,17 +62,17 @@ HttpConnection::HttpConnection(QTcpSocket *client, const ListenerLimits &limits,
     connect(m_headerDeadline, &QTimer::timeout, this, &HttpConnection::onHeaderDeadline);
 
     // This end only ever writes one small canonical request at a time, after the answer to
-    // the one before: a plain descriptor, not a socket the event loop watches.
-    int pair[2] = {-1, -1};
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
+    // the one before: a plain socket, not one the event loop watches.
+    qintptr pair[2] = {-1, -1};
+    if (Platform::makeSocketPair(pair)) {
         m_theirs = new QTcpSocket(this);
         if (m_theirs->setSocketDescriptor(pair[1])) {
             m_ours = pair[0];
         } else {
             delete m_theirs;
             m_theirs = nullptr;
-            ::close(pair[0]);
-            ::close(pair[1]);
+            Platform::closeSocket(pair[0]);
+            Platform::closeSocket(pair[1]);
         }
     }
     if (!m_theirs) {
@@ -101,7 +100,7 @@ HttpConnection::HttpConnection(QTcpSocket *client, const ListenerLimits &limits,
 HttpConnection::~HttpConnection()
 {
     if (m_ours >= 0)
-        ::close(m_ours);
+        Platform::closeSocket(m_ours);
 }
 
 HttpConnection *HttpConnection::ofInnerSocket(QTcpSocket *socket)
@@ -225,8 +224,7 @@ void HttpConnection::pump()
             return;
         }
         // Small and alone in the pair's buffer: written whole at once.
-        if (::write(m_ours, CanonicalRequest.constData(), size_t(CanonicalRequest.size())) !=
-            CanonicalRequest.size()) {
+        if (Platform::sendOnSocket(m_ours, CanonicalRequest) != CanonicalRequest.size()) {
             m_client->write(plainAnswer(500, "Internal Server Error",
                                         QStringLiteral("HookScope could not handle the request.")));
             m_queue.clear();
@@ -283,7 +281,7 @@ void HttpConnection::closeLingering()
     // never does is cut off after a short while.
     const auto halfClose = [this] {
         if (m_client->bytesToWrite() == 0 && m_client->socketDescriptor() >= 0)
-            ::shutdown(static_cast<int>(m_client->socketDescriptor()), SHUT_WR);
+            Platform::shutdownSending(m_client->socketDescriptor());
     };
     connect(m_client, &QTcpSocket::bytesWritten, this, halfClose);
     m_client->flush();
@@ -304,7 +302,7 @@ void HttpConnection::finish()
     m_idle->stop();
     m_headerDeadline->stop();
     if (m_ours >= 0) {
-        ::close(m_ours);
+        Platform::closeSocket(m_ours);
         m_ours = -1;
     }
     Q_EMIT closed();

@@ -1,22 +1,13 @@
 #include "privatefile.h"
 
+#include "platform.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 namespace {
-
-QString systemError(int code)
-{
-    return QString::fromLocal8Bit(std::strerror(code));
-}
 
 // Where a chain of symbolic links starting at `path` ends when its last target does not
 // exist; `path` itself when it is no dangling link. Bounded like the kernel's own (ELOOP).
@@ -43,22 +34,19 @@ bool create(const QString &path, Existing existing, bool *created, QString *erro
     if (created)
         *created = false;
     const QString target = danglingLinkTarget(path);
-    // O_EXCL: an existing file is never opened (and so never closed) here.
-    const int fd = ::open(QFile::encodeName(target).constData(),
-                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        const int code = errno;
-        if (code == EEXIST && existing == Existing::Accept)
+    // An existing file is never opened (and so never closed) here.
+    QString systemError;
+    const auto result = Platform::createOwnerOnly(target, &systemError);
+    if (result != Platform::CreateResult::Created) {
+        const bool exists = result == Platform::CreateResult::Exists;
+        if (exists && existing == Existing::Accept)
             return true;
         if (error) {
-            *error = code == EEXIST
-                         ? QStringLiteral("%1 exists already; choose a new file").arg(path)
-                         : QStringLiteral("cannot create %1: %2").arg(target, systemError(code));
+            *error = exists ? QStringLiteral("%1 exists already; choose a new file").arg(path)
+                            : QStringLiteral("cannot create %1: %2").arg(target, systemError);
         }
         return false;
     }
-    // umask may have taken bits away, never added any; 0600 is what was asked for.
-    ::close(fd);
     if (created)
         *created = true;
     return true;
@@ -66,12 +54,7 @@ bool create(const QString &path, Existing existing, bool *created, QString *erro
 
 bool isOpenToOthers(const QString &path, unsigned *mode)
 {
-    struct stat status = {};
-    if (::stat(QFile::encodeName(path).constData(), &status) != 0)
-        return false;
-    if (mode)
-        *mode = status.st_mode & 07777;
-    return (status.st_mode & (S_IRWXG | S_IRWXO)) != 0;
+    return Platform::isOpenToOthers(path, mode);
 }
 
 bool write(const QString &path, const QByteArray &data, QString *error)

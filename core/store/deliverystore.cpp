@@ -2,6 +2,7 @@
 
 #include "database.h"
 #include "endpointrepository.h"
+#include "platform.h"
 #include "replayrepository.h"
 #include "secretvault.h"
 
@@ -16,8 +17,6 @@
 #include <future>
 #include <map>
 #include <optional>
-
-#include <sys/stat.h>
 
 namespace {
 
@@ -118,19 +117,11 @@ public:
     }
 
     // Which file a path names: another identity means the file was replaced.
-    struct FileIdentity
-    {
-        dev_t device = 0;
-        ino_t inode = 0;
-        friend bool operator==(const FileIdentity &, const FileIdentity &) = default;
-    };
+    using FileIdentity = Platform::FileIdentity;
 
     static std::optional<FileIdentity> identityOf(const QString &path)
     {
-        struct stat status = {};
-        if (::stat(QFile::encodeName(path).constData(), &status) != 0)
-            return std::nullopt;
-        return FileIdentity{status.st_dev, status.st_ino};
+        return Platform::fileIdentity(path);
     }
 
     void closeDatabase()

@@ -1,5 +1,6 @@
 #include "database.h"
 
+#include "platform.h"
 #include "privatefile.h"
 
 #include <QAtomicInteger>
@@ -10,8 +11,6 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
-
-#include <sys/statvfs.h>
 
 namespace {
 
@@ -454,10 +453,8 @@ bool Database::backupTo(const QString &path, QString *error) const
 bool Database::isOnReadOnlyFileSystem(const QString &path)
 {
     const QFileInfo info(path);
-    const QByteArray where =
-        QFile::encodeName(info.exists() ? info.absoluteFilePath() : info.absolutePath());
-    struct statvfs fs = {};
-    return ::statvfs(where.constData(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0;
+    return Platform::isOnReadOnlyFileSystem(info.exists() ? info.absoluteFilePath()
+                                                          : info.absolutePath());
 }
 
 bool Database::openMayRecover(const QString &path, const QString &error)

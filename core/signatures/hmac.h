@@ -1,17 +1,12 @@
 #pragma once
 
+#include "hmacalgorithm.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 
 // Keyed digests through OpenSSL, and the constant-time comparison every signature check uses.
 namespace Hmac {
-
-enum class Algorithm
-{
-    Sha1,
-    Sha256,
-    Sha512,
-};
 
 QByteArray compute(Algorithm algorithm, QByteArrayView key, QByteArrayView data);
 
