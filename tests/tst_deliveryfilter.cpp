@@ -141,6 +141,11 @@ private Q_SLOTS:
         QTest::newRow("failed") << QStringLiteral("verdict:failed")
                                 << QStringList{QStringLiteral("evt_2"), QStringLiteral("evt_3"),
                                                QStringLiteral("evt_5")};
+        // A blank quoted word searches for nothing (it used to be an fts5 syntax error).
+        QTest::newRow("blank quoted word")
+            << QStringLiteral("\" \"")
+            << QStringList{QStringLiteral("evt_1"), QStringLiteral("evt_2"),
+                           QStringLiteral("evt_3"), QString(), QStringLiteral("evt_5")};
         QTest::newRow("endpoint") << QStringLiteral("endpoint:stripe")
                                   << QStringList{QStringLiteral("evt_3")};
         QTest::newRow("status class")

@@ -211,6 +211,29 @@ private Q_SLOTS:
         QVERIFY(!error.isEmpty());
     }
 
+    // A spreadsheet runs fields that start with = + - @ tab or CR as formulas; exported, they
+    // start with an apostrophe, and read back they are what they were.
+    void csvFieldsNeverRunAsFormulas()
+    {
+        const QStringList fields{QStringLiteral("=HYPERLINK(\"http://evil.example\",\"x\")"),
+                                 QStringLiteral("+1"),
+                                 QStringLiteral("-2"),
+                                 QStringLiteral("@SUM(A1)"),
+                                 QStringLiteral("\tcmd"),
+                                 QStringLiteral("\rcmd"),
+                                 QStringLiteral("'already quoted"),
+                                 QStringLiteral("plain")};
+        const QByteArray csv = CsvCodec::row(fields);
+        QVERIFY2(csv.startsWith("\"'=HYPERLINK"), csv.constData());
+        for (const char *escaped :
+             {"\"'+1\"", "\"'-2\"", "\"'@SUM", "\"'\tcmd", "\"'\rcmd", "\"''already", "\"plain\""})
+            QVERIFY2(csv.contains(escaped), escaped);
+        QString error;
+        const auto records = CsvCodec::parse(csv, &error);
+        QVERIFY2(records.has_value(), qPrintable(error));
+        QCOMPARE(records->at(0).fields, fields);
+    }
+
     void exportThenImportKeepsEverything()
     {
         // The name is JSON-escaped in the body: Zoë, "Z".

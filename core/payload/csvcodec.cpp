@@ -23,7 +23,9 @@ QByteArray row(const QStringList &fields)
     for (qsizetype i = 0; i < fields.size(); ++i) {
         if (i > 0)
             out += ',';
-        const QByteArray field = fields[i].toUtf8();
+        QByteArray field = fields[i].toUtf8();
+        if (!field.isEmpty() && QByteArrayView("=+-@\t\r'").contains(field.front()))
+            field.prepend('\'');
         // Every field quoted: the worst case is every byte a quote, doubled, plus two.
         QByteArray quoted(field.size() * 2 + 2, '\0');
         const size_t written = csv_write(quoted.data(), size_t(quoted.size()), field.constData(),
@@ -47,7 +49,10 @@ std::optional<QList<Record>> parse(const QByteArray &csv, QString *error)
         auto *s = static_cast<ParseState *>(context);
         if (s->fields.isEmpty())
             s->recordLine = s->line;
-        s->fields.append(QString::fromUtf8(static_cast<const char *>(data), qsizetype(length)));
+        QByteArrayView field(static_cast<const char *>(data), qsizetype(length));
+        if (field.startsWith('\''))
+            field = field.sliced(1); // put there by row() (see the header)
+        s->fields.append(QString::fromUtf8(field));
     };
     auto onRecord = [](int, void *context) {
         auto *s = static_cast<ParseState *>(context);

@@ -8,6 +8,12 @@
 #include <optional>
 
 // RFC 4180 CSV through libcsv: fields with commas, quotes, line breaks and any UTF-8.
+//
+// A spreadsheet runs a field that starts with =, +, -, @, a tab or a carriage return as a
+// formula (=HYPERLINK(...), say), whatever the quoting; payloads are the senders' text. So
+// row() puts an apostrophe before such a field, and before one that starts with an apostrophe
+// already, and parse() takes one leading apostrophe away: a round trip keeps every value, and
+// a spreadsheet shows the text without running it (OWASP, "CSV Injection").
 namespace CsvCodec {
 
 QByteArray row(const QStringList &fields);

@@ -106,7 +106,8 @@ DeliveryFilter DeliveryFilter::parse(const QString &input, QString *error, qint6
                 filter.sinceMs = time;
             else
                 filter.untilMs = time;
-        } else {
+        } else if (!token.trimmed().isEmpty()) {
+            // A blank quoted word (" ") searches for nothing: no text condition at all.
             words.append(token);
         }
     }
