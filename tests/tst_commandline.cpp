@@ -348,6 +348,40 @@ private Q_SLOTS:
         QVERIFY(QFileInfo(path).permissions().testFlag(QFileDevice::ReadOther));
     }
 
+    // What a sender puts in a payload never reaches the terminal as control characters: an
+    // event type that clears the screen, sets the title or forges a second line is shown
+    // escaped by serve, deliveries and show.
+    void hostilePayloadsAreEscapedOnTheTerminal()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("hostile.db"));
+        QProcess serve;
+        const quint16 port = startServe(serve, {QStringLiteral("--db"), db});
+        QVERIFY(port != 0);
+        const QByteArray body = R"({"event_type":"\u001b[2J\u001b]0;owned\u0007x\nFORGED LINE",)"
+                                R"("event_id":"evt_\u009b31m"})";
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/anywhere", {}, body)).status, 404);
+        QTRY_VERIFY_WITH_TIMEOUT(serve.canReadLine(), 5000);
+        const QByteArray served = serve.readLine();
+        serve.terminate();
+        serve.waitForFinished(5000);
+        const Result listed =
+            runHookscope({QStringLiteral("deliveries"), QStringLiteral("--db"), db});
+        const Result shown =
+            runHookscope({QStringLiteral("show"), QStringLiteral("1"), QStringLiteral("--db"), db});
+        QCOMPARE(listed.exitCode, 0);
+        QCOMPARE(shown.exitCode, 0);
+        for (const QByteArray &output : {served, listed.out, shown.out}) {
+            QVERIFY2(!output.contains('\x1b') && !output.contains('\x07') &&
+                         !output.contains("\xc2\x9b") && !output.contains("\nFORGED"),
+                     output.constData());
+        }
+        QVERIFY2(served.contains("\\x1b[2J") && served.contains("\\nFORGED LINE"),
+                 served.constData());
+        QCOMPARE(listed.out.count('\n'), 2); // the header and one row
+        QVERIFY2(shown.out.contains("\\x1b]0;owned\\x07") && shown.out.contains("\\x9b31m"),
+                 shown.out.constData());
+    }
+
     void aDamagedDefaultDatabaseIsSetAside()
     {
         // HookScope's own file (the default location) holding garbage: kept aside, untouched,

@@ -24,6 +24,7 @@
 
 using Output::errorLine;
 using Output::outLine;
+using Output::outText;
 
 namespace {
 
@@ -693,7 +694,7 @@ void printDelivery(const Delivery &d)
     const DecodedPayload payload = PayloadDecoder::decode(d.body, d.headers.value("Content-Type"));
     outLine(
         QStringLiteral("Body (%1 bytes, %2):").arg(d.body.size()).arg(formatName(payload.format)));
-    outLine(Verification::displayBytes(d.body, 64 * 1024));
+    outText(Verification::displayBytes(d.body, 64 * 1024));
     if (!payload.fields.isEmpty()) {
         outLine(QString());
         outLine(QStringLiteral("Fields:"));

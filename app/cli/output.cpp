@@ -1,17 +1,66 @@
 #include "output.h"
 
+#include <QList>
+
 #include <cstdio>
 
 namespace Output {
 
+namespace {
+
+// Characters a terminal acts on rather than shows: C0 controls (ESC starts colour, cursor,
+// clear-screen and title sequences; CR and LF forge lines), DEL, C1 controls (CSI and OSC have
+// one-byte forms) and the bidirectional overrides that reorder what is shown.
+bool actsOnTerminal(char32_t c, bool keepLineBreaks)
+{
+    if (c == u'\t' || (keepLineBreaks && c == u'\n'))
+        return false;
+    return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) ||
+           (c >= 0x2066 && c <= 0x2069);
+}
+
+void write(const QString &text, FILE *stream)
+{
+    const QByteArray bytes = text.toUtf8();
+    std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stream);
+    std::fflush(stream);
+}
+
+} // namespace
+
+QString terminalSafe(const QString &text, bool keepLineBreaks)
+{
+    QString safe;
+    safe.reserve(text.size());
+    for (const char32_t c : text.toUcs4()) {
+        if (!actsOnTerminal(c, keepLineBreaks)) {
+            safe += QString::fromUcs4(&c, 1);
+        } else if (c == u'\n') {
+            safe += QStringLiteral("\\n");
+        } else if (c == u'\r') {
+            safe += QStringLiteral("\\r");
+        } else if (c < 0x100) {
+            safe += QStringLiteral("\\x%1").arg(uint(c), 2, 16, QLatin1Char('0'));
+        } else {
+            safe += QStringLiteral("\\u%1").arg(uint(c), 4, 16, QLatin1Char('0'));
+        }
+    }
+    return safe;
+}
+
 void out(const QString &text)
 {
-    outBytes(text.toUtf8());
+    write(text, stdout);
 }
 
 void outLine(const QString &line)
 {
-    outBytes(line.toUtf8() + '\n');
+    write(terminalSafe(line, false) + u'\n', stdout);
+}
+
+void outText(const QString &text)
+{
+    write(terminalSafe(text, true) + u'\n', stdout);
 }
 
 void outBytes(const QByteArray &bytes)
@@ -22,9 +71,7 @@ void outBytes(const QByteArray &bytes)
 
 void errorLine(const QString &line)
 {
-    const QByteArray bytes = line.toUtf8() + '\n';
-    std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stderr);
-    std::fflush(stderr);
+    write(terminalSafe(line, false) + u'\n', stderr);
 }
 
 } // namespace Output
