@@ -23,13 +23,12 @@ int GuardedTcpServer::perPeerLimit() const
     return std::max(1, m_limits.maxConnections - std::max(1, m_limits.maxConnections / 8));
 }
 
-void GuardedTcpServer::refuse(QTcpSocket *socket, const QByteArray &detail)
+void GuardedTcpServer::refuse(QTcpSocket *socket, const QString &detail)
 {
     // Refused cleanly: an answer the client can read, then the close. The clients already
     // connected are served as before.
-    socket->write("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
-                  "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " +
-                  QByteArray::number(detail.size()) + "\r\n\r\n" + detail);
+    socket->write(
+        HttpConnection::plainAnswer(503, "Service Unavailable", detail, "Retry-After: 1\r\n"));
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     socket->disconnectFromHost();
 }
@@ -42,15 +41,17 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
         return;
     }
     if (m_open >= m_limits.maxConnections) {
-        refuse(socket, "HookScope has " + QByteArray::number(m_open) +
-                           " connections open, its limit; try again shortly.\n");
+        refuse(socket, QStringLiteral("HookScope has %1 connections open, its limit; try again "
+                                      "shortly.")
+                           .arg(m_open));
         return;
     }
     const QString peer = socket->peerAddress().toString();
     if (m_perPeer.value(peer) >= perPeerLimit()) {
-        refuse(socket, "This client has " + QByteArray::number(m_perPeer.value(peer)) +
-                           " connections open, its share of HookScope's " +
-                           QByteArray::number(m_limits.maxConnections) + "; try again shortly.\n");
+        refuse(socket, QStringLiteral("This client has %1 connections open, its share of "
+                                      "HookScope's %2; try again shortly.")
+                           .arg(m_perPeer.value(peer))
+                           .arg(m_limits.maxConnections));
         return;
     }
     ++m_open;

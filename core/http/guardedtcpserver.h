@@ -27,7 +27,7 @@ protected:
     void incomingConnection(qintptr socketDescriptor) override;
 
 private:
-    void refuse(QTcpSocket *socket, const QByteArray &detail);
+    void refuse(QTcpSocket *socket, const QString &detail);
 
     ListenerLimits m_limits;
     HttpConnection::KeepRefused m_keepRefused;

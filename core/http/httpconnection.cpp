@@ -16,14 +16,7 @@ namespace {
 const QByteArray CanonicalRequest =
     "POST / HTTP/1.1\r\nHost: hookscope\r\nContent-Length: 0\r\n\r\n";
 
-QByteArray plainAnswer(int status, const QByteArray &reasonPhrase, const QString &detail,
-                       const QByteArray &extraHeaders = {})
-{
-    const QByteArray body = detail.toUtf8() + '\n';
-    return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase + "\r\n" + extraHeaders +
-           "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " +
-           QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-}
+const QString NotHandled = QStringLiteral("HookScope could not handle the request.");
 
 QHostAddress plainAddress(const QHostAddress &address)
 {
@@ -33,6 +26,15 @@ QHostAddress plainAddress(const QHostAddress &address)
 }
 
 } // namespace
+
+QByteArray HttpConnection::plainAnswer(int status, const QByteArray &reasonPhrase,
+                                       const QString &detail, const QByteArray &extraHeaders)
+{
+    const QByteArray body = detail.toUtf8() + '\n';
+    return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase + "\r\n" + extraHeaders +
+           "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+           QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
 
 HttpConnection::HttpConnection(QTcpSocket *client, const ListenerLimits &limits,
                                KeepRefused keepRefused, QObject *parent)
@@ -76,21 +78,16 @@ HttpConnection::HttpConnection(QTcpSocket *client, const ListenerLimits &limits,
         }
     }
     if (!m_theirs) {
-        m_client->write(plainAnswer(503, "Service Unavailable",
-                                    QStringLiteral("HookScope could not take the connection."),
-                                    "Retry-After: 1\r\n"));
-        closeLingering();
+        answerAndClose(plainAnswer(503, "Service Unavailable",
+                                   QStringLiteral("HookScope could not take the connection."),
+                                   "Retry-After: 1\r\n"));
         return;
     }
     // QHttpServer answers on the client socket, never on the pair; it closes its end only
     // when it cannot read a canonical request, which would leave the current one unanswered.
     connect(m_theirs, &QTcpSocket::disconnected, this, [this] {
-        if (!m_closing) {
-            m_client->write(plainAnswer(500, "Internal Server Error",
-                                        QStringLiteral("HookScope could not handle the request.")));
-            m_queue.clear();
-            closeLingering();
-        }
+        if (!m_closing)
+            answerAndClose(plainAnswer(500, "Internal Server Error", NotHandled));
     });
     m_idle->start();
     if (m_client->bytesAvailable() > 0)
@@ -215,21 +212,15 @@ void HttpConnection::pump()
     if (std::holds_alternative<FramedRequest>(next.item)) {
         if (m_stopping) {
             // Stored now, it might never be answered: the process is about to end.
-            m_client->write(plainAnswer(503, "Service Unavailable",
-                                        QStringLiteral("HookScope is stopping; send this "
-                                                       "delivery again."),
-                                        "Retry-After: 5\r\n"));
-            m_queue.clear();
-            closeLingering();
+            answerAndClose(
+                plainAnswer(503, "Service Unavailable",
+                            QStringLiteral("HookScope is stopping; send this delivery again."),
+                            "Retry-After: 5\r\n"));
             return;
         }
         // Small and alone in the pair's buffer: written whole at once.
-        if (Platform::sendOnSocket(m_ours, CanonicalRequest) != CanonicalRequest.size()) {
-            m_client->write(plainAnswer(500, "Internal Server Error",
-                                        QStringLiteral("HookScope could not handle the request.")));
-            m_queue.clear();
-            closeLingering();
-        }
+        if (Platform::sendOnSocket(m_ours, CanonicalRequest) != CanonicalRequest.size())
+            answerAndClose(plainAnswer(500, "Internal Server Error", NotHandled));
         return;
     }
     const FramingRefusal refusal = std::get<FramingRefusal>(next.item);
@@ -239,27 +230,28 @@ void HttpConnection::pump()
         m_keepRefused(refusal, m_peer, [self, refusal](bool stored) {
             if (!self || self->m_closing)
                 return;
-            if (stored) {
-                self->writeRefusal(refusal);
-            } else {
-                self->m_client->write(
-                    plainAnswer(503, "Service Unavailable",
-                                QStringLiteral("The request could not be stored; send it again."),
-                                "Retry-After: 5\r\n"));
-            }
-            self->m_queue.clear();
-            self->closeLingering();
+            self->answerAndClose(
+                stored ? refusalAnswer(refusal)
+                       : plainAnswer(503, "Service Unavailable",
+                                     QStringLiteral("The request could not be stored; send it "
+                                                    "again."),
+                                     "Retry-After: 5\r\n"));
         });
         return;
     }
-    writeRefusal(refusal);
-    m_queue.clear();
-    closeLingering();
+    answerAndClose(refusalAnswer(refusal));
 }
 
-void HttpConnection::writeRefusal(const FramingRefusal &refusal)
+QByteArray HttpConnection::refusalAnswer(const FramingRefusal &refusal)
 {
-    m_client->write(plainAnswer(refusal.status, refusal.reasonPhrase, refusal.detail));
+    return plainAnswer(refusal.status, refusal.reasonPhrase, refusal.detail);
+}
+
+void HttpConnection::answerAndClose(const QByteArray &answer)
+{
+    m_client->write(answer);
+    m_queue.clear();
+    closeLingering();
 }
 
 void HttpConnection::writeInterimContinue()

@@ -43,6 +43,10 @@ public:
     QHostAddress peerAddress() const { return m_peerAddress; }
     static HttpConnection *ofInnerSocket(QTcpSocket *socket);
 
+    // A complete text/plain answer HookScope writes itself, after which the connection closes.
+    static QByteArray plainAnswer(int status, const QByteArray &reasonPhrase, const QString &detail,
+                                  const QByteArray &extraHeaders = {});
+
     // The request QHttpServer is handling now, as the framer decided it.
     std::optional<FramedRequest> takeCurrentRequest();
     // The handler has written the answer to the current request on the client socket.
@@ -65,7 +69,9 @@ private:
     void readClient();
     bool handle(HttpFramer::Event event);
     void pump();
-    void writeRefusal(const FramingRefusal &refusal);
+    static QByteArray refusalAnswer(const FramingRefusal &refusal);
+    // Writes HookScope's last answer on the connection, drops what waits, closes.
+    void answerAndClose(const QByteArray &answer);
     void writeInterimContinue();
     void closeLingering();
     void finish();
