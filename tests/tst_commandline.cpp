@@ -85,6 +85,16 @@ bool addHostedHooksEndpoint(const QStringList &dbArgs)
                .exitCode == 0;
 }
 
+// `deliveries --json` with `extra` arguments, newest first.
+QJsonArray listDeliveries(const QStringList &dbArgs, const QStringList &extra = {})
+{
+    return QJsonDocument::fromJson(
+               runHookscope(QStringList{QStringLiteral("deliveries"), QStringLiteral("--json")} +
+                            extra + dbArgs)
+                   .out)
+        .array();
+}
+
 } // namespace
 
 class TestCommandLine : public QObject
@@ -380,6 +390,94 @@ private Q_SLOTS:
         QCOMPARE(listed.out.count('\n'), 2); // the header and one row
         QVERIFY2(shown.out.contains("\\x1b]0;owned\\x07") && shown.out.contains("\\x9b31m"),
                  shown.out.constData());
+    }
+
+    // GitHub and Shopify name the event in headers; an auto endpoint reads them as the
+    // provider it verified defines them, and the order's own "id" is not the event id.
+    void providersEventsListByTheirOwnHeaders()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("providers.db"));
+        const QStringList dbArgs{QStringLiteral("--db"), db};
+        QCOMPARE(runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
+                                          QStringLiteral("any"), QStringLiteral("--path"),
+                                          QStringLiteral("/in"), QStringLiteral("--scheme"),
+                                          QStringLiteral("auto"), QStringLiteral("--secret-env"),
+                                          QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
+                                  dbArgs,
+                              environmentWithSecret())
+                     .exitCode,
+                 0);
+        QProcess serve;
+        const quint16 port = startServe(serve, dbArgs);
+        QVERIFY(port != 0);
+
+        const QByteArray push = R"({"ref":"refs/heads/main","id":1})";
+        HeaderList github;
+        github.append("X-GitHub-Event", "push");
+        github.append("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+        github.append("X-GitHub-Hook-ID", "42");
+        github.append("X-Hub-Signature-256",
+                      "sha256=" + TestSupport::opensslHmacSha256Hex(Secret, push));
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/in", github, push)).status, 200);
+
+        const QByteArray order = R"({"id":820982911946154508,"email":"jon@example.com"})";
+        HeaderList shopify;
+        shopify.append("X-Shopify-Topic", "orders/create");
+        shopify.append("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
+        shopify.append("X-Shopify-Event-Id", "98880550-7158-44d4-b7cd-2c97c8a091b5");
+        shopify.append(
+            "X-Shopify-Hmac-Sha256",
+            TestSupport::opensslHmac(QStringLiteral("sha256"), Secret, order).toBase64());
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/in", shopify, order)).status, 200);
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(15000));
+
+        const QJsonArray deliveries = listDeliveries(dbArgs);
+        QCOMPARE(deliveries.size(), 2);
+        QCOMPARE(deliveries[1][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(deliveries[1][QStringLiteral("event_type")].toString(), QStringLiteral("push"));
+        QCOMPARE(deliveries[1][QStringLiteral("event_id")].toString(),
+                 QStringLiteral("72d3162e-cc78-11e3-81ab-4c9367dc0958"));
+        QCOMPARE(deliveries[0][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(deliveries[0][QStringLiteral("event_type")].toString(),
+                 QStringLiteral("orders/create"));
+        QCOMPARE(deliveries[0][QStringLiteral("event_id")].toString(),
+                 QStringLiteral("b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"));
+
+        // Filters see the same values.
+        const Result filtered =
+            runHookscope(QStringList{QStringLiteral("deliveries"), QStringLiteral("--json"),
+                                     QStringLiteral("--filter"), QStringLiteral("event:push")} +
+                         dbArgs);
+        QCOMPARE(QJsonDocument::fromJson(filtered.out).array().size(), 1);
+
+        const QJsonObject shown =
+            QJsonDocument::fromJson(
+                runHookscope(QStringList{QStringLiteral("show"), QStringLiteral("1"),
+                                         QStringLiteral("--json")} +
+                             dbArgs)
+                    .out)
+                .object();
+        const QJsonObject provider = shown[QStringLiteral("provider")].toObject();
+        QCOMPARE(provider[QStringLiteral("name")].toString(), QStringLiteral("github"));
+        QCOMPARE(provider[QStringLiteral("event_type_from")].toString(),
+                 QStringLiteral("header X-GitHub-Event"));
+        QCOMPARE(provider[QStringLiteral("event_id_from")].toString(),
+                 QStringLiteral("header X-GitHub-Delivery"));
+        const QJsonArray details = provider[QStringLiteral("details")].toArray();
+        QCOMPARE(details.size(), 1);
+        QCOMPARE(details[0][QStringLiteral("label")].toString(), QStringLiteral("hook id"));
+        QCOMPARE(details[0][QStringLiteral("value")].toString(), QStringLiteral("42"));
+        const Result text =
+            runHookscope(QStringList{QStringLiteral("show"), QStringLiteral("2")} + dbArgs);
+        QVERIFY2(text.out.contains("event      orders/create, from header X-Shopify-Topic"),
+                 text.out.constData());
+        QVERIFY2(text.out.contains("event id   b54557e4-bdd9-4b37-8a5f-bf7d70bcd043, from header "
+                                   "X-Shopify-Webhook-Id"),
+                 text.out.constData());
+        QVERIFY2(text.out.contains("Shopify event 98880550-7158-44d4-b7cd-2c97c8a091b5 (header "
+                                   "X-Shopify-Event-Id)"),
+                 text.out.constData());
     }
 
     void aDamagedDefaultDatabaseIsSetAside()

@@ -144,7 +144,7 @@ private Q_SLOTS:
                  QStringLiteral("https://example.com/?a=1"));
         QCOMPARE(payload.valueAt(QStringLiteral("empty")), QString());
         QCOMPARE(payload.fields.size(), 6);
-        QCOMPARE(payload.eventType, QStringLiteral("ping"));
+        QCOMPARE(payload.valueAt(QStringLiteral("type")), QStringLiteral("ping"));
     }
 
     void emptyAndOpaqueBodies()
@@ -165,59 +165,6 @@ private Q_SLOTS:
         QCOMPARE(number.valueAt(QString()), QStringLiteral("12345678901234567890"));
         const DecodedPayload text = PayloadDecoder::decode("\"hi\"", "application/json");
         QCOMPARE(text.valueAt(QString()), QStringLiteral("hi"));
-    }
-
-    void hostedHooksIdentifiers_data()
-    {
-        QTest::addColumn<QByteArray>("body");
-        QTest::addColumn<QString>("eventType");
-        QTest::addColumn<QString>("eventId");
-        QTest::addColumn<QString>("subscriberId");
-        QTest::newRow("message envelope")
-            << QByteArray(
-                   R"({"version":"1.0","event_type":"subscriber.created","event_id":"evt_1","data":{"id":"sub_1"}})")
-            << QStringLiteral("subscriber.created") << QStringLiteral("evt_1")
-            << QStringLiteral("sub_1");
-        QTest::newRow("attempt envelope")
-            << QByteArray(
-                   R"({"type":"subscriber.created","id":"evt_2","version":"1.0","created":"2026-01-01","data":{"subscriber_id":"sub_2"}})")
-            << QStringLiteral("subscriber.created") << QStringLiteral("evt_2")
-            << QStringLiteral("sub_2");
-        QTest::newRow("nested subscriber")
-            << QByteArray(
-                   R"({"event_type":"subscriber.created","event_id":"evt_3","data":{"subscriber":{"id":"sub_3","name":"Acme"}}})")
-            << QStringLiteral("subscriber.created") << QStringLiteral("evt_3")
-            << QStringLiteral("sub_3");
-        QTest::newRow("numeric subscriber id")
-            << QByteArray(
-                   R"({"event_type":"subscriber.created","event_id":"evt_4","data":{"id":98765432109876543210}})")
-            << QStringLiteral("subscriber.created") << QStringLiteral("evt_4")
-            << QStringLiteral("98765432109876543210");
-        QTest::newRow("other event has no subscriber")
-            << QByteArray(R"({"event_type":"user.created","event_id":"evt_5","data":{"id":"u_1"}})")
-            << QStringLiteral("user.created") << QStringLiteral("evt_5") << QString();
-        QTest::newRow("event_type wins over type")
-            << QByteArray(R"({"type":"a","event_type":"b","id":"x"})") << QStringLiteral("b")
-            << QStringLiteral("x") << QString();
-        QTest::newRow("a repeated key counts as written last")
-            << QByteArray(
-                   R"({"event_type":"a","event_type":"subscriber.created","id":"x","data":{"id":"s"}})")
-            << QStringLiteral("subscriber.created") << QStringLiteral("x") << QStringLiteral("s");
-        QTest::newRow("empty or container values are passed over")
-            << QByteArray(R"({"event_type":"","type":"t","event_id":{"a":1},"id":"x"})")
-            << QStringLiteral("t") << QStringLiteral("x") << QString();
-    }
-
-    void hostedHooksIdentifiers()
-    {
-        QFETCH(QByteArray, body);
-        QFETCH(QString, eventType);
-        QFETCH(QString, eventId);
-        QFETCH(QString, subscriberId);
-        const DecodedPayload payload = PayloadDecoder::decode(body);
-        QCOMPARE(payload.eventType, eventType);
-        QCOMPARE(payload.eventId, eventId);
-        QCOMPARE(payload.subscriberId, subscriberId);
     }
 };
 

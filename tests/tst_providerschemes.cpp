@@ -502,6 +502,92 @@ private Q_SLOTS:
         QVERIFY(v.reason.contains(QStringLiteral("No common mistake")));
     }
 
+    void eitherHeaderFamilyIsAccepted_data()
+    {
+        QTest::addColumn<int>("scheme");
+        QTest::addColumn<QByteArray>("prefix");
+        QTest::addColumn<QString>("remark");
+        QTest::newRow("svix endpoint, svix headers")
+            << int(SignatureScheme::Svix) << QByteArray("svix-") << QString();
+        QTest::newRow("svix endpoint, webhook headers")
+            << int(SignatureScheme::Svix) << QByteArray("webhook-")
+            << QStringLiteral("webhook-* headers");
+        QTest::newRow("standard-webhooks endpoint, webhook headers")
+            << int(SignatureScheme::StandardWebhooks) << QByteArray("webhook-") << QString();
+        QTest::newRow("standard-webhooks endpoint, svix headers")
+            << int(SignatureScheme::StandardWebhooks) << QByteArray("svix-")
+            << QStringLiteral("would refuse it");
+    }
+
+    // Both libraries read the other family's headers when their own are absent (svix's
+    // Webhook.verify and standardwebhooks' Webhook.verify alike).
+    void eitherHeaderFamilyIsAccepted()
+    {
+        QFETCH(int, scheme);
+        QFETCH(QByteArray, prefix);
+        QFETCH(QString, remark);
+        const Endpoint endpoint = endpointFor(static_cast<SignatureScheme>(scheme), StandardSecret);
+        const HeaderList headers = headersOf({{prefix + "id", StandardId},
+                                              {prefix + "timestamp", "1614265330"},
+                                              {prefix + "signature", StandardSignature}});
+        const Verification v =
+            SignatureVerifier::verify(&endpoint, headers, StandardBody, StandardTime);
+        QCOMPARE(verdictName(v.verdict), QStringLiteral("valid"));
+        if (remark.isEmpty())
+            QVERIFY2(v.reason.isEmpty(), qPrintable(v.reason));
+        else
+            QVERIFY2(v.reason.contains(remark), qPrintable(v.reason));
+
+        // A failure says which family it read too.
+        const Verification tampered =
+            SignatureVerifier::verify(&endpoint, headers, StandardBody + " ", StandardTime);
+        QCOMPARE(verdictName(tampered.verdict), QStringLiteral("invalid"));
+        QCOMPARE(tampered.reason.contains(remark), true);
+    }
+
+    void neitherHeaderFamilyIsMissingNamingBoth()
+    {
+        const Endpoint endpoint = endpointFor(SignatureScheme::Svix, StandardSecret);
+        const Verification v =
+            SignatureVerifier::verify(&endpoint, headersOf({{"Content-Type", "application/json"}}),
+                                      StandardBody, StandardTime);
+        QCOMPARE(verdictName(v.verdict), QStringLiteral("missing"));
+        QVERIFY2(v.reason.contains(QStringLiteral("svix-signature")) &&
+                     v.reason.contains(QStringLiteral("webhook-signature")),
+                 qPrintable(v.reason));
+    }
+
+    void whsecSecretUsedWithoutDecodingIsDiagnosed_data()
+    {
+        QTest::addColumn<QByteArray>("key");
+        QTest::addColumn<QString>("diagnosis");
+        QTest::newRow("whole string as the key")
+            << StandardSecret << QStringLiteral("secret string itself as the key");
+        QTest::newRow("base64 text as the key")
+            << StandardSecret.mid(6) << QStringLiteral("without base64-decoding it");
+    }
+
+    void whsecSecretUsedWithoutDecodingIsDiagnosed()
+    {
+        QFETCH(QByteArray, key);
+        QFETCH(QString, diagnosis);
+        const QByteArray mac =
+            opensslHmac(QStringLiteral("sha256"), key,
+                        StandardId + '.' + QByteArray::number(StandardTime) + '.' + StandardBody);
+        for (const SignatureScheme scheme :
+             {SignatureScheme::Svix, SignatureScheme::StandardWebhooks}) {
+            const Endpoint endpoint = endpointFor(scheme, StandardSecret);
+            const Verification v =
+                SignatureVerifier::verify(&endpoint,
+                                          headersOf({{"svix-id", StandardId},
+                                                     {"svix-timestamp", "1614265330"},
+                                                     {"svix-signature", "v1," + mac.toBase64()}}),
+                                          StandardBody, StandardTime);
+            QCOMPARE(verdictName(v.verdict), QStringLiteral("invalid"));
+            QVERIFY2(v.diagnosis.contains(diagnosis), qPrintable(v.diagnosis));
+        }
+    }
+
     void upperCaseHexIsValidWithARemark()
     {
         const Endpoint endpoint = endpointFor(SignatureScheme::GitHub, GitHubSecret);

@@ -8,6 +8,7 @@
 #include "ngrokcommand.h"
 #include "output.h"
 #include "payloaddecoder.h"
+#include "providermetadata.h"
 #include "replaycommand.h"
 #include "replayrepository.h"
 #include "reverifier.h"
@@ -659,7 +660,27 @@ void printDelivery(const Delivery &d)
                 .arg(DeliveryJson::timestamp(d.receivedAtMs), d.remoteAddress));
     outLine(QStringLiteral("  request    %1 %2 HTTP/%3").arg(d.method, d.path, d.httpVersion));
     outLine(QStringLiteral("  endpoint   %1").arg(orDash(d.endpoint)));
-    outLine(QStringLiteral("  event      %1 (id %2)").arg(orDash(d.eventType), orDash(d.eventId)));
+    const DecodedPayload payload = PayloadDecoder::decode(d.body, d.headers.value("Content-Type"));
+    const ProviderMetadata::Identity identity = ProviderMetadata::identify(
+        ProviderMetadata::providerFor(SignatureScheme::None, v.scheme, d.headers), d.headers,
+        payload);
+    auto from = [](const QString &value, const QString &found,
+                   const ProviderMetadata::Source &source) {
+        return !value.isEmpty() && value == found
+                   ? QStringLiteral(", from %1").arg(source.describe())
+                   : QString();
+    };
+    outLine(QStringLiteral("  event      %1%2")
+                .arg(orDash(d.eventType),
+                     from(d.eventType, identity.eventType, identity.eventTypeSource)));
+    outLine(QStringLiteral("  event id   %1%2")
+                .arg(orDash(d.eventId), from(d.eventId, identity.eventId, identity.eventIdSource)));
+    if (identity.provider != SignatureScheme::Auto)
+        outLine(QStringLiteral("  provider   %1").arg(schemeName(identity.provider)));
+    for (const ProviderMetadata::Found &found : identity.details)
+        outLine(QStringLiteral("  %1 %2 (%3)")
+                    .arg(found.label, -10)
+                    .arg(found.value, found.source.describe()));
     if (!d.subscriberId.isEmpty())
         outLine(QStringLiteral("  subscriber %1").arg(d.subscriberId));
     outLine(QStringLiteral("  answered   %1 after %2 ms")
@@ -691,7 +712,6 @@ void printDelivery(const Delivery &d)
         outLine(
             QStringLiteral("  %1: %2").arg(QString::fromLatin1(name), QString::fromLatin1(value)));
     outLine(QString());
-    const DecodedPayload payload = PayloadDecoder::decode(d.body, d.headers.value("Content-Type"));
     outLine(
         QStringLiteral("Body (%1 bytes, %2):").arg(d.body.size()).arg(formatName(payload.format)));
     outText(Verification::displayBytes(d.body, 64 * 1024));

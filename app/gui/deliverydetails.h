@@ -2,6 +2,7 @@
 
 #include "delivery.h"
 #include "payloaddecoder.h"
+#include "providermetadata.h"
 #include "replay.h"
 
 // Everything the detail pane shows of one delivery, prepared off the GUI thread.
@@ -9,6 +10,8 @@ struct DeliveryDetails
 {
     Delivery delivery;
     DecodedPayload payload;
+    // Where the event type and id came from, and the provider's other ids.
+    ProviderMetadata::Identity identity;
     QString bodyText;   // raw text, or empty when the body is binary
     QString prettyBody; // indented JSON, or empty
     QString hexDump;

@@ -143,6 +143,7 @@ QWidget *DeliveryDetailView::buildOverview()
     m_timestamp = addRow(tr("Timestamp"));
     m_secret = addRow(tr("Secret"));
     m_event = addRow(tr("Event"));
+    m_provider = addRow(tr("Provider"));
     m_subscriber = addRow(tr("Subscriber"));
     m_endpoint = addRow(tr("Endpoint"));
     m_request = addRow(tr("Request"));
@@ -268,10 +269,29 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
                           .arg(v.skewSeconds.value_or(0))
                     : QString());
     m_secret->setText(v.matchedSecret);
-    m_event->setText(
-        d.eventType.isEmpty() && d.eventId.isEmpty()
-            ? QString()
-            : tr("%1  (id %2)").arg(d.eventType, d.eventId.isEmpty() ? tr("none") : d.eventId));
+    // The stored type and id, with where they came from when the provider's table still
+    // finds them there.
+    const ProviderMetadata::Identity &identity = details.identity;
+    auto from = [](const QString &value, const QString &found,
+                   const ProviderMetadata::Source &source) {
+        return !value.isEmpty() && value == found ? tr(" (%1)").arg(source.describe()) : QString();
+    };
+    m_event->setText(d.eventType.isEmpty() && d.eventId.isEmpty()
+                         ? QString()
+                         : tr("%1%2 · id %3%4")
+                               .arg(d.eventType.isEmpty() ? tr("no type") : d.eventType,
+                                    from(d.eventType, identity.eventType, identity.eventTypeSource),
+                                    d.eventId.isEmpty() ? tr("none") : d.eventId,
+                                    from(d.eventId, identity.eventId, identity.eventIdSource)));
+    QStringList found;
+    for (const ProviderMetadata::Found &detail : identity.details)
+        found.append(tr("%1 %2").arg(detail.label, detail.value));
+    const QString providerName = identity.provider == SignatureScheme::Auto
+                                     ? tr("not recognised")
+                                     : schemeName(identity.provider);
+    m_provider->setText(found.isEmpty()
+                            ? providerName
+                            : tr("%1: %2").arg(providerName, found.join(QStringLiteral(" · "))));
     m_subscriber->setText(d.subscriberId);
     m_endpoint->setText(d.endpoint.isEmpty() ? tr("none covers this path") : d.endpoint);
     m_request->setText((d.source == u"ngrok" ? tr("Recovered from ngrok's history: ") : QString()) +

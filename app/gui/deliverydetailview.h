@@ -58,6 +58,7 @@ private:
     QLabel *m_received = nullptr;
     QLabel *m_timestamp = nullptr;
     QLabel *m_secret = nullptr;
+    QLabel *m_provider = nullptr;
     QLabel *m_event = nullptr;
     QLabel *m_subscriber = nullptr;
     QLabel *m_endpoint = nullptr;

@@ -1,6 +1,7 @@
 #include "deliveryprocessor.h"
 
 #include "payloaddecoder.h"
+#include "providermetadata.h"
 #include "signatureverifier.h"
 
 #include <QJsonDocument>
@@ -53,11 +54,17 @@ Delivery DeliveryProcessor::process(const RequestHead &head, const QByteArray &b
     const QStringList subscriberPaths = endpoint && !endpoint->subscriberPath.isEmpty()
                                             ? QStringList{endpoint->subscriberPath}
                                             : QStringList();
-    const DecodedPayload payload =
-        PayloadDecoder::decode(body, head.headers.value("Content-Type"), subscriberPaths);
-    delivery.eventType = payload.eventType;
-    delivery.eventId = payload.eventId;
-    delivery.subscriberId = payload.subscriberId;
+    const DecodedPayload payload = PayloadDecoder::decode(body, head.headers.value("Content-Type"));
+    const SignatureScheme provider =
+        ProviderMetadata::providerFor(endpoint ? endpoint->scheme : SignatureScheme::None,
+                                      delivery.verification.scheme, delivery.headers);
+    const bool generic = endpoint && endpoint->scheme == SignatureScheme::GenericHmac;
+    const ProviderMetadata::Identity identity = ProviderMetadata::identify(
+        provider, delivery.headers, payload, generic ? endpoint->generic.idHeader : QByteArray(),
+        subscriberPaths);
+    delivery.eventType = identity.eventType;
+    delivery.eventId = identity.eventId;
+    delivery.subscriberId = identity.subscriberId;
     delivery.subscriber = subscriberUpdate(delivery, payload);
 
     if (!endpoint) {

@@ -53,6 +53,21 @@ QStringList schemeNames()
     return names;
 }
 
+const QList<QPair<QByteArray, SignatureScheme>> &signatureHeaderSchemes()
+{
+    static const QList<QPair<QByteArray, SignatureScheme>> order{
+        {"HostedHooks-Signature", SignatureScheme::HostedHooks},
+        {"Stripe-Signature", SignatureScheme::Stripe},
+        {"webhook-signature", SignatureScheme::StandardWebhooks},
+        {"svix-signature", SignatureScheme::Svix},
+        {"X-Hub-Signature-256", SignatureScheme::GitHub},
+        {"X-Hub-Signature", SignatureScheme::GitHub},
+        {"X-Shopify-Hmac-Sha256", SignatureScheme::Shopify},
+        {"X-Slack-Signature", SignatureScheme::Slack},
+    };
+    return order;
+}
+
 QString encodingName(SignatureEncoding encoding)
 {
     return encoding == SignatureEncoding::Base64 ? QStringLiteral("base64") : QStringLiteral("hex");

@@ -26,6 +26,8 @@ enum class SignatureScheme
 QString schemeName(SignatureScheme scheme);
 std::optional<SignatureScheme> schemeFromName(const QString &name);
 QStringList schemeNames();
+// Each provider's signature header, in the order `auto` prefers when several are present.
+const QList<QPair<QByteArray, SignatureScheme>> &signatureHeaderSchemes();
 
 enum class SignatureEncoding
 {

@@ -1,6 +1,7 @@
 #include "deliveryjson.h"
 
 #include "payloaddecoder.h"
+#include "providermetadata.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -69,6 +70,26 @@ QJsonObject full(const Delivery &d)
                                   {QStringLiteral("value"), field.value}});
     }
     object.insert(QStringLiteral("fields"), fields);
+
+    // Where the stored event type and id were found, and the provider's other ids.
+    const ProviderMetadata::Identity identity = ProviderMetadata::identify(
+        ProviderMetadata::providerFor(SignatureScheme::None, d.verification.scheme, d.headers),
+        d.headers, payload);
+    QJsonObject provider{
+        {QStringLiteral("name"),
+         identity.provider == SignatureScheme::Auto ? QString() : schemeName(identity.provider)},
+    };
+    if (!d.eventType.isEmpty() && d.eventType == identity.eventType)
+        provider.insert(QStringLiteral("event_type_from"), identity.eventTypeSource.describe());
+    if (!d.eventId.isEmpty() && d.eventId == identity.eventId)
+        provider.insert(QStringLiteral("event_id_from"), identity.eventIdSource.describe());
+    QJsonArray details;
+    for (const ProviderMetadata::Found &found : identity.details)
+        details.append(QJsonObject{{QStringLiteral("label"), found.label},
+                                   {QStringLiteral("value"), found.value},
+                                   {QStringLiteral("from"), found.source.describe()}});
+    provider.insert(QStringLiteral("details"), details);
+    object.insert(QStringLiteral("provider"), provider);
     object.insert(QStringLiteral("verification"), d.verification.toJson());
     return object;
 }

@@ -1,7 +1,6 @@
 #include "payloaddecoder.h"
 
 #include <QStringList>
-#include <QVarLengthArray>
 
 #include <simdjson.h>
 
@@ -332,8 +331,7 @@ QList<DecodedField> PayloadDecoder::decodeForm(const QByteArray &body)
     return fields;
 }
 
-DecodedPayload PayloadDecoder::decode(const QByteArray &body, const QByteArray &contentType,
-                                      const QStringList &subscriberPaths)
+DecodedPayload PayloadDecoder::decode(const QByteArray &body, const QByteArray &contentType)
 {
     DecodedPayload payload;
     if (body.isEmpty())
@@ -343,7 +341,6 @@ DecodedPayload PayloadDecoder::decode(const QByteArray &body, const QByteArray &
         payload.fields = decodeJson(body, &error);
         if (error.isEmpty()) {
             payload.format = DecodedPayload::Format::Json;
-            extractIdentifiers(payload, subscriberPaths);
             return payload;
         }
         payload.error = error;
@@ -351,7 +348,6 @@ DecodedPayload PayloadDecoder::decode(const QByteArray &body, const QByteArray &
     if (payload.error.isEmpty() && isFormContentType(contentType)) {
         payload.format = DecodedPayload::Format::Form;
         payload.fields = decodeForm(body);
-        extractIdentifiers(payload, subscriberPaths);
         return payload;
     }
     payload.format = DecodedPayload::Format::Raw;
@@ -422,53 +418,4 @@ int PayloadDecoder::pathDepth(const QString &path)
         }
     }
     return depth;
-}
-
-const QStringList &PayloadDecoder::eventTypePaths()
-{
-    static const QStringList paths{QStringLiteral("event_type"), QStringLiteral("type")};
-    return paths;
-}
-
-const QStringList &PayloadDecoder::eventIdPaths()
-{
-    static const QStringList paths{QStringLiteral("event_id"), QStringLiteral("id")};
-    return paths;
-}
-
-const QStringList &PayloadDecoder::subscriberIdPaths()
-{
-    static const QStringList paths{QStringLiteral("data.id"), QStringLiteral("data.subscriber_id"),
-                                   QStringLiteral("data.subscriber.id")};
-    return paths;
-}
-
-void PayloadDecoder::extractIdentifiers(DecodedPayload &payload, const QStringList &subscriberPaths)
-{
-    // A handful of paths is wanted: one pass over the fields keeps the last scalar at each
-    // (a repeated key counts as written last), without indexing every field of a large body.
-    const QStringList &subscriberAt =
-        subscriberPaths.isEmpty() ? subscriberIdPaths() : subscriberPaths;
-    const QStringList wanted = eventTypePaths() + eventIdPaths() + subscriberAt;
-    QVarLengthArray<const DecodedField *, 8> found(wanted.size(), nullptr);
-    for (const DecodedField &field : std::as_const(payload.fields)) {
-        if (field.type == u"object" || field.type == u"array" || field.type == u"null")
-            continue;
-        for (qsizetype i = 0; i < wanted.size(); ++i) {
-            if (field.path == wanted.at(i))
-                found[i] = &field;
-        }
-    }
-    auto firstOf = [&wanted, &found](const QStringList &paths) {
-        for (const QString &path : paths) {
-            if (const DecodedField *field = found[wanted.indexOf(path)];
-                field && !field->value.isEmpty())
-                return field->value;
-        }
-        return QString();
-    };
-    payload.eventType = firstOf(eventTypePaths());
-    payload.eventId = firstOf(eventIdPaths());
-    if (payload.eventType == u"subscriber.created")
-        payload.subscriberId = firstOf(subscriberAt);
 }

@@ -29,9 +29,6 @@ struct DecodedPayload
     QList<DecodedField> fields;
     // Why a body that looked like JSON could not be decoded; empty otherwise.
     QString error;
-    QString eventType;
-    QString eventId;
-    QString subscriberId;
 
     // The value of the field at `path`, or a null QString.
     QString valueAt(const QString &path) const;
@@ -44,9 +41,8 @@ class PayloadDecoder
 public:
     // `contentType` decides form decoding; JSON is recognised by content as well, since
     // senders often label it text/plain or nothing at all.
-    // `subscriberPaths` replaces the default places of the subscriber id when not empty.
-    static DecodedPayload decode(const QByteArray &body, const QByteArray &contentType = {},
-                                 const QStringList &subscriberPaths = {});
+    // What identifies the delivery is read from the fields by ProviderMetadata.
+    static DecodedPayload decode(const QByteArray &body, const QByteArray &contentType = {});
 
     // The JSON text of the top-level member `key` exactly as sent (an object, an array or a
     // scalar); empty when the body is not a JSON object with that member.
@@ -57,12 +53,4 @@ public:
 
     // How deep a field path lies: "" is 0, "a" 1, "a.b[2]" 3, "a[\"x.y\"]" 2.
     static int pathDepth(const QString &path);
-
-    // Where HostedHooks puts the event type, event id and subscriber id (see SIGNATURES.md).
-    static const QStringList &eventTypePaths();
-    static const QStringList &eventIdPaths();
-    static const QStringList &subscriberIdPaths();
-
-private:
-    static void extractIdentifiers(DecodedPayload &payload, const QStringList &subscriberPaths);
 };

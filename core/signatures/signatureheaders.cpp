@@ -122,14 +122,21 @@ SignatureClaim readStandardWebhooks(SignatureScheme scheme, const HeaderList &he
 {
     SignatureClaim claim;
     claim.scheme = scheme;
-    const QByteArray prefix = scheme == SignatureScheme::Svix ? "svix-" : "webhook-";
+    // Svix sends svix-* headers and Standard Webhooks webhook-* ones, with the same meaning.
+    // Either family is read, the scheme's own first (svix's libraries do the same).
+    const QByteArray own = scheme == SignatureScheme::Svix ? "svix-" : "webhook-";
+    const QByteArray other = scheme == SignatureScheme::Svix ? "webhook-" : "svix-";
+    const QByteArray ownSignature = own + "signature";
+    const QByteArray otherSignature = other + "signature";
+    const QByteArray prefix =
+        !headers.contains(ownSignature) && headers.contains(otherSignature) ? other : own;
     claim.headerName = prefix + "signature";
     claim.encoding = SignatureEncoding::Base64;
     claim.timestampHeader = prefix + "timestamp";
     if (!headers.contains(claim.headerName))
-        return problem(
-            claim, Verdict::Missing,
-            QStringLiteral("The request has no %1 header.").arg(latin(claim.headerName)));
+        return problem(claim, Verdict::Missing,
+                       QStringLiteral("The request has no %1 header (nor %2).")
+                           .arg(latin(claim.headerName), latin(otherSignature)));
     claim.headerValue = headers.value(claim.headerName);
     const QByteArray idHeader = prefix + "id";
     if (!headers.contains(idHeader))
@@ -332,17 +339,7 @@ SignatureClaim read(SignatureScheme scheme, const HeaderList &headers,
 
 std::optional<SignatureScheme> detect(const HeaderList &headers)
 {
-    static const QList<QPair<QByteArray, SignatureScheme>> order{
-        {"HostedHooks-Signature", SignatureScheme::HostedHooks},
-        {"Stripe-Signature", SignatureScheme::Stripe},
-        {"webhook-signature", SignatureScheme::StandardWebhooks},
-        {"svix-signature", SignatureScheme::Svix},
-        {"X-Hub-Signature-256", SignatureScheme::GitHub},
-        {"X-Hub-Signature", SignatureScheme::GitHub},
-        {"X-Shopify-Hmac-Sha256", SignatureScheme::Shopify},
-        {"X-Slack-Signature", SignatureScheme::Slack},
-    };
-    for (const auto &[header, scheme] : order) {
+    for (const auto &[header, scheme] : signatureHeaderSchemes()) {
         if (headers.contains(header))
             return scheme;
     }

@@ -109,6 +109,20 @@ bool looksLikeUnixTime(QByteArrayView text)
            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Svix's libraries accept Standard Webhooks' header names as their own; HookScope accepts
+// either family for both schemes and says so when the delivery used the other scheme's.
+QString otherHeaderFamily(SignatureScheme scheme, const SignatureClaim &claim)
+{
+    if (scheme == SignatureScheme::Svix && claim.headerName.startsWith("webhook-"))
+        return QStringLiteral("Signed with the webhook-* headers of Standard Webhooks, which "
+                              "svix accepts as its own.");
+    if (scheme == SignatureScheme::StandardWebhooks && claim.headerName.startsWith("svix-"))
+        return QStringLiteral("Signed with Svix's svix-* headers; the standardwebhooks "
+                              "libraries read only webhook-*, so a receiver built on them "
+                              "would refuse it.");
+    return {};
+}
+
 } // namespace
 
 Verification SignatureVerifier::verify(const Endpoint *endpoint, const HeaderList &headers,
@@ -210,6 +224,8 @@ Verification SignatureVerifier::verify(const Endpoint *endpoint, const HeaderLis
                          ? QStringLiteral("the endpoint's secret")
                          : QStringLiteral("each of the endpoint's %1 secrets")
                                .arg(endpoint->secrets.size()));
+        if (const QString family = otherHeaderFamily(scheme, claim); !family.isEmpty())
+            v.reason += u' ' + family;
         v.diagnosis = diagnose(scheme, claim, *endpoint, headers, body, allEndpoints);
         if (v.diagnosis.isEmpty())
             v.reason += QStringLiteral(" No common mistake explains it: check that the secret is "
@@ -236,12 +252,14 @@ Verification SignatureVerifier::verify(const Endpoint *endpoint, const HeaderLis
         return v;
     }
     v.verdict = Verdict::Valid;
+    if (const QString family = otherHeaderFamily(scheme, claim); !family.isEmpty())
+        v.reason = family + u' ';
     if (match == Match::UpperCaseHex)
-        v.reason = QStringLiteral("The signature matches, written in upper-case hex.");
+        v.reason += QStringLiteral("The signature matches, written in upper-case hex.");
     else if (match == Match::OtherEncoding)
-        v.reason = QStringLiteral("The signature matches, but it is base64-encoded; %1 documents "
-                                  "hex.")
-                       .arg(schemeName(scheme));
+        v.reason += QStringLiteral("The signature matches, but it is base64-encoded; %1 documents "
+                                   "hex.")
+                        .arg(schemeName(scheme));
     v.reason += autoNote;
     v.reason = v.reason.trimmed();
     return v;
@@ -311,6 +329,11 @@ QString SignatureVerifier::diagnose(SignatureScheme scheme, const SignatureClaim
                 return QStringLiteral(
                            "The signature was made with the secret string itself as the "
                            "key; %1 uses the base64 decoding of what follows \"whsec_\".")
+                    .arg(schemeName(scheme));
+            if (secret.value.startsWith("whsec_") && macMatches(secret.value.mid(6), asSigned))
+                return QStringLiteral(
+                           "The signature was made with the text after \"whsec_\" as the key, "
+                           "without base64-decoding it; %1 uses its base64 decoding.")
                     .arg(schemeName(scheme));
         } else if (const auto decoded = SignatureHeaders::whsecDecoded(secret.value)) {
             if (macMatches(*decoded, asSigned))
