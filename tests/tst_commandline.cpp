@@ -1047,6 +1047,110 @@ private Q_SLOTS:
         QVERIFY(replays[1][QStringLiteral("resigned")].toBool());
     }
 
+    void printedCurlCommandsSendTheExactBytes_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<bool>("quotedText");
+        QTest::addColumn<QByteArray>("readable"); // shown as it is in the command
+        QTest::newRow("json") << QByteArray(
+                                     "{\"event_type\":\"ping\",\"note\":\"it's 100% \\\\ ok\"}")
+                              << true << QByteArray("it'\\''s 100% \\\\ ok");
+        QTest::newRow("utf-8 text with line breaks")
+            << QByteArray("{\n  \"name\": \"Zo\xc3\xab \xe6\x9d\xb1\xe4\xba\xac\"\n}\n") << true
+            << QByteArray("Zo\xc3\xab");
+        QTest::newRow("binary: NUL, invalid UTF-8, ESC, quotes, percent, backslash")
+            << QByteArray::fromHex("0001fffe1b5b324a27222573252525") + "\\n\\" +
+                   QByteArray(1, '\0') + "end\r\n\t"
+            << false
+            << QByteArray("\\377\\376\\033[2J\\047\"%%s%%%%%%\\\\n\\\\\\000end\\015\\n\\011");
+        QTest::newRow("bidi override") << QByteArray("{\"a\":\"\xe2\x80\xae"
+                                                     "evil\"}")
+                                       << false << QByteArray("\\342\\200\\256evil");
+        QByteArray large;
+        for (int i = 0; large.size() < 300 * 1024; ++i)
+            large += "{\"line\":" + QByteArray::number(i) + ",\"text\":\"caf\xc3\xa9 '%'\"}\n";
+        QTest::newRow("300 KiB of text, more than one argument may hold")
+            << large << false << QByteArray("caf\xc3\xa9 \\047%%\\047");
+    }
+
+    // replay --curl prints a command that, run as printed by sh (dash) and bash, sends the
+    // stored body byte for byte; re-signed, it verifies.
+    void printedCurlCommandsSendTheExactBytes()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(bool, quotedText);
+        QFETCH(QByteArray, readable);
+        static int row = 0;
+        const QString db = TestSupport::temporaryPath(QStringLiteral("curl-%1.db").arg(++row));
+        const QStringList dbArgs{QStringLiteral("--db"), db};
+        QVERIFY(addHostedHooksEndpoint(dbArgs));
+        QProcess serve;
+        const quint16 port = startServe(serve, dbArgs);
+        QVERIFY(port != 0);
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
+        HeaderList headers;
+        headers.append("HostedHooks-Signature",
+                       TestSupport::hostedHooksSignature(Secret, 1700000000, body));
+        headers.append("Content-Type", "application/octet-stream");
+        headers.append("X-Name", "Zo\xc3\xab");
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/hooks/hh", headers, body)).status, 200);
+
+        const Result printed = runHookscope(
+            QStringList{QStringLiteral("replay"), QStringLiteral("1"), QStringLiteral("--to"), url,
+                        QStringLiteral("--resign"), QStringLiteral("--curl")} +
+            dbArgs);
+        QCOMPARE(printed.exitCode, 0);
+        QVERIFY(printed.out.endsWith('\n'));
+        const QByteArray command = printed.out.chopped(1);
+        // Nothing in it a terminal acts on: printable text and line breaks only.
+        for (const char c : command)
+            QVERIFY2(uchar(c) >= 0x20 || c == '\n',
+                     qPrintable(QStringLiteral("byte %1").arg(int(c))));
+        QVERIFY(!command.contains("\xe2\x80\xae"));
+        QCOMPARE(command.startsWith("printf "), !quotedText);
+        QVERIFY2(command.contains(readable), command.left(300).constData());
+
+        // Run from a file, as a paste into a shell is: a command line given to `sh -c` would
+        // itself be one argument, which Linux limits to 128 KiB.
+        const QString script = db + QStringLiteral(".sh");
+        {
+            QFile file(script);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(command + " --silent --show-error\n");
+        }
+        qint64 next = 2;
+        for (const QString &shell : {QStringLiteral("/bin/sh"), QStringLiteral("/bin/bash")}) {
+            QProcess run;
+            run.start(shell, {script});
+            QVERIFY(run.waitForFinished(30000));
+            QVERIFY2(run.exitCode() == 0, run.readAllStandardError().constData());
+            const QJsonObject shown =
+                QJsonDocument::fromJson(
+                    runHookscope(QStringList{QStringLiteral("show"), QString::number(next++),
+                                             QStringLiteral("--json")} +
+                                 dbArgs)
+                        .out)
+                    .object();
+            const QByteArray received =
+                shown.contains(QStringLiteral("body_base64"))
+                    ? QByteArray::fromBase64(
+                          shown[QStringLiteral("body_base64")].toString().toLatin1())
+                    : shown[QStringLiteral("body")].toString().toUtf8();
+            QCOMPARE(received.size(), body.size());
+            QVERIFY2(received == body, qPrintable(shell));
+            QCOMPARE(shown[QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+            const QJsonArray sentHeaders = shown[QStringLiteral("headers")].toArray();
+            const bool nameKept =
+                std::any_of(sentHeaders.begin(), sentHeaders.end(), [](const QJsonValue &header) {
+                    return header[0].toString() == u"X-Name" &&
+                           header[1].toString().toLatin1() == "Zo\xc3\xab";
+                });
+            QVERIFY2(nameKept, qPrintable(shell));
+        }
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(15000));
+    }
+
     void serveTakesEndpointsAddedWhileRunning()
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("live-endpoints.db"));

@@ -84,7 +84,8 @@ int ReplayCommand::run(const QStringList &arguments)
     if (!replay)
         return fail(error);
     if (parser.isSet(QStringLiteral("curl"))) {
-        outLine(replay->curlCommand(delivery->method));
+        // Made only of printable text and line breaks, whatever the body holds.
+        Output::outText(replay->curlCommand(delivery->method));
         return CommandLine::Success;
     }
     replay->sentAtMs = QDateTime::currentMSecsSinceEpoch();

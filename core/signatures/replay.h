@@ -32,6 +32,9 @@ struct Replay
                                          const std::optional<QByteArray> &body = std::nullopt,
                                          const std::optional<HeaderList> &headers = std::nullopt);
 
-    // A shell command that sends the same request with curl.
+    // A command for sh, bash or zsh that sends the same request with curl: the same body bytes
+    // and headers. Text goes between single quotes; a body that is not printable text (or is
+    // long) is written by printf with octal escapes into curl's standard input. The command
+    // itself holds only printable characters and line breaks, safe to show and to paste.
     QString curlCommand(const QString &method) const;
 };
