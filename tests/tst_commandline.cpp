@@ -85,6 +85,19 @@ bool addHostedHooksEndpoint(const QStringList &dbArgs)
                .exitCode == 0;
 }
 
+// Endpoint "any" on /in, scheme auto, signed with Secret.
+bool addAutoEndpoint(const QStringList &dbArgs)
+{
+    return runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
+                                    QStringLiteral("any"), QStringLiteral("--path"),
+                                    QStringLiteral("/in"), QStringLiteral("--scheme"),
+                                    QStringLiteral("auto"), QStringLiteral("--secret-env"),
+                                    QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
+                            dbArgs,
+                        environmentWithSecret())
+               .exitCode == 0;
+}
+
 // `deliveries --json` with `extra` arguments, newest first.
 QJsonArray listDeliveries(const QStringList &dbArgs, const QStringList &extra = {})
 {
@@ -398,15 +411,7 @@ private Q_SLOTS:
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("providers.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
-        QCOMPARE(runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
-                                          QStringLiteral("any"), QStringLiteral("--path"),
-                                          QStringLiteral("/in"), QStringLiteral("--scheme"),
-                                          QStringLiteral("auto"), QStringLiteral("--secret-env"),
-                                          QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
-                                  dbArgs,
-                              environmentWithSecret())
-                     .exitCode,
-                 0);
+        QVERIFY(addAutoEndpoint(dbArgs));
         QProcess serve;
         const quint16 port = startServe(serve, dbArgs);
         QVERIFY(port != 0);
@@ -931,6 +936,79 @@ private Q_SLOTS:
                  2);
     }
 
+    // An auto endpoint takes its scheme from the headers: a sample has none to take, and a
+    // re-signed replay uses the scheme the delivery was verified with. Nothing is ever sent
+    // unsigned and reported as a success.
+    void signingForAnAutoEndpointUsesAKnownScheme()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("auto-sign.db"));
+        const QStringList dbArgs{QStringLiteral("--db"), db};
+        QVERIFY(addAutoEndpoint(dbArgs));
+        QProcess serve;
+        const quint16 port = startServe(serve, dbArgs);
+        QVERIFY(port != 0);
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
+
+        const Result unsignedSample = runHookscope(
+            QStringList{QStringLiteral("send-sample"), QStringLiteral("subscriber.created"),
+                        QStringLiteral("--endpoint"), QStringLiteral("any"), QStringLiteral("--to"),
+                        url} +
+            dbArgs);
+        QCOMPARE(unsignedSample.exitCode, 2);
+        QVERIFY2(unsignedSample.err.contains("uses the auto scheme") &&
+                     unsignedSample.err.contains("github") &&
+                     unsignedSample.err.contains("--scheme"),
+                 unsignedSample.err.constData());
+        QVERIFY(unsignedSample.out.isEmpty());
+
+        const Result signedSample = runHookscope(
+            QStringList{QStringLiteral("send-sample"), QStringLiteral("subscriber.created"),
+                        QStringLiteral("--endpoint"), QStringLiteral("any"), QStringLiteral("--to"),
+                        url, QStringLiteral("--scheme"), QStringLiteral("github")} +
+            dbArgs);
+        QVERIFY2(signedSample.exitCode == 0, signedSample.err.constData());
+        QVERIFY2(signedSample.out.contains("signed github"), signedSample.out.constData());
+        const Result genericOnAuto = runHookscope(
+            QStringList{QStringLiteral("send-sample"), QStringLiteral("subscriber.created"),
+                        QStringLiteral("--endpoint"), QStringLiteral("any"), QStringLiteral("--to"),
+                        url, QStringLiteral("--scheme"), QStringLiteral("generic-hmac")} +
+            dbArgs);
+        QCOMPARE(genericOnAuto.exitCode, 2);
+
+        // Delivery 1: the github sample. Delivery 2: no signature at all.
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/in", {}, "{\"type\":\"x\"}")).status, 200);
+        const Result resigned =
+            runHookscope(QStringList{QStringLiteral("replay"), QStringLiteral("1"),
+                                     QStringLiteral("--to"), url, QStringLiteral("--resign")} +
+                         dbArgs);
+        QVERIFY2(resigned.exitCode == 0, resigned.err.constData());
+        QVERIFY2(resigned.out.contains("(re-signed, github)"), resigned.out.constData());
+        const Result noScheme =
+            runHookscope(QStringList{QStringLiteral("replay"), QStringLiteral("2"),
+                                     QStringLiteral("--to"), url, QStringLiteral("--resign")} +
+                         dbArgs);
+        QCOMPARE(noScheme.exitCode, 2);
+        QVERIFY2(noScheme.err.contains("carries none it recognises") &&
+                     noScheme.err.contains("stripe") && noScheme.err.contains("--scheme"),
+                 noScheme.err.constData());
+        const Result chosen =
+            runHookscope(QStringList{QStringLiteral("replay"), QStringLiteral("2"),
+                                     QStringLiteral("--to"), url, QStringLiteral("--resign"),
+                                     QStringLiteral("--scheme"), QStringLiteral("stripe")} +
+                         dbArgs);
+        QVERIFY2(chosen.exitCode == 0, chosen.err.constData());
+        QVERIFY2(chosen.out.contains("(re-signed, stripe)"), chosen.out.constData());
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(15000));
+
+        const QJsonArray deliveries = listDeliveries(dbArgs);
+        QCOMPARE(deliveries.size(), 4);
+        QCOMPARE(deliveries[3][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(deliveries[2][QStringLiteral("verdict")].toString(), QStringLiteral("missing"));
+        QCOMPARE(deliveries[1][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(deliveries[0][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+    }
+
     void sendSampleCreatesAValidSubscriber()
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("samples.db"));
@@ -1006,7 +1084,7 @@ private Q_SLOTS:
                                      QStringLiteral("--to"), url, QStringLiteral("--resign")} +
                          dbArgs);
         QVERIFY2(resigned.exitCode == 0, resigned.err.constData());
-        QVERIFY(resigned.out.contains("(re-signed)"));
+        QVERIFY(resigned.out.contains("(re-signed, hostedhooks)"));
         const Result curl = runHookscope(
             QStringList{QStringLiteral("replay"), QStringLiteral("1"), QStringLiteral("--to"), url,
                         QStringLiteral("--resign"), QStringLiteral("--curl")} +

@@ -359,6 +359,36 @@ private Q_SLOTS:
         QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 1);
         QVERIFY(m_window->bannerText().contains(QStringLiteral("was kept in")));
     }
+
+    // GitHub names the event in its headers: the list shows it, and the Overview says where
+    // each value came from. No endpoint covers the path: the headers name the provider.
+    void providerEventsShowWhereTheyCameFrom()
+    {
+        HeaderList headers;
+        headers.append("Content-Type", "application/json");
+        headers.append("X-GitHub-Event", "push");
+        headers.append("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+        headers.append("X-GitHub-Hook-ID", "42");
+        QCOMPARE(sendRaw(m_window->listenerPort(),
+                         buildRequest("POST", "/github", headers, R"({"ref":"main","id":5})"))
+                     .status,
+                 404);
+        QTRY_VERIFY(rowOf(QStringLiteral("72d3162e-cc78-11e3-81ab-4c9367dc0958")) >= 0);
+        const int row = rowOf(QStringLiteral("72d3162e-cc78-11e3-81ab-4c9367dc0958"));
+        QCOMPARE(m_window->deliveryModel()
+                     ->index(row, DeliveryListModel::EventTypeColumn)
+                     .data()
+                     .toString(),
+                 QStringLiteral("push"));
+        m_window->deliveryView()->setCurrentIndex(m_window->deliveryModel()->index(row, 0));
+        QTRY_VERIFY2(m_window->detailView()->eventText().contains(
+                         QStringLiteral("push (header X-GitHub-Event)")),
+                     qPrintable(m_window->detailView()->eventText()));
+        QVERIFY2(m_window->detailView()->eventText().contains(
+                     QStringLiteral("(header X-GitHub-Delivery)")),
+                 qPrintable(m_window->detailView()->eventText()));
+        QCOMPARE(m_window->detailView()->providerText(), QStringLiteral("github: hook id 42"));
+    }
 };
 
 QTEST_MAIN(TestMainWindow)

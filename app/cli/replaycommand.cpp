@@ -9,6 +9,7 @@
 #include "listener.h"
 #include "output.h"
 #include "replayrepository.h"
+#include "signaturesigner.h"
 
 #include <QDateTime>
 
@@ -33,13 +34,20 @@ int ReplayCommand::run(const QStringList &arguments)
         {QStringLiteral("resign"),
          QStringLiteral("Sign it anew (fresh timestamp) with its endpoint's scheme and "
                         "first secret.")});
+    parser.addOption({QStringLiteral("scheme"),
+                      QStringLiteral("With --resign: sign with this scheme (%1). Default: the "
+                                     "endpoint's, or for an auto endpoint the one the delivery "
+                                     "was verified with.")
+                          .arg(SignatureSigner::signingSchemeNames().join(QStringLiteral(", "))),
+                      QStringLiteral("SCHEME")});
     parser.addOption(
         {QStringLiteral("curl"), QStringLiteral("Print the curl command instead of sending.")});
     parser.addOption(dbOption());
     if (!parse(parser, command, arguments, 1, 1))
         return CommandLine::Failure;
-    if (helpRequested(parser,
-                      QStringLiteral("replay ID [--to URL] [--resign] [--curl] [--db FILE]")))
+    if (helpRequested(
+            parser, QStringLiteral(
+                        "replay ID [--to URL] [--resign [--scheme SCHEME]] [--curl] [--db FILE]")))
         return CommandLine::Success;
     auto fail = [&command](const QString &message, int code = CommandLine::Failure) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, message));
@@ -69,6 +77,16 @@ int ReplayCommand::run(const QStringList &arguments)
     if (url.path().isEmpty() || url.path() == u"/")
         url = url.resolved(QUrl(delivery->path));
 
+    std::optional<SignatureScheme> scheme;
+    if (parser.isSet(QStringLiteral("scheme"))) {
+        if (!parser.isSet(QStringLiteral("resign")))
+            return fail(QStringLiteral("--scheme goes with --resign"));
+        scheme = schemeFromName(parser.value(QStringLiteral("scheme")));
+        if (!scheme)
+            return fail(QStringLiteral("unknown scheme '%1' (choose one of %2)")
+                            .arg(parser.value(QStringLiteral("scheme")),
+                                 SignatureSigner::signingSchemeNames().join(QStringLiteral(", "))));
+    }
     std::optional<Endpoint> endpoint;
     if (parser.isSet(QStringLiteral("resign"))) {
         if (delivery->endpoint.isEmpty())
@@ -80,9 +98,11 @@ int ReplayCommand::run(const QStringList &arguments)
         if (!endpoint)
             return fail(error);
     }
-    auto replay = Replay::prepare(*delivery, url, endpoint ? &*endpoint : nullptr, &error);
+    auto replay = Replay::prepare(*delivery, url, endpoint ? &*endpoint : nullptr, &error,
+                                  std::nullopt, std::nullopt, scheme);
     if (!replay)
-        return fail(error);
+        return fail(error.contains(QStringLiteral("choose")) ? error + QStringLiteral(" (--scheme)")
+                                                             : error);
     if (parser.isSet(QStringLiteral("curl"))) {
         // Made only of printable text and line breaks, whatever the body holds.
         Output::outText(replay->curlCommand(delivery->method));
@@ -103,7 +123,9 @@ int ReplayCommand::run(const QStringList &arguments)
             QStringLiteral("no answer from %1: %2").arg(replay->url.toString(), answer.error));
     outLine(QStringLiteral("replayed delivery %1%2 to %3: answered %4 in %5 ms")
                 .arg(id)
-                .arg(replay->resigned ? QStringLiteral(" (re-signed)") : QString(),
+                .arg(replay->resigned
+                         ? QStringLiteral(" (re-signed, %1)").arg(schemeName(replay->signedWith))
+                         : QString(),
                      replay->url.toString())
                 .arg(answer.status)
                 .arg(answer.latencyMs));

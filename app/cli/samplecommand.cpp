@@ -8,6 +8,7 @@
 #include "listener.h"
 #include "output.h"
 #include "sampledelivery.h"
+#include "signaturesigner.h"
 
 using namespace CommandParsing;
 using Output::errorLine;
@@ -32,11 +33,16 @@ int SampleCommand::run(const QStringList &arguments)
          QStringLiteral("Where to send it (default: http://127.0.0.1:%1 and the endpoint's path).")
              .arg(Listener::DefaultPort),
          QStringLiteral("URL")});
+    parser.addOption({QStringLiteral("scheme"),
+                      QStringLiteral("Sign with this scheme instead of the endpoint's; an auto "
+                                     "endpoint needs one (%1).")
+                          .arg(SignatureSigner::signingSchemeNames().join(QStringLiteral(", "))),
+                      QStringLiteral("SCHEME")});
     parser.addOption(dbOption());
     if (!parse(parser, command, arguments, 1, 1))
         return CommandLine::Failure;
-    if (helpRequested(parser, QStringLiteral(
-                                  "send-sample EVENT_TYPE --endpoint NAME [--to URL] [--db FILE]")))
+    if (helpRequested(parser, QStringLiteral("send-sample EVENT_TYPE --endpoint NAME "
+                                             "[--scheme SCHEME] [--to URL] [--db FILE]")))
         return CommandLine::Success;
     if (!parser.isSet(QStringLiteral("endpoint"))) {
         errorLine(QStringLiteral("%1 %2: --endpoint NAME is required").arg(Program, command));
@@ -50,6 +56,16 @@ int SampleCommand::run(const QStringList &arguments)
                       .arg(Program, command, parser.value(QStringLiteral("to"))));
         return CommandLine::Failure;
     }
+    std::optional<SignatureScheme> scheme;
+    if (parser.isSet(QStringLiteral("scheme"))) {
+        scheme = schemeFromName(parser.value(QStringLiteral("scheme")));
+        if (!scheme) {
+            errorLine(QStringLiteral("%1 %2: unknown scheme '%3' (choose one of %4)")
+                          .arg(Program, command, parser.value(QStringLiteral("scheme")),
+                               SignatureSigner::signingSchemeNames().join(QStringLiteral(", "))));
+            return CommandLine::Failure;
+        }
+    }
     Database database;
     if (!openDatabase(database, parser, Use::Read))
         return CommandLine::Failure;
@@ -61,10 +77,13 @@ int SampleCommand::run(const QStringList &arguments)
         return CommandLine::NotFound;
     }
     database.close();
-    const auto sample =
-        SampleDelivery::build(*endpoint, parser.positionalArguments().constFirst(), target, &error);
+    const auto sample = SampleDelivery::build(*endpoint, parser.positionalArguments().constFirst(),
+                                              target, &error, scheme);
     if (!sample) {
-        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        errorLine(QStringLiteral("%1 %2: %3%4")
+                      .arg(Program, command, error,
+                           error.contains(QStringLiteral("choose")) ? QStringLiteral(" (--scheme)")
+                                                                    : QString()));
         return CommandLine::Failure;
     }
     const HttpSender::Answer answer =
@@ -74,11 +93,14 @@ int SampleCommand::run(const QStringList &arguments)
                       .arg(Program, command, sample->url.toString(), answer.error));
         return CommandLine::Failure;
     }
-    outLine(
-        QStringLiteral("sent %1 (event %2) to %3: answered %4 in %5 ms")
-            .arg(parser.positionalArguments().constFirst(), sample->eventId, sample->url.toString())
-            .arg(answer.status)
-            .arg(answer.latencyMs));
+    outLine(QStringLiteral("sent %1 (event %2, %3) to %4: answered %5 in %6 ms")
+                .arg(parser.positionalArguments().constFirst(), sample->eventId,
+                     sample->signedWith == SignatureScheme::None
+                         ? QStringLiteral("unsigned")
+                         : QStringLiteral("signed %1").arg(schemeName(sample->signedWith)),
+                     sample->url.toString())
+                .arg(answer.status)
+                .arg(answer.latencyMs));
     if (!answer.body.isEmpty())
         outLine(QString::fromUtf8(answer.body.left(2000)).trimmed());
     return answer.status >= 200 && answer.status < 300 ? CommandLine::Success

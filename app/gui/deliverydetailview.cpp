@@ -238,6 +238,16 @@ QString DeliveryDetailView::reasonText() const
     return m_reason->text();
 }
 
+QString DeliveryDetailView::eventText() const
+{
+    return m_event->text();
+}
+
+QString DeliveryDetailView::providerText() const
+{
+    return m_provider->text();
+}
+
 void DeliveryDetailView::showDetails(const DeliveryDetails &details)
 {
     m_details = details;

@@ -32,6 +32,8 @@ public:
     // For tests: the texts the user reads.
     QString verdictText() const;
     QString reasonText() const;
+    QString eventText() const;
+    QString providerText() const;
 
 Q_SIGNALS:
     // The user asked to see another delivery (an attempt of the same event).

@@ -11,6 +11,7 @@
 #include "replay.h"
 #include "replaydialog.h"
 #include "sampledelivery.h"
+#include "signaturesigner.h"
 #include "subscriberswindow.h"
 #include "timelinewidget.h"
 #include "verdictstyle.h"
@@ -417,8 +418,22 @@ void MainWindow::buildMenus()
                                      ? names.constFirst()
                                      : QInputDialog::getItem(this, tr("Send sample"),
                                                              tr("Endpoint:"), names, 0, false, &ok);
-            if (ok)
-                sendSample(eventType, name);
+            if (!ok)
+                return;
+            // An auto endpoint takes the scheme from the headers: the sample needs one chosen.
+            std::optional<SignatureScheme> scheme;
+            if (const Endpoint *endpoint = endpointNamed(name);
+                endpoint && endpoint->scheme == SignatureScheme::Auto) {
+                const QString chosen = QInputDialog::getItem(
+                    this, tr("Send sample"),
+                    tr("Endpoint \"%1\" accepts any of these schemes. Sign the sample with:")
+                        .arg(name),
+                    SignatureSigner::autoSchemeNames(), 0, false, &ok);
+                if (!ok)
+                    return;
+                scheme = schemeFromName(chosen);
+            }
+            sendSample(eventType, name, scheme);
         });
     }
 
@@ -877,7 +892,8 @@ void MainWindow::showReplayDialog()
     m_replayDialog->show();
 }
 
-void MainWindow::sendSample(const QString &eventType, const QString &endpointName)
+void MainWindow::sendSample(const QString &eventType, const QString &endpointName,
+                            std::optional<SignatureScheme> scheme)
 {
     const Endpoint *endpoint = endpointNamed(endpointName);
     if (!endpoint || !m_listener || !m_listener->isListening()) {
@@ -886,7 +902,7 @@ void MainWindow::sendSample(const QString &eventType, const QString &endpointNam
     }
     QString error;
     const auto sample =
-        SampleDelivery::build(*endpoint, eventType, QUrl(m_listener->url()), &error);
+        SampleDelivery::build(*endpoint, eventType, QUrl(m_listener->url()), &error, scheme);
     if (!sample) {
         statusBar()->showMessage(tr("Cannot build the sample: %1").arg(error), 10000);
         return;

@@ -74,7 +74,8 @@ public Q_SLOTS:
     void showReplayDialog();
     void replaySelection(bool resign);
     void copyAsCurl(bool resign);
-    void sendSample(const QString &eventType, const QString &endpointName);
+    void sendSample(const QString &eventType, const QString &endpointName,
+                    std::optional<SignatureScheme> scheme = std::nullopt);
     void importFromNgrok();
     // Where the ngrok agent's API is (tests point it at a fake).
     void setNgrokApi(const QUrl &api);

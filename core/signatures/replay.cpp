@@ -99,7 +99,8 @@ constexpr qsizetype MaxBodyArgument = 16 * 1024;
 std::optional<Replay> Replay::prepare(const Delivery &delivery, const QUrl &url,
                                       const Endpoint *resignWith, QString *error,
                                       const std::optional<QByteArray> &body,
-                                      const std::optional<HeaderList> &headers)
+                                      const std::optional<HeaderList> &headers,
+                                      std::optional<SignatureScheme> scheme)
 {
     Replay replay;
     replay.deliveryId = delivery.id;
@@ -109,14 +110,28 @@ std::optional<Replay> Replay::prepare(const Delivery &delivery, const QUrl &url,
     QList<QByteArray> dropped{"Host", "Content-Length", "Connection", "Transfer-Encoding"};
     QByteArray messageId;
     if (resignWith) {
-        replay.resigned = true;
-        const QList<QByteArray> signatureHeaders =
-            SignatureSigner::signatureHeaders(resignWith->scheme, resignWith->generic);
-        // Standard Webhooks keeps the message id: a replay is the same message.
-        for (const QByteArray &name : signatureHeaders) {
-            if (name.endsWith("-id") && source.contains(name))
-                messageId = source.value(name);
+        const auto signAs =
+            SignatureSigner::schemeToSign(*resignWith, delivery.verification.scheme, scheme, error);
+        if (!signAs)
+            return std::nullopt;
+        if (!resignWith->hasSecret()) {
+            if (error)
+                *error = QStringLiteral("endpoint \"%1\" has no secret to sign with")
+                             .arg(resignWith->name);
+            return std::nullopt;
         }
+        replay.resigned = true;
+        replay.signedWith = *signAs;
+        const QList<QByteArray> signatureHeaders =
+            SignatureSigner::signatureHeaders(*signAs, resignWith->generic);
+        // Standard Webhooks and Svix keep the message id, from either header family: a replay
+        // is the same message.
+        if (*signAs == SignatureScheme::Svix)
+            messageId = source.value("svix-id").isEmpty() ? source.value("webhook-id")
+                                                          : source.value("svix-id");
+        else if (*signAs == SignatureScheme::StandardWebhooks)
+            messageId = source.value("webhook-id").isEmpty() ? source.value("svix-id")
+                                                             : source.value("webhook-id");
         dropped += signatureHeaders;
     }
     for (const HeaderList::Entry &header : source.entries()) {
@@ -128,16 +143,10 @@ std::optional<Replay> Replay::prepare(const Delivery &delivery, const QUrl &url,
             replay.requestHeaders.append(header.first, header.second);
     }
     if (resignWith) {
-        if (!resignWith->hasSecret()) {
-            if (error)
-                *error = QStringLiteral("endpoint \"%1\" has no secret to sign with")
-                             .arg(resignWith->name);
-            return std::nullopt;
-        }
         if (messageId.isEmpty())
             messageId = "msg_" + QByteArray::number(QRandomGenerator::global()->generate64(), 36);
         const auto signature = SignatureSigner::sign(
-            resignWith->scheme, resignWith->secrets.constFirst().value, replay.requestBody,
+            replay.signedWith, resignWith->secrets.constFirst().value, replay.requestBody,
             QDateTime::currentSecsSinceEpoch(), messageId, resignWith->generic, error);
         if (!signature)
             return std::nullopt;

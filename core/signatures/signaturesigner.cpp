@@ -98,3 +98,63 @@ QList<QByteArray> SignatureSigner::signatureHeaders(SignatureScheme scheme,
     }
     return {};
 }
+
+QStringList SignatureSigner::signingSchemeNames()
+{
+    QStringList names;
+    for (const QString &name : schemeNames()) {
+        if (name != schemeName(SignatureScheme::None) && name != schemeName(SignatureScheme::Auto))
+            names.append(name);
+    }
+    return names;
+}
+
+QStringList SignatureSigner::autoSchemeNames()
+{
+    QStringList names;
+    for (const auto &[header, scheme] : signatureHeaderSchemes()) {
+        if (!names.contains(schemeName(scheme)))
+            names.append(schemeName(scheme));
+    }
+    return names;
+}
+
+std::optional<SignatureScheme> SignatureSigner::schemeToSign(const Endpoint &endpoint,
+                                                             const QString &verifiedScheme,
+                                                             std::optional<SignatureScheme> chosen,
+                                                             QString *error)
+{
+    auto fail = [error](const QString &message) -> std::optional<SignatureScheme> {
+        if (error)
+            *error = message;
+        return std::nullopt;
+    };
+    const bool isAuto = endpoint.scheme == SignatureScheme::Auto;
+    const QString choices =
+        (isAuto ? autoSchemeNames() : signingSchemeNames()).join(QStringLiteral(", "));
+    if (chosen) {
+        if (*chosen == SignatureScheme::None || *chosen == SignatureScheme::Auto ||
+            (isAuto && *chosen == SignatureScheme::GenericHmac))
+            return fail(QStringLiteral("endpoint \"%1\" would not verify a %2 signature; choose "
+                                       "the scheme to sign with: %3")
+                            .arg(endpoint.name, schemeName(*chosen), choices));
+        return chosen;
+    }
+    if (endpoint.scheme == SignatureScheme::None)
+        return fail(QStringLiteral("endpoint \"%1\" uses no signature scheme; choose the scheme "
+                                   "to sign with: %2")
+                        .arg(endpoint.name, choices));
+    if (!isAuto)
+        return endpoint.scheme;
+    const auto verified = schemeFromName(verifiedScheme);
+    if (verified && *verified != SignatureScheme::None && *verified != SignatureScheme::Auto)
+        return verified;
+    return fail(QStringLiteral("endpoint \"%1\" uses the auto scheme, which takes the scheme "
+                               "from a delivery's signature headers, and %2; choose the scheme "
+                               "to sign with: %3")
+                    .arg(endpoint.name,
+                         verifiedScheme.isEmpty()
+                             ? QStringLiteral("a new sample has none")
+                             : QStringLiteral("this delivery carries none it recognises"),
+                         choices));
+}

@@ -18,7 +18,8 @@ QStringList SampleDelivery::eventTypes()
 
 std::optional<SampleDelivery> SampleDelivery::build(const Endpoint &endpoint,
                                                     const QString &eventType, const QUrl &target,
-                                                    QString *error)
+                                                    QString *error,
+                                                    std::optional<SignatureScheme> scheme)
 {
     QFile file(QStringLiteral(":/samples/%1.json").arg(eventType));
     if (!file.open(QIODevice::ReadOnly)) {
@@ -41,19 +42,25 @@ std::optional<SampleDelivery> SampleDelivery::build(const Endpoint &endpoint,
         sample.url.setPath(endpoint.path);
     sample.headers.append("Content-Type", "application/json");
     sample.headers.append("User-Agent", "HookScope sample");
-    if (endpoint.scheme != SignatureScheme::None && endpoint.scheme != SignatureScheme::Auto) {
-        if (!endpoint.hasSecret()) {
-            *error = QStringLiteral("endpoint \"%1\" has no secret to sign the sample with")
-                         .arg(endpoint.name);
-            return std::nullopt;
-        }
-        const auto signature = SignatureSigner::sign(
-            endpoint.scheme, endpoint.secrets.constFirst().value, sample.body,
-            now.toSecsSinceEpoch(), QByteArray("msg_" + random), endpoint.generic, error);
-        if (!signature)
-            return std::nullopt;
-        for (const auto &[name, value] : signature->entries())
-            sample.headers.append(name, value);
+    // An endpoint without a scheme gets an unsigned sample, unless a scheme is chosen; an auto
+    // endpoint needs one chosen, since a sample has no headers to pick it from.
+    if (endpoint.scheme == SignatureScheme::None && !scheme)
+        return sample;
+    const auto signAs = SignatureSigner::schemeToSign(endpoint, {}, scheme, error);
+    if (!signAs)
+        return std::nullopt;
+    if (!endpoint.hasSecret()) {
+        *error = QStringLiteral("endpoint \"%1\" has no secret to sign the sample with")
+                     .arg(endpoint.name);
+        return std::nullopt;
     }
+    const auto signature = SignatureSigner::sign(
+        *signAs, endpoint.secrets.constFirst().value, sample.body, now.toSecsSinceEpoch(),
+        QByteArray("msg_" + random), endpoint.generic, error);
+    if (!signature)
+        return std::nullopt;
+    sample.signedWith = *signAs;
+    for (const auto &[name, value] : signature->entries())
+        sample.headers.append(name, value);
     return sample;
 }

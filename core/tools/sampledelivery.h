@@ -16,10 +16,14 @@ struct SampleDelivery
     HeaderList headers;
     QByteArray body;
     QString eventId;
+    SignatureScheme signedWith = SignatureScheme::None; // None: unsigned
 
     static QStringList eventTypes();
-    // Signed with the endpoint's scheme and first secret, for `baseUrl` + the endpoint's path
-    // (or `url` as given when it has a path of its own).
+    // Signed with the endpoint's first secret and `scheme`, or the endpoint's own scheme, for
+    // `target` + the endpoint's path (or `target` as given when it has a path of its own). An
+    // auto endpoint needs `scheme`: nothing is built without it, and `error` names the
+    // choices. A `none` endpoint without `scheme` gets an unsigned sample.
     static std::optional<SampleDelivery> build(const Endpoint &endpoint, const QString &eventType,
-                                               const QUrl &target, QString *error);
+                                               const QUrl &target, QString *error,
+                                               std::optional<SignatureScheme> scheme = {});
 };
