@@ -1,6 +1,7 @@
 #include "database.h"
 #include "deliverydetailview.h"
 #include "deliverylistmodel.h"
+#include "elidinglabel.h"
 #include "endpointrepository.h"
 #include "endpointsdialog.h"
 #include "mainwindow.h"
@@ -15,13 +16,17 @@
 #include <QDateTime>
 #include <QDialogButtonBox>
 #include <QFile>
+#include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSqlQuery>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTest>
@@ -388,6 +393,105 @@ private Q_SLOTS:
                      QStringLiteral("(header X-GitHub-Delivery)")),
                  qPrintable(m_window->detailView()->eventText()));
         QCOMPARE(m_window->detailView()->providerText(), QStringLiteral("github: hook id 42"));
+    }
+
+    // Time, verdict, event and endpoint are what users scan: whole on screen at every common
+    // size, with the detail pane beside them.
+    void theColumnsUsersScanAreVisible_data()
+    {
+        QTest::addColumn<QSize>("size");
+        QTest::newRow("1024x700") << QSize(1024, 700);
+        QTest::newRow("1280x800") << QSize(1280, 800);
+        QTest::newRow("1600x1000") << QSize(1600, 1000);
+    }
+
+    void theColumnsUsersScanAreVisible()
+    {
+        QFETCH(QSize, size);
+        m_window->resize(size);
+        QTRY_COMPARE(m_window->size(), size);
+        QTableView *view = m_window->deliveryView();
+        QHeaderView *header = view->horizontalHeader();
+        for (const int column :
+             {DeliveryListModel::TimeColumn, DeliveryListModel::VerdictColumn,
+              DeliveryListModel::EventTypeColumn, DeliveryListModel::EndpointColumn}) {
+            QVERIFY(!header->isSectionHidden(column));
+            const int left = header->sectionViewportPosition(column);
+            QVERIFY2(left >= 0 && left + header->sectionSize(column) <= view->viewport()->width(),
+                     qPrintable(QStringLiteral("column %1 at %2+%3 in %4")
+                                    .arg(column)
+                                    .arg(left)
+                                    .arg(header->sectionSize(column))
+                                    .arg(view->viewport()->width())));
+        }
+        QCOMPARE(header->visualIndex(DeliveryListModel::EventTypeColumn), 2);
+
+        // Nothing in the window or the Overview is cut without a sign: every label that does
+        // not wrap or elide gets the width it asks for, and so does every button.
+        QVERIFY(m_window->minimumSizeHint().width() <= 1024);
+        m_window->deliveryView()->setCurrentIndex(m_window->deliveryModel()->index(0, 0));
+        QTRY_VERIFY(!m_window->detailView()->verdictText().isEmpty());
+        for (const QLabel *label : m_window->findChildren<QLabel *>()) {
+            if (!label->isVisible() || label->wordWrap() ||
+                qobject_cast<const ElidingLabel *>(label))
+                continue;
+            QVERIFY2(label->width() >= label->sizeHint().width(), qPrintable(label->text()));
+        }
+        for (const QPushButton *button : m_window->findChildren<QPushButton *>()) {
+            if (button->isVisible())
+                QVERIFY2(button->width() >= button->sizeHint().width(), qPrintable(button->text()));
+        }
+    }
+
+    void theHeaderMenuHidesAndShowsColumns()
+    {
+        QHeaderView *header = m_window->deliveryView()->horizontalHeader();
+        std::unique_ptr<QMenu> menu(m_window->columnMenu());
+        QAction *path = nullptr;
+        for (QAction *action : menu->actions()) {
+            if (action->text() == u"Path")
+                path = action;
+        }
+        QVERIFY(path && path->isChecked());
+        path->trigger();
+        QVERIFY(header->isSectionHidden(DeliveryListModel::PathColumn));
+        std::unique_ptr<QMenu> again(m_window->columnMenu());
+        for (QAction *action : again->actions()) {
+            if (action->text() == u"Path") {
+                QVERIFY(!action->isChecked());
+                action->trigger();
+            }
+        }
+        QVERIFY(!header->isSectionHidden(DeliveryListModel::PathColumn));
+    }
+
+    void tabLeavesTheListAndMnemonicsDoNotClash()
+    {
+        m_window->activateWindow();
+        QTableView *view = m_window->deliveryView();
+        view->setFocus();
+        QTRY_VERIFY(view->hasFocus());
+        QTest::keyClick(view, Qt::Key_Tab);
+        QTRY_VERIFY(!view->hasFocus());
+
+        QSet<QChar> menuKeys;
+        for (QAction *action : m_window->menuBar()->actions()) {
+            const qsizetype amp = action->text().indexOf(u'&');
+            QVERIFY(amp >= 0);
+            menuKeys.insert(action->text().at(amp + 1).toLower());
+        }
+        QTabWidget *details = m_window->detailView();
+        for (int tab = 0; tab < details->count(); ++tab) {
+            const QString text = details->tabText(tab);
+            const qsizetype amp = text.indexOf(u'&');
+            QVERIFY(amp >= 0);
+            QVERIFY2(!menuKeys.contains(text.at(amp + 1).toLower()), qPrintable(text));
+        }
+        const auto shortcuts = m_window->keyboardShortcuts();
+        const bool listed = std::any_of(shortcuts.cbegin(), shortcuts.cend(), [](const auto &row) {
+            return row.first == u"Edit → Replay…" && row.second == u"Ctrl+R";
+        });
+        QVERIFY(listed);
     }
 };
 

@@ -13,6 +13,7 @@
 #include <QFormLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QMenu>
 #include <QPlainTextEdit>
@@ -32,6 +33,15 @@ QLabel *plainLabel(QWidget *parent = nullptr)
     return label;
 }
 
+// A form row's title: plain text like every label here.
+QLabel *titleLabel(const QString &text)
+{
+    QLabel *title = plainLabel();
+    title->setWordWrap(false);
+    title->setText(text);
+    return title;
+}
+
 QFont monospace()
 {
     return QFontDatabase::systemFont(QFontDatabase::FixedFont);
@@ -45,6 +55,7 @@ constexpr int MaxFieldsShown = 20000;
 DeliveryDetailView::DeliveryDetailView(QWidget *parent)
     : QTabWidget(parent)
 {
+    // Tab mnemonics (O, D, B, I) stay clear of the menus' (F, E, V, L, H).
     addTab(buildOverview(), tr("&Overview"));
 
     m_headers = new QTableWidget(0, 2, this);
@@ -54,7 +65,7 @@ DeliveryDetailView::DeliveryDetailView(QWidget *parent)
     m_headers->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_headers->setWordWrap(false);
     m_headers->setObjectName(QStringLiteral("headersTable"));
-    addTab(m_headers, tr("&Headers"));
+    addTab(m_headers, tr("Hea&ders"));
 
     addTab(buildBody(), tr("&Body"));
 
@@ -75,7 +86,7 @@ DeliveryDetailView::DeliveryDetailView(QWidget *parent)
         });
         menu.exec(m_fields->viewport()->mapToGlobal(pos));
     });
-    addTab(m_fields, tr("&Fields"));
+    addTab(m_fields, tr("F&ields"));
 
     auto *copy = new QAction(tr("Copy"), this);
     copy->setShortcut(QKeySequence::Copy);
@@ -96,11 +107,8 @@ DeliveryDetailView::DeliveryDetailView(QWidget *parent)
 
 QLabel *DeliveryDetailView::addRow(const QString &label)
 {
-    QLabel *title = plainLabel();
-    title->setWordWrap(false);
-    title->setText(label);
     QLabel *value = plainLabel();
-    m_form->addRow(title, value);
+    m_form->addRow(titleLabel(label), value);
     m_rows.append(value);
     return value;
 }
@@ -131,15 +139,29 @@ QWidget *DeliveryDetailView::buildOverview()
     m_form->setContentsMargins(0, 0, 0, 0);
     m_form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     m_scheme = addRow(tr("Scheme"));
-    m_signed = addRow(tr("Signed string"));
-    m_expected = addRow(tr("Expected"));
-    m_received = addRow(tr("Received"));
-    // Signatures and signed bytes have no spaces to wrap at; they are cut at the pane's edge
-    // (the whole text stays selectable and in the tooltip) rather than widening the pane.
-    for (QLabel *label : {m_signed, m_expected, m_received}) {
-        label->setFont(monospace());
-        label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    // Signed bytes and signatures have no spaces to wrap at: the signed string wraps anywhere
+    // in a box of a few lines that scrolls, the signatures sit in one-line fields that scroll;
+    // all are monospaced and selectable, and none widens the pane.
+    m_signed = new QPlainTextEdit(m_formWidget);
+    m_signed->setObjectName(QStringLiteral("signedString"));
+    m_signed->setReadOnly(true);
+    m_signed->setFont(monospace());
+    m_signed->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_signed->setWordWrapMode(QTextOption::WrapAnywhere);
+    m_signed->setMaximumHeight(QFontMetrics(monospace()).lineSpacing() * 4 + 10);
+    m_signed->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_form->addRow(titleLabel(tr("Signed string")), m_signed);
+    for (QLineEdit **field : {&m_expected, &m_received}) {
+        *field = new QLineEdit(m_formWidget);
+        (*field)->setReadOnly(true);
+        (*field)->setFont(monospace());
+        (*field)->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+        (*field)->setCursorPosition(0);
     }
+    m_expected->setObjectName(QStringLiteral("expectedSignature"));
+    m_received->setObjectName(QStringLiteral("receivedSignature"));
+    m_form->addRow(titleLabel(tr("Expected")), m_expected);
+    m_form->addRow(titleLabel(tr("Received")), m_received);
     m_timestamp = addRow(tr("Timestamp"));
     m_secret = addRow(tr("Secret"));
     m_event = addRow(tr("Event"));
@@ -267,11 +289,14 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
     m_diagnosis->setVisible(!v.diagnosis.isEmpty());
 
     m_scheme->setText(v.scheme.isEmpty() ? tr("—") : v.scheme);
-    m_signed->setText(v.signedString);
+    m_signed->setPlainText(v.signedString);
     m_expected->setText(v.expected);
     m_received->setText(v.received);
-    for (QLabel *label : {m_signed, m_expected, m_received})
-        label->setToolTip(label->text());
+    m_expected->setCursorPosition(0);
+    m_received->setCursorPosition(0);
+    m_form->setRowVisible(m_signed, !v.signedString.isEmpty());
+    m_form->setRowVisible(m_expected, !v.expected.isEmpty());
+    m_form->setRowVisible(m_received, !v.received.isEmpty());
     m_timestamp->setText(
         v.timestamp ? tr("%1 (%2), skew %3 s")
                           .arg(*v.timestamp)

@@ -7,6 +7,7 @@
 class QComboBox;
 class QFormLayout;
 class QLabel;
+class QLineEdit;
 class QListWidget;
 class QPlainTextEdit;
 class QTableWidget;
@@ -55,9 +56,9 @@ private:
     QFormLayout *m_form = nullptr;
     QList<QLabel *> m_rows; // the values of the form's rows
     QLabel *m_scheme = nullptr;
-    QLabel *m_signed = nullptr;
-    QLabel *m_expected = nullptr;
-    QLabel *m_received = nullptr;
+    QPlainTextEdit *m_signed = nullptr;
+    QLineEdit *m_expected = nullptr;
+    QLineEdit *m_received = nullptr;
     QLabel *m_timestamp = nullptr;
     QLabel *m_secret = nullptr;
     QLabel *m_provider = nullptr;

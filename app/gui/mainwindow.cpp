@@ -3,6 +3,7 @@
 #include "deliverydetailview.h"
 #include "deliverylistmodel.h"
 #include "deliverystore.h"
+#include "elidinglabel.h"
 #include "endpointsdialog.h"
 #include "httpsender.h"
 #include "listener.h"
@@ -23,6 +24,8 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -41,6 +44,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTableView>
+#include <QTableWidget>
 #include <QThread>
 #include <QTimer>
 #include <QToolBar>
@@ -107,29 +111,28 @@ void MainWindow::buildUi()
     m_banner->hide();
     layout->addWidget(m_banner);
 
+    // The buttons come first, so that they stay put whatever the status says; the labels cut
+    // their text with "…" (whole in the tooltip) rather than widening the window.
     auto *top = new QHBoxLayout;
-    m_listenerState = new QLabel(tr("Opening the database…"), central);
-    m_listenerState->setObjectName(QStringLiteral("listenerState"));
-    m_listenerState->setTextFormat(Qt::PlainText);
-    m_listenerState->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_listenerButton = new QPushButton(tr("Start"), central);
     m_listenerButton->setEnabled(false);
+    m_listenerButton->setMinimumWidth(
+        m_listenerButton->fontMetrics().horizontalAdvance(tr("Start listening")) + 24);
     m_copyUrlButton = new QPushButton(tr("Copy URL"), central);
     m_copyUrlButton->setEnabled(false);
-    m_databaseLabel = new QLabel(central);
-    m_databaseLabel->setTextFormat(Qt::PlainText);
-    m_databaseLabel->setText(
+    m_listenerState = new ElidingLabel(central, Qt::ElideRight);
+    m_listenerState->setObjectName(QStringLiteral("listenerState"));
+    m_listenerState->setFullText(tr("Opening the database…"));
+    m_ngrokLabel = new ElidingLabel(central, Qt::ElideRight);
+    m_ngrokLabel->setObjectName(QStringLiteral("ngrokLabel"));
+    m_databaseLabel = new ElidingLabel(central, Qt::ElideMiddle);
+    m_databaseLabel->setFullText(
         tr("Database: %1").arg(QFileInfo(m_options.databasePath).absoluteFilePath()));
-    m_databaseLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    top->addWidget(m_listenerState);
     top->addWidget(m_listenerButton);
     top->addWidget(m_copyUrlButton);
-    m_ngrokLabel = new QLabel(central);
-    m_ngrokLabel->setObjectName(QStringLiteral("ngrokLabel"));
-    m_ngrokLabel->setTextFormat(Qt::PlainText);
-    m_ngrokLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    top->addWidget(m_ngrokLabel, 1);
-    top->addWidget(m_databaseLabel);
+    top->addWidget(m_listenerState, 3);
+    top->addWidget(m_ngrokLabel, 2);
+    top->addWidget(m_databaseLabel, 2);
     layout->addLayout(top);
 
     auto *filterRow = new QHBoxLayout;
@@ -180,9 +183,12 @@ void MainWindow::buildUi()
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
     m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->horizontalHeader()->setSectionsMovable(true);
-    const int widths[] = {165, 100, 55, 65, 200, 110, 150, 120, 70, 100};
-    for (int column = 0; column < DeliveryListModel::ColumnCount; ++column)
-        m_view->setColumnWidth(column, widths[column]);
+    m_view->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_view->horizontalHeader(), &QHeaderView::customContextMenuRequested, this,
+            &MainWindow::showColumnMenu);
+    // Tab leaves the list for the detail pane instead of walking its cells.
+    m_view->setTabKeyNavigation(false);
+    applyDefaultColumns();
 
     m_details = new DeliveryDetailView(central);
     m_details->setObjectName(QStringLiteral("detailView"));
@@ -217,6 +223,7 @@ void MainWindow::buildUi()
                                        TimelineWidget::Minutes * 60000);
         }
         updateStatus();
+        widenEventColumn();
         if (m_pendingSelection)
             selectDelivery(m_pendingSelection);
     });
@@ -438,6 +445,9 @@ void MainWindow::buildMenus()
     }
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QAction *keys =
+        help->addAction(tr("&Keyboard shortcuts"), this, &MainWindow::showKeyboardShortcuts);
+    keys->setShortcut(QKeySequence::HelpContents);
     help->addAction(tr("&About HookScope"), this, [this] {
         QMessageBox::about(this, tr("About HookScope"),
                            tr("HookScope %1\nA local inspector for webhook deliveries: every "
@@ -453,14 +463,154 @@ void MainWindow::buildMenus()
     toolbar->addAction(subscribers);
 }
 
+QList<QPair<QString, QString>> MainWindow::keyboardShortcuts() const
+{
+    QList<QPair<QString, QString>> rows;
+    // Every menu action, as the menus show it, with its shortcut or its mnemonics.
+    std::function<void(const QMenu *, const QString &)> walk = [&](const QMenu *menu,
+                                                                   const QString &path) {
+        for (QAction *action : menu->actions()) {
+            if (action->isSeparator())
+                continue;
+            QString text = action->text();
+            text.remove(u'&');
+            const QString where = path + QStringLiteral(" → ") + text;
+            if (action->menu()) {
+                walk(action->menu(), where);
+                continue;
+            }
+            rows.append({where, action->shortcut().isEmpty()
+                                    ? tr("Alt, then the underlined letters")
+                                    : action->shortcut().toString(QKeySequence::NativeText)});
+        }
+    };
+    for (QAction *top : menuBar()->actions()) {
+        if (!top->menu())
+            continue;
+        QString title = top->text();
+        title.remove(u'&');
+        walk(top->menu(), title);
+    }
+    rows.append({tr("Delivery list: first or last delivery"), tr("Home, End")});
+    rows.append({tr("Delivery list: to the detail pane and the filter"), tr("Tab, Shift+Tab")});
+    rows.append(
+        {tr("Detail pane: Overview, Headers, Body, Fields"), tr("Alt+O, Alt+D, Alt+B, Alt+I")});
+    rows.append(
+        {tr("Detail pane: copy the selected value or field path"), tr("Ctrl+C, Ctrl+Shift+C")});
+    return rows;
+}
+
+void MainWindow::showKeyboardShortcuts()
+{
+    auto *dialog = new QDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Keyboard shortcuts"));
+    auto *layout = new QVBoxLayout(dialog);
+    const auto rows = keyboardShortcuts();
+    auto *table = new QTableWidget(int(rows.size()), 2, dialog);
+    table->setObjectName(QStringLiteral("shortcutsTable"));
+    table->setHorizontalHeaderLabels({tr("Action"), tr("Keys")});
+    table->verticalHeader()->hide();
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    for (int row = 0; row < rows.size(); ++row) {
+        table->setItem(row, 0, new QTableWidgetItem(rows.at(row).first));
+        table->setItem(row, 1, new QTableWidgetItem(rows.at(row).second));
+    }
+    table->resizeColumnsToContents();
+    table->horizontalHeader()->setStretchLastSection(true);
+    layout->addWidget(table);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
+    layout->addWidget(buttons);
+    dialog->resize(640, 520);
+    dialog->show();
+}
+
+void MainWindow::applyDefaultColumns()
+{
+    // What users scan first, first: when, whether it verified, what happened, where to. The
+    // rest follows, narrower, and the ids and addresses only on request.
+    using M = DeliveryListModel;
+    const QList<QPair<int, int>> layout{
+        {M::TimeColumn, 150},     {M::VerdictColumn, 90}, {M::EventTypeColumn, 170},
+        {M::EndpointColumn, 100}, {M::PathColumn, 160},   {M::MethodColumn, 60},
+        {M::StatusColumn, 50},    {M::SizeColumn, 65},    {M::EventIdColumn, 140},
+        {M::RemoteColumn, 100},
+    };
+    QHeaderView *header = m_view->horizontalHeader();
+    for (int visual = 0; visual < layout.size(); ++visual) {
+        const auto &[column, width] = layout.at(visual);
+        header->moveSection(header->visualIndex(column), visual);
+        header->setSectionHidden(column, false);
+        m_view->setColumnWidth(column, width);
+    }
+    header->setSectionHidden(M::EventIdColumn, true);
+    header->setSectionHidden(M::RemoteColumn, true);
+}
+
+void MainWindow::showColumnMenu(const QPoint &position)
+{
+    QMenu *menu = columnMenu();
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    menu->popup(m_view->horizontalHeader()->viewport()->mapToGlobal(position));
+}
+
+QMenu *MainWindow::columnMenu()
+{
+    QHeaderView *header = m_view->horizontalHeader();
+    auto *menuPointer = new QMenu(this);
+    QMenu &menu = *menuPointer;
+    int shown = 0;
+    for (int column = 0; column < DeliveryListModel::ColumnCount; ++column)
+        shown += header->isSectionHidden(column) ? 0 : 1;
+    for (int visual = 0; visual < DeliveryListModel::ColumnCount; ++visual) {
+        const int column = header->logicalIndex(visual);
+        QAction *action =
+            menu.addAction(m_model->headerData(column, Qt::Horizontal, Qt::DisplayRole).toString());
+        action->setCheckable(true);
+        action->setChecked(!header->isSectionHidden(column));
+        // The last visible column stays: a list without columns shows nothing.
+        action->setEnabled(header->isSectionHidden(column) || shown > 1);
+        connect(action, &QAction::toggled, this,
+                [header, column](bool visible) { header->setSectionHidden(column, !visible); });
+    }
+    menu.addSeparator();
+    menu.addAction(tr("Reset columns"), this, &MainWindow::applyDefaultColumns);
+    return menuPointer;
+}
+
+void MainWindow::widenEventColumn()
+{
+    // The Event column is never narrower than the median width of the events it shows.
+    QList<int> widths;
+    const QFontMetrics metrics = m_view->fontMetrics();
+    const int rows = std::min(m_model->rowCount(), 500);
+    for (int row = 0; row < rows; ++row) {
+        const QString text = m_model->index(row, DeliveryListModel::EventTypeColumn)
+                                 .data(Qt::DisplayRole)
+                                 .toString();
+        if (!text.isEmpty())
+            widths.append(metrics.horizontalAdvance(text));
+    }
+    if (widths.isEmpty())
+        return;
+    std::nth_element(widths.begin(), widths.begin() + widths.size() / 2, widths.end());
+    const int wanted = widths.at(widths.size() / 2) + 2 * metrics.averageCharWidth() + 8;
+    if (m_view->columnWidth(DeliveryListModel::EventTypeColumn) < wanted)
+        m_view->setColumnWidth(DeliveryListModel::EventTypeColumn, wanted);
+}
+
 void MainWindow::restoreSettings()
 {
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
-    m_view->horizontalHeader()->restoreState(
-        settings.value(QStringLiteral("window/columns")).toByteArray());
+    // "columns2": the layout since Time, Verdict, Event and Endpoint come first; a layout saved
+    // before that is not restored.
+    if (settings.contains(QStringLiteral("window/columns2")))
+        m_view->horizontalHeader()->restoreState(
+            settings.value(QStringLiteral("window/columns2")).toByteArray());
     m_filter->blockSignals(true);
     m_filter->setText(settings.value(QStringLiteral("filter/last")).toString());
     m_filter->blockSignals(false);
@@ -476,7 +626,7 @@ void MainWindow::saveSettings()
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
     settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
-    settings.setValue(QStringLiteral("window/columns"), m_view->horizontalHeader()->saveState());
+    settings.setValue(QStringLiteral("window/columns2"), m_view->horizontalHeader()->saveState());
     settings.setValue(QStringLiteral("filter/last"), m_filter->text());
     settings.setValue(QStringLiteral("view/follow"), m_followAction->isChecked());
 }
@@ -493,7 +643,7 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
     delete m_opener;
     m_opener = nullptr;
     if (!ok) {
-        m_listenerState->setText(tr("Not listening: the database could not be opened"));
+        m_listenerState->setFullText(tr("Not listening: the database could not be opened"));
         showBanner(tr("Cannot open the database: %1").arg(error));
         m_ready = true;
         Q_EMIT ready();
@@ -563,14 +713,14 @@ void MainWindow::startListener()
     QString error;
     if (m_listener->start(m_options.address, m_options.port, &error)) {
         const bool loopback = m_options.address.isLoopback();
-        m_listenerState->setText(
+        m_listenerState->setFullText(
             loopback
                 ? tr("Listening on %1").arg(m_listener->url())
                 : tr("Listening on %1 — reachable from other machines").arg(m_listener->url()));
         m_listenerButton->setText(tr("Stop"));
         m_copyUrlButton->setEnabled(true);
     } else {
-        m_listenerState->setText(tr("Not listening: %1").arg(error));
+        m_listenerState->setFullText(tr("Not listening: %1").arg(error));
         m_listenerButton->setText(tr("Start"));
         m_copyUrlButton->setEnabled(false);
     }
@@ -579,12 +729,12 @@ void MainWindow::startListener()
 void MainWindow::pollNgrok()
 {
     if (!m_listener || !m_listener->isListening()) {
-        m_ngrokLabel->clear();
+        m_ngrokLabel->setFullText(QString());
         return;
     }
     m_ngrok->status(m_listener->port(), [this](const NgrokAgent::Status &status) {
         m_publicUrl = status.ours ? status.ours->publicUrl.toString() : QString();
-        m_ngrokLabel->setText(status.ours ? tr("Public: %1").arg(m_publicUrl) : status.advice);
+        m_ngrokLabel->setFullText(status.ours ? tr("Public: %1").arg(m_publicUrl) : status.advice);
         m_ngrokLabel->setToolTip(status.advice);
         if (m_endpointsDialog)
             m_endpointsDialog->setPublicUrl(m_publicUrl);
@@ -600,7 +750,7 @@ void MainWindow::setNgrokApi(const QUrl &api)
 
 QString MainWindow::ngrokText() const
 {
-    return m_ngrokLabel->text();
+    return m_ngrokLabel->fullText();
 }
 
 void MainWindow::importFromNgrok()
@@ -659,7 +809,7 @@ void MainWindow::stopListener()
 {
     if (m_listener)
         m_listener->stop();
-    m_listenerState->setText(tr("Stopped: deliveries are not being received"));
+    m_listenerState->setFullText(tr("Stopped: deliveries are not being received"));
     m_listenerButton->setText(tr("Start"));
     m_copyUrlButton->setEnabled(false);
 }
@@ -686,7 +836,7 @@ QString MainWindow::bannerText() const
 
 QString MainWindow::listenerText() const
 {
-    return m_listenerState->text();
+    return m_listenerState->fullText();
 }
 
 void MainWindow::showBanner(const QString &text)

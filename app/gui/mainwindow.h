@@ -24,6 +24,8 @@ class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSplitter;
+class ElidingLabel;
+class QMenu;
 class QTableView;
 class QThread;
 class QTimer;
@@ -70,6 +72,11 @@ public:
 
 public Q_SLOTS:
     void showEndpointsDialog();
+    void showKeyboardShortcuts();
+    // The list header's context menu: a checkable entry per column, and Reset columns.
+    QMenu *columnMenu();
+    // Every action and the keys that reach it, as Help → Keyboard shortcuts lists them.
+    QList<QPair<QString, QString>> keyboardShortcuts() const;
     void showSubscribersWindow();
     void showReplayDialog();
     void replaySelection(bool resign);
@@ -94,6 +101,9 @@ private:
     void buildUi();
     void buildMenus();
     void restoreSettings();
+    void applyDefaultColumns();
+    void showColumnMenu(const QPoint &position);
+    void widenEventColumn();
     void saveSettings();
     void onStoreOpened(bool ok, const QString &error);
     void startListener();
@@ -122,10 +132,10 @@ private:
     QList<Endpoint> m_endpoints;
 
     QLabel *m_banner = nullptr;
-    QLabel *m_listenerState = nullptr;
+    ElidingLabel *m_listenerState = nullptr;
     QPushButton *m_listenerButton = nullptr;
     QPushButton *m_copyUrlButton = nullptr;
-    QLabel *m_databaseLabel = nullptr;
+    ElidingLabel *m_databaseLabel = nullptr;
     QLineEdit *m_filter = nullptr;
     QLabel *m_filterError = nullptr;
     QTimer *m_filterTimer = nullptr;
@@ -142,7 +152,7 @@ private:
     ReplayDialog *m_replayDialog = nullptr;
     HttpSender *m_sampleSender = nullptr;
     NgrokAgent *m_ngrok = nullptr;
-    QLabel *m_ngrokLabel = nullptr;
+    ElidingLabel *m_ngrokLabel = nullptr;
     QString m_publicUrl;
     void pollNgrok();
     const Endpoint *endpointNamed(const QString &name) const;
