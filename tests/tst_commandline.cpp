@@ -485,6 +485,32 @@ private Q_SLOTS:
                  text.out.constData());
     }
 
+    // A second endpoint on a path already used would take the first one's deliveries, which
+    // would then fail verification against the wrong secret.
+    void aPathBelongsToOneEndpoint()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("paths.db"));
+        auto add = [&db](const QString &name, const QString &path) {
+            return runHookscope({QStringLiteral("endpoint"), QStringLiteral("add"), name,
+                                 QStringLiteral("--path"), path, QStringLiteral("--db"), db});
+        };
+        QCOMPARE(add(QStringLiteral("first"), QStringLiteral("/hooks")).exitCode, 0);
+        const Result second = add(QStringLiteral("second"), QStringLiteral("/hooks/"));
+        QCOMPARE(second.exitCode, 2);
+        QVERIFY2(second.err.contains("belongs to endpoint \"first\""), second.err.constData());
+        QCOMPARE(add(QStringLiteral("second"), QStringLiteral("/hooks/second")).exitCode, 0);
+        const Result moved = runHookscope({QStringLiteral("endpoint"), QStringLiteral("update"),
+                                           QStringLiteral("second"), QStringLiteral("--path"),
+                                           QStringLiteral("/hooks"), QStringLiteral("--db"), db});
+        QCOMPARE(moved.exitCode, 2);
+        // An endpoint keeps its own path when updated.
+        QCOMPARE(runHookscope({QStringLiteral("endpoint"), QStringLiteral("update"),
+                               QStringLiteral("first"), QStringLiteral("--path"),
+                               QStringLiteral("/hooks"), QStringLiteral("--db"), db})
+                     .exitCode,
+                 0);
+    }
+
     void aDamagedDefaultDatabaseIsSetAside()
     {
         // HookScope's own file (the default location) holding garbage: kept aside, untouched,

@@ -220,6 +220,43 @@ private Q_SLOTS:
                 .status,
             200, 10000);
         QTRY_VERIFY(rowOf(QString()) >= 0 || m_window->deliveryModel()->rowCount() >= 5);
+
+        // "Saved" stays until the next edit, though the list of endpoints reloads meanwhile.
+        QTest::qWait(1000);
+        QVERIFY2(dialog->statusText().contains(QStringLiteral("Saved")),
+                 qPrintable(dialog->statusText()));
+        // The tests keep secrets in the database on purpose: no note about a missing keychain.
+        const QString note =
+            dialog->findChild<QLabel *>(QStringLiteral("secretStorageLabel"))->text();
+        QVERIFY2(note.contains(QStringLiteral("HOOKSCOPE_SECRET_STORAGE=database")),
+                 qPrintable(note));
+
+        // A second endpoint on the same path is refused.
+        QTest::mouseClick(newButton, Qt::LeftButton);
+        QVERIFY(dialog->statusText().startsWith(QStringLiteral("A new endpoint")));
+        dialog->findChild<QLineEdit *>(QStringLiteral("nameEdit"))
+            ->setText(QStringLiteral("github-copy"));
+        dialog->findChild<QLineEdit *>(QStringLiteral("pathEdit"))
+            ->setText(QStringLiteral("/hooks/github/"));
+        QTest::mouseClick(buttons->button(QDialogButtonBox::Save), Qt::LeftButton);
+        QTRY_VERIFY2(dialog->statusText().contains(QStringLiteral("belongs to endpoint")),
+                     qPrintable(dialog->statusText()));
+
+        // Small, the form scrolls; the status line and the buttons never overlap it or each
+        // other, and the secrets table keeps room for its rows.
+        dialog->resize(700, 560);
+        QTRY_COMPARE(dialog->size(), QSize(700, 560));
+        auto *status = dialog->findChild<QLabel *>(QStringLiteral("statusLabel"));
+        auto *scroll = dialog->findChild<QWidget *>(QStringLiteral("endpointFormScroll"));
+        QVERIFY(!status->geometry().intersects(buttons->geometry()));
+        QVERIFY(!scroll->geometry().intersects(status->geometry()));
+        QVERIFY(!scroll->geometry().intersects(buttons->geometry()));
+        QVERIFY(secrets->height() >= secrets->minimumHeight());
+        QVERIFY(secrets->minimumHeight() >= 4 * secrets->fontMetrics().height());
+        for (const QPushButton *button : dialog->findChildren<QPushButton *>()) {
+            if (button->isVisible() && !scroll->isAncestorOf(button))
+                QVERIFY2(button->width() >= button->sizeHint().width(), qPrintable(button->text()));
+        }
         dialog->close();
     }
 

@@ -1,6 +1,7 @@
 #include "endpointsdialog.h"
 
 #include "queryservice.h"
+#include "secretvault.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -17,6 +18,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -25,6 +27,9 @@ namespace {
 
 QString whereSecretsGo()
 {
+    if (!SecretVault::instance().enabled())
+        return EndpointsDialog::tr("Secrets are saved to the database file, as "
+                                   "HOOKSCOPE_SECRET_STORAGE=database asks.");
     return EndpointsDialog::tr("Secrets are saved to the desktop keychain when one is available, "
                                "otherwise to the database file.");
 }
@@ -77,6 +82,7 @@ EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &e
     m_secrets->setHorizontalHeaderLabels({tr("Label"), tr("Secret")});
     m_secrets->horizontalHeader()->setStretchLastSection(true);
     m_secrets->verticalHeader()->hide();
+    m_secrets->setMinimumHeight(m_secrets->fontMetrics().height() * 5);
     m_secrets->setMaximumHeight(130);
     m_reveal = new QCheckBox(tr("Re&veal"), this);
     auto *addSecret = new QPushButton(tr("Add secret"), this);
@@ -177,17 +183,28 @@ EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &e
     m_status->setWordWrap(true);
 
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Close, this);
+    // The form scrolls when the dialog is small; the status line and the buttons stay below it.
+    auto *formPage = new QWidget;
+    auto *formLayout = new QVBoxLayout(formPage);
+    formLayout->setContentsMargins(0, 0, 0, 0);
+    formLayout->addLayout(form);
+    formLayout->addWidget(m_genericBox);
+    formLayout->addWidget(responseBox);
+    formLayout->addStretch();
+    auto *scroll = new QScrollArea(this);
+    scroll->setObjectName(QStringLiteral("endpointFormScroll"));
+    scroll->setWidget(formPage);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
     auto *right = new QVBoxLayout;
-    right->addLayout(form);
-    right->addWidget(m_genericBox);
-    right->addWidget(responseBox);
-    right->addStretch();
+    right->addWidget(scroll, 1);
     right->addWidget(m_status);
     right->addWidget(buttons);
 
     auto *layout = new QHBoxLayout(this);
     layout->addLayout(left);
     layout->addLayout(right, 1);
+    setMinimumSize(640, 480);
 
     connect(m_list, &QListWidget::currentRowChanged, this, &EndpointsDialog::showEndpoint);
     connect(addButton, &QPushButton::clicked, this, &EndpointsDialog::newEndpoint);
@@ -209,6 +226,12 @@ EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &e
     });
     connect(m_scheme, &QComboBox::currentIndexChanged, this, &EndpointsDialog::updateSchemeOptions);
     connect(m_path, &QLineEdit::textChanged, this, &EndpointsDialog::updateUrl);
+    // An edit makes what was said about the last save stale.
+    for (QLineEdit *edit : {m_name, m_path})
+        connect(edit, &QLineEdit::textEdited, this, [this] {
+            m_statusEndpoint.clear();
+            setStatus(QString(), false);
+        });
     connect(copyUrl, &QPushButton::clicked, this,
             [this] { QApplication::clipboard()->setText(m_url->text()); });
     connect(buttons->button(QDialogButtonBox::Save), &QPushButton::clicked, this,
@@ -219,6 +242,7 @@ EndpointsDialog::EndpointsDialog(QueryService &queries, const QList<Endpoint> &e
         [this](const QString &name, const QString &error) {
             if (error.isEmpty()) {
                 m_editing = name;
+                m_statusEndpoint = name;
                 setStatus(
                     tr("Saved \"%1\". Its stored deliveries are being verified again.").arg(name),
                     false);
@@ -306,6 +330,9 @@ void EndpointsDialog::showEndpoint(int row)
     else if (storage == QLatin1String("keychain"))
         m_secretStorage->setText(tr("Kept in the desktop keychain; the database file holds only "
                                     "a key naming each secret."));
+    else if (!storage.isEmpty() && !SecretVault::instance().enabled())
+        m_secretStorage->setText(tr("Kept in the database file, as "
+                                    "HOOKSCOPE_SECRET_STORAGE=database asks."));
     else if (!storage.isEmpty())
         m_secretStorage->setText(tr("Kept in the database file: no desktop keychain was "
                                     "available when they were saved. Save again once one is to "
@@ -321,13 +348,16 @@ void EndpointsDialog::showEndpoint(int row)
     m_idHeader->setText(QString::fromLatin1(e.generic.idHeader));
     updateSchemeOptions();
     updateUrl();
-    setStatus(QString(), false);
+    // What was said about this endpoint (Saved…) stays until it is edited or another is shown.
+    if (e.name != m_statusEndpoint)
+        setStatus(QString(), false);
 }
 
 void EndpointsDialog::newEndpoint()
 {
     m_list->clearSelection();
     m_editing.clear();
+    m_statusEndpoint.clear();
     const Endpoint defaults;
     m_name->setText(QString());
     m_path->setText(QString());

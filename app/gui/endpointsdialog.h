@@ -48,7 +48,8 @@ private:
     QList<Endpoint> m_endpoints;
     QString m_listenerUrl;
     QString m_publicUrl;
-    QString m_editing; // name of the endpoint in the form; empty for a new one
+    QString m_editing;        // name of the endpoint in the form; empty for a new one
+    QString m_statusEndpoint; // the endpoint the status line speaks of
     QListWidget *m_list = nullptr;
     QLineEdit *m_name = nullptr;
     QLineEdit *m_path = nullptr;

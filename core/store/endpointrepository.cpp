@@ -39,6 +39,26 @@ template<typename Work> bool inTransaction(const Database &database, QString *er
     return true;
 }
 
+// Fails when another endpoint already has `endpoint`'s path: a request goes to one endpoint
+// only, so the second would silently take the first one's deliveries.
+bool pathIsFree(const Database &database, const Endpoint &endpoint, QString *error)
+{
+    QSqlQuery query(database.connection());
+    query.prepare(QStringLiteral("SELECT name FROM endpoints WHERE path = ? AND name <> ?"));
+    query.addBindValue(Endpoint::normalizePath(endpoint.path));
+    query.addBindValue(endpoint.name);
+    if (!query.exec())
+        return fail(query, error);
+    if (!query.next())
+        return true;
+    if (error)
+        *error = QStringLiteral("the path %1 belongs to endpoint \"%2\" already; each path "
+                                "has one endpoint (give this one another path, or change "
+                                "\"%2\")")
+                     .arg(Endpoint::normalizePath(endpoint.path), query.value(0).toString());
+    return false;
+}
+
 } // namespace
 
 std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const
@@ -224,6 +244,8 @@ bool EndpointRepository::add(Endpoint &endpoint, QString *error, SecretStorage *
                     QStringLiteral("an endpoint named \"%1\" already exists").arg(endpoint.name);
             return false;
         }
+        if (!pathIsFree(m_database, endpoint, error))
+            return false;
         query.prepare(
             QStringLiteral("INSERT INTO endpoints (name, path, scheme, "
                            "tolerance_seconds, created_at, scheme_options, "
@@ -260,6 +282,8 @@ bool EndpointRepository::update(const Endpoint &endpoint, QString *error,
     const QList<PlacedSecret> placed = placeSecrets(endpoint.secrets, placement);
     QStringList replaced;
     const bool updated = inTransaction(m_database, error, [&] {
+        if (!pathIsFree(m_database, endpoint, error))
+            return false;
         QSqlQuery query(m_database.connection());
         query.prepare(QStringLiteral("UPDATE endpoints SET path = ?, scheme = ?, "
                                      "tolerance_seconds = ?, scheme_options = ?, "
