@@ -4,6 +4,7 @@
 #include "elidinglabel.h"
 #include "endpointrepository.h"
 #include "endpointsdialog.h"
+#include "firstrunguide.h"
 #include "mainwindow.h"
 #include "replaydialog.h"
 #include "replayrepository.h"
@@ -529,6 +530,60 @@ private Q_SLOTS:
             return row.first == u"Edit → Replay…" && row.second == u"Ctrl+R";
         });
         QVERIFY(listed);
+    }
+
+    // A new user's first launch: the empty list says what to do, and following only what it
+    // says leads to a verified delivery.
+    void firstLaunchGuidesToAVerifiedDelivery()
+    {
+        MainWindow::Options options;
+        options.databasePath = TestSupport::temporaryPath(QStringLiteral("first-run.db"));
+        options.port = 0;
+        MainWindow window(options);
+        window.resize(1280, 800);
+        window.show();
+        QTRY_VERIFY(window.isReady());
+        QTRY_VERIFY(window.showsFirstRunGuide());
+        FirstRunGuide *guide = window.firstRunGuide();
+        auto button = [guide](const QString &text) -> QPushButton * {
+            for (QPushButton *b : guide->findChildren<QPushButton *>()) {
+                if (b->text().remove(u'&') == text)
+                    return b;
+            }
+            return nullptr;
+        };
+        QVERIFY(guide->stepTexts().at(0).startsWith(QStringLiteral("Add an endpoint")));
+        QVERIFY(button(QStringLiteral("Send a sample")) &&
+                !button(QStringLiteral("Send a sample"))->isEnabled());
+
+        QTest::mouseClick(button(QStringLiteral("Add endpoint…")), Qt::LeftButton);
+        EndpointsDialog *dialog = window.endpointsDialog();
+        QVERIFY(dialog);
+        QTRY_VERIFY(dialog->isVisible());
+        dialog->findChild<QLineEdit *>(QStringLiteral("nameEdit"))->setText(QStringLiteral("hh"));
+        dialog->findChild<QLineEdit *>(QStringLiteral("pathEdit"))
+            ->setText(QStringLiteral("/hooks/hostedhooks"));
+        auto *secrets = dialog->findChild<QTableWidget *>(QStringLiteral("secretsTable"));
+        qobject_cast<QLineEdit *>(secrets->cellWidget(0, 1))->setText(QStringLiteral("s3cret"));
+        QTest::mouseClick(dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Save),
+                          Qt::LeftButton);
+        QTRY_VERIFY2(guide->stepTexts().at(0).startsWith(QStringLiteral("Endpoint \"hh\"")),
+                     qPrintable(guide->stepTexts().at(0)));
+        dialog->close();
+        const QString port = QString::number(window.listenerPort());
+        QVERIFY2(guide->stepTexts().at(1).contains(QStringLiteral("ngrok http ") + port),
+                 qPrintable(guide->stepTexts().at(1)));
+        QCOMPARE(guide->senderUrl(),
+                 QStringLiteral("http://127.0.0.1:%1/hooks/hostedhooks").arg(port));
+
+        QPushButton *sample = button(QStringLiteral("Send a sample"));
+        QVERIFY(sample->isEnabled());
+        QTest::mouseClick(sample, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.showsFirstRunGuide(), 10000);
+        QTRY_COMPARE(window.deliveryModel()->rowCount(), 1);
+        QCOMPARE(
+            window.deliveryModel()->index(0, DeliveryListModel::VerdictColumn).data().toString(),
+            QStringLiteral("valid"));
     }
 };
 

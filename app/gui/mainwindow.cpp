@@ -5,6 +5,7 @@
 #include "deliverystore.h"
 #include "elidinglabel.h"
 #include "endpointsdialog.h"
+#include "firstrunguide.h"
 #include "httpsender.h"
 #include "listener.h"
 #include "ngrokagent.h"
@@ -42,6 +43,7 @@
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTableView>
 #include <QTableWidget>
@@ -194,9 +196,18 @@ void MainWindow::buildUi()
     m_details->setObjectName(QStringLiteral("detailView"));
     connect(m_details, &DeliveryDetailView::deliveryRequested, this, &MainWindow::selectDelivery);
 
+    // An empty list shows the way to a first delivery instead.
+    m_guide = new FirstRunGuide(central);
+    connect(m_guide, &FirstRunGuide::addEndpointRequested, this, &MainWindow::showEndpointsDialog);
+    connect(m_guide, &FirstRunGuide::sendSampleRequested, this,
+            [this] { sendSampleInteractive(QStringLiteral("subscriber.created")); });
+    m_listStack = new QStackedWidget(central);
+    m_listStack->addWidget(m_view);
+    m_listStack->addWidget(m_guide);
+
     m_splitter = new QSplitter(Qt::Horizontal, central);
     m_splitter->setObjectName(QStringLiteral("mainSplitter"));
-    m_splitter->addWidget(m_view);
+    m_splitter->addWidget(m_listStack);
     m_splitter->addWidget(m_details);
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 2);
@@ -223,6 +234,7 @@ void MainWindow::buildUi()
                                        TimelineWidget::Minutes * 60000);
         }
         updateStatus();
+        updateGuide();
         widenEventColumn();
         if (m_pendingSelection)
             selectDelivery(m_pendingSelection);
@@ -406,42 +418,22 @@ void MainWindow::buildMenus()
     listener->addAction(tr("&Start or stop"), this, &MainWindow::toggleListener);
     listener->addAction(tr("&Import from ngrok"), this, &MainWindow::importFromNgrok);
     listener->addAction(tr("Copy the ngrok &public URL"), this, [this] {
-        if (!m_publicUrl.isEmpty())
-            QApplication::clipboard()->setText(m_publicUrl);
+        if (m_publicUrl.isEmpty()) {
+            statusBar()->showMessage(
+                m_listener && m_listener->isListening()
+                    ? tr("No ngrok tunnel forwards to this listener: run  ngrok http %1")
+                          .arg(m_listener->port())
+                    : tr("No ngrok tunnel: start the listener, then run ngrok."),
+                10000);
+            return;
+        }
+        QApplication::clipboard()->setText(m_publicUrl);
+        statusBar()->showMessage(tr("Copied %1.").arg(m_publicUrl), 5000);
     });
     QMenu *samples = listener->addMenu(tr("Send &sample"));
     for (const QString &eventType : SampleDelivery::eventTypes()) {
-        samples->addAction(eventType, this, [this, eventType] {
-            QStringList names;
-            for (const Endpoint &endpoint : std::as_const(m_endpoints))
-                names.append(endpoint.name);
-            if (names.isEmpty()) {
-                statusBar()->showMessage(
-                    tr("Add an endpoint first: a sample is signed with its secret."), 10000);
-                return;
-            }
-            bool ok = true;
-            const QString name = names.size() == 1
-                                     ? names.constFirst()
-                                     : QInputDialog::getItem(this, tr("Send sample"),
-                                                             tr("Endpoint:"), names, 0, false, &ok);
-            if (!ok)
-                return;
-            // An auto endpoint takes the scheme from the headers: the sample needs one chosen.
-            std::optional<SignatureScheme> scheme;
-            if (const Endpoint *endpoint = endpointNamed(name);
-                endpoint && endpoint->scheme == SignatureScheme::Auto) {
-                const QString chosen = QInputDialog::getItem(
-                    this, tr("Send sample"),
-                    tr("Endpoint \"%1\" accepts any of these schemes. Sign the sample with:")
-                        .arg(name),
-                    SignatureSigner::autoSchemeNames(), 0, false, &ok);
-                if (!ok)
-                    return;
-                scheme = schemeFromName(chosen);
-            }
-            sendSample(eventType, name, scheme);
-        });
+        samples->addAction(eventType, this,
+                           [this, eventType] { sendSampleInteractive(eventType); });
     }
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
@@ -662,6 +654,7 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
                 m_endpoints = endpoints;
                 if (m_endpointsDialog)
                     m_endpointsDialog->setEndpoints(endpoints);
+                updateGuide();
             });
     connect(m_store.get(), &DeliveryStore::storageFailed, this, [this](const QString &failure) {
         showBanner(tr("Cannot write the database: %1. Senders are answered 503 and will retry.")
@@ -719,11 +712,46 @@ void MainWindow::startListener()
                 : tr("Listening on %1 — reachable from other machines").arg(m_listener->url()));
         m_listenerButton->setText(tr("Stop"));
         m_copyUrlButton->setEnabled(true);
+        // Whether ngrok already forwards here is asked at once, not at the next poll.
+        pollNgrok();
     } else {
         m_listenerState->setFullText(tr("Not listening: %1").arg(error));
         m_listenerButton->setText(tr("Start"));
         m_copyUrlButton->setEnabled(false);
     }
+    updateGuide();
+}
+
+bool MainWindow::showsFirstRunGuide() const
+{
+    return m_listStack->currentWidget() == m_guide;
+}
+
+void MainWindow::updateGuide()
+{
+    if (!m_guide)
+        return;
+    const bool empty = m_storeOpen && !m_model->isLoading() && m_model->rowCount() == 0 &&
+                       m_model->filter().isEmpty();
+    FirstRunGuide::State state;
+    // The endpoint a sender would most likely use: the first with a secret, else the first.
+    const auto withSecret = std::find_if(m_endpoints.cbegin(), m_endpoints.cend(),
+                                         [](const Endpoint &e) { return e.hasSecret(); });
+    const Endpoint *endpoint = withSecret != m_endpoints.cend() ? &*withSecret
+                               : m_endpoints.isEmpty()          ? nullptr
+                                                                : &m_endpoints.constFirst();
+    if (endpoint) {
+        state.endpointName = endpoint->name;
+        state.endpointPath = endpoint->path;
+        state.endpointHasSecret = endpoint->hasSecret();
+    }
+    if (m_listener && m_listener->isListening()) {
+        state.port = m_listener->port();
+        state.localUrl = m_listener->url();
+        state.publicUrl = m_publicUrl;
+    }
+    m_guide->setState(state);
+    m_listStack->setCurrentWidget(empty ? static_cast<QWidget *>(m_guide) : m_view);
 }
 
 void MainWindow::pollNgrok()
@@ -733,7 +761,11 @@ void MainWindow::pollNgrok()
         return;
     }
     m_ngrok->status(m_listener->port(), [this](const NgrokAgent::Status &status) {
-        m_publicUrl = status.ours ? status.ours->publicUrl.toString() : QString();
+        const QString publicUrl = status.ours ? status.ours->publicUrl.toString() : QString();
+        const bool changed = publicUrl != m_publicUrl;
+        m_publicUrl = publicUrl;
+        if (changed)
+            updateGuide();
         m_ngrokLabel->setFullText(status.ours ? tr("Public: %1").arg(m_publicUrl) : status.advice);
         m_ngrokLabel->setToolTip(status.advice);
         if (m_endpointsDialog)
@@ -812,6 +844,7 @@ void MainWindow::stopListener()
     m_listenerState->setFullText(tr("Stopped: deliveries are not being received"));
     m_listenerButton->setText(tr("Start"));
     m_copyUrlButton->setEnabled(false);
+    updateGuide();
 }
 
 void MainWindow::toggleListener()
@@ -893,6 +926,8 @@ void MainWindow::onStored(const QList<DeliverySummary> &batch)
 
 void MainWindow::onLiveRowsInserted(int count)
 {
+    if (m_listStack->currentWidget() == m_guide)
+        updateGuide();
     if (m_followAction->isChecked()) {
         m_view->scrollToTop();
         return;
@@ -1040,6 +1075,60 @@ void MainWindow::showReplayDialog()
     m_replayDialog =
         new ReplayDialog(*m_queries, delivery, endpointNamed(delivery.endpoint), base, this);
     m_replayDialog->show();
+}
+
+void MainWindow::sendSampleInteractive(const QString &eventType)
+{
+    if (m_endpoints.isEmpty()) {
+        statusBar()->showMessage(tr("Add an endpoint first: a sample is signed with its secret."),
+                                 10000);
+        return;
+    }
+    // The picker starts at the endpoint of the selected delivery, else the one last used,
+    // else the first with a secret; each says when it has no secret to sign with.
+    QString preferred;
+    if (m_details->deliveryId() != 0)
+        preferred = m_details->details().delivery.endpoint;
+    if (!endpointNamed(preferred))
+        preferred = QSettings().value(QStringLiteral("sample/endpoint")).toString();
+    if (!endpointNamed(preferred)) {
+        const auto withSecret = std::find_if(m_endpoints.cbegin(), m_endpoints.cend(),
+                                             [](const Endpoint &e) { return e.hasSecret(); });
+        preferred =
+            (withSecret != m_endpoints.cend() ? *withSecret : m_endpoints.constFirst()).name;
+    }
+    QStringList items;
+    int current = 0;
+    for (const Endpoint &endpoint : std::as_const(m_endpoints)) {
+        if (endpoint.name == preferred)
+            current = int(items.size());
+        items.append(endpoint.hasSecret() || endpoint.scheme == SignatureScheme::None
+                         ? endpoint.name
+                         : tr("%1 (no secret: cannot sign)").arg(endpoint.name));
+    }
+    bool ok = true;
+    QString name = preferred;
+    if (m_endpoints.size() > 1) {
+        const QString chosen = QInputDialog::getItem(this, tr("Send sample"), tr("Endpoint:"),
+                                                     items, current, false, &ok);
+        if (!ok)
+            return;
+        name = m_endpoints.at(items.indexOf(chosen)).name;
+    }
+    QSettings().setValue(QStringLiteral("sample/endpoint"), name);
+    // An auto endpoint takes the scheme from the headers: the sample needs one chosen.
+    std::optional<SignatureScheme> scheme;
+    if (const Endpoint *endpoint = endpointNamed(name);
+        endpoint && endpoint->scheme == SignatureScheme::Auto) {
+        const QString chosen = QInputDialog::getItem(
+            this, tr("Send sample"),
+            tr("Endpoint \"%1\" accepts any of these schemes. Sign the sample with:").arg(name),
+            SignatureSigner::autoSchemeNames(), 0, false, &ok);
+        if (!ok)
+            return;
+        scheme = schemeFromName(chosen);
+    }
+    sendSample(eventType, name, scheme);
 }
 
 void MainWindow::sendSample(const QString &eventType, const QString &endpointName,

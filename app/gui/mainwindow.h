@@ -25,6 +25,8 @@ class QProgressBar;
 class QPushButton;
 class QSplitter;
 class ElidingLabel;
+class FirstRunGuide;
+class QStackedWidget;
 class QMenu;
 class QTableView;
 class QThread;
@@ -59,6 +61,9 @@ public:
     quint16 listenerPort() const;
     DeliveryListModel *deliveryModel() const { return m_model; }
     QTableView *deliveryView() const { return m_view; }
+    FirstRunGuide *firstRunGuide() const { return m_guide; }
+    // Whether the list area shows the first-run guide rather than the list.
+    bool showsFirstRunGuide() const;
     DeliveryDetailView *detailView() const { return m_details; }
     QLineEdit *filterEdit() const { return m_filter; }
     TimelineWidget *timeline() const { return m_timeline; }
@@ -81,6 +86,8 @@ public Q_SLOTS:
     void showReplayDialog();
     void replaySelection(bool resign);
     void copyAsCurl(bool resign);
+    // Asks which endpoint (and, for an auto endpoint, which scheme) when there is a choice.
+    void sendSampleInteractive(const QString &eventType);
     void sendSample(const QString &eventType, const QString &endpointName,
                     std::optional<SignatureScheme> scheme = std::nullopt);
     void importFromNgrok();
@@ -102,6 +109,7 @@ private:
     void buildMenus();
     void restoreSettings();
     void applyDefaultColumns();
+    void updateGuide();
     void showColumnMenu(const QPoint &position);
     void widenEventColumn();
     void saveSettings();
@@ -141,6 +149,8 @@ private:
     QTimer *m_filterTimer = nullptr;
     TimelineWidget *m_timeline = nullptr;
     QTableView *m_view = nullptr;
+    FirstRunGuide *m_guide = nullptr;
+    QStackedWidget *m_listStack = nullptr;
     DeliveryDetailView *m_details = nullptr;
     QSplitter *m_splitter = nullptr;
     QLabel *m_countLabel = nullptr;
