@@ -8,6 +8,7 @@
 #include "mainwindow.h"
 #include "replaydialog.h"
 #include "replayrepository.h"
+#include "subscriberswindow.h"
 #include "testsupport.h"
 #include "timelinewidget.h"
 
@@ -387,22 +388,6 @@ private Q_SLOTS:
     }
 
     // Last: it leaves the window on a new, empty database.
-    void aDatabaseReplacedUnderneathIsKeptAndSaidSo()
-    {
-        QVERIFY(m_window->deliveryModel()->rowCount() > 0);
-        const QString moved = m_path + QStringLiteral(".elsewhere");
-        QVERIFY(QFile::rename(m_path, moved));
-        QTRY_VERIFY2(m_window->bannerText().contains(QStringLiteral("was kept in")),
-                     qPrintable(m_window->bannerText()));
-        QVERIFY(m_window->bannerText().contains(m_path + QStringLiteral(".recovered-")));
-        // A new file was started at the path: the list now reads it, and the notice stays.
-        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 0);
-        QCOMPARE(sendRaw(m_window->listenerPort(), buildRequest("POST", "/after", {}, "{}")).status,
-                 404);
-        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 1);
-        QVERIFY(m_window->bannerText().contains(QStringLiteral("was kept in")));
-    }
-
     // GitHub names the event in its headers: the list shows it, and the Overview says where
     // each value came from. No endpoint covers the path: the headers name the provider.
     void providerEventsShowWhereTheyCameFrom()
@@ -584,6 +569,80 @@ private Q_SLOTS:
         QCOMPARE(
             window.deliveryModel()->index(0, DeliveryListModel::VerdictColumn).data().toString(),
             QStringLiteral("valid"));
+        QTRY_COMPARE(window.countText(), QStringLiteral("1 delivery"));
+
+        // A second window on the same file and port: it says the port is taken and offers a
+        // free one; the two titles tell the windows apart.
+        MainWindow::Options same = options;
+        same.port = window.listenerPort();
+        MainWindow second(same);
+        second.show();
+        QTRY_VERIFY(second.isReady());
+        QVERIFY2(second.listenerText().contains(QStringLiteral("is in use")),
+                 qPrintable(second.listenerText()));
+        QCOMPARE(second.listenerButton()->text(), QStringLiteral("Start on a free port"));
+        QTest::mouseClick(second.listenerButton(), Qt::LeftButton);
+        QTRY_VERIFY(second.listenerPort() != 0);
+        QVERIFY(second.listenerPort() != window.listenerPort());
+        QVERIFY(second.windowTitle() != window.windowTitle());
+        QVERIFY2(second.windowTitle().contains(QString::number(second.listenerPort())),
+                 qPrintable(second.windowTitle()));
+    }
+
+    // A quiet minute beside a busy one stays visible, and one failure in five is a fifth of
+    // its bar, not the whole of it.
+    void timelineBarsShowShares()
+    {
+        const auto [quiet, quietFailed] = TimelineWidget::barHeights(5, 1, 1000, 44);
+        QVERIFY2(quiet >= 44 / 4, qPrintable(QString::number(quiet)));
+        QVERIFY(quietFailed >= 1 && quietFailed < quiet);
+        const auto [busy, busyFailed] = TimelineWidget::barHeights(1000, 0, 1000, 44);
+        QCOMPARE(busy, 44);
+        QCOMPARE(busyFailed, 0);
+        const auto [allFailed, allFailedRed] = TimelineWidget::barHeights(3, 3, 1000, 44);
+        QCOMPARE(allFailedRed, allFailed);
+    }
+
+    void clickingARowPausesFollowing()
+    {
+        QTableView *view = m_window->deliveryView();
+        QVERIFY(m_window->deliveryModel()->rowCount() > 0);
+        QVERIFY(m_window->isFollowingNewest());
+        const QRect first = view->visualRect(m_window->deliveryModel()->index(0, 0));
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, first.center());
+        QVERIFY(!m_window->isFollowingNewest());
+    }
+
+    void allOfASubscribersDeliveriesFiltersBySubscriber()
+    {
+        QCOMPARE(sendRaw(m_window->listenerPort(), signedDelivery("evt_mapped", Secret)).status,
+                 200);
+        m_window->showSubscribersWindow();
+        SubscribersWindow *subscribers = m_window->subscribersWindow();
+        QVERIFY(subscribers);
+        Q_EMIT subscribers->showDeliveriesRequested(QStringLiteral("sub_evt_mapped"));
+        QCOMPARE(m_window->filterText(), QStringLiteral("subscriber:\"sub_evt_mapped\""));
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 1);
+        subscribers->close();
+        m_window->findChild<QLineEdit *>(QStringLiteral("filterEdit"))->clear();
+        QTRY_VERIFY(m_window->deliveryModel()->rowCount() > 1);
+    }
+
+    // Last: it replaces the file under the window.
+    void aDatabaseReplacedUnderneathIsKeptAndSaidSo()
+    {
+        QVERIFY(m_window->deliveryModel()->rowCount() > 0);
+        const QString moved = m_path + QStringLiteral(".elsewhere");
+        QVERIFY(QFile::rename(m_path, moved));
+        QTRY_VERIFY2(m_window->bannerText().contains(QStringLiteral("was kept in")),
+                     qPrintable(m_window->bannerText()));
+        QVERIFY(m_window->bannerText().contains(m_path + QStringLiteral(".recovered-")));
+        // A new file was started at the path: the list now reads it, and the notice stays.
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 0);
+        QCOMPARE(sendRaw(m_window->listenerPort(), buildRequest("POST", "/after", {}, "{}")).status,
+                 404);
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 1);
+        QVERIFY(m_window->bannerText().contains(QStringLiteral("was kept in")));
     }
 };
 

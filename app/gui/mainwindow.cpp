@@ -167,6 +167,8 @@ void MainWindow::buildUi()
             QStringLiteral("since:%1 until:%2").arg(token(minuteMs), token(minuteMs + 60000)));
         applyFilter();
     });
+    // The outlined minute is the filter's; typing another filter lets it go.
+    connect(m_filter, &QLineEdit::textEdited, m_timeline, &TimelineWidget::clearSelectedMinute);
 
     m_view = new QTableView(central);
     m_view->setObjectName(QStringLiteral("deliveryView"));
@@ -225,6 +227,17 @@ void MainWindow::buildUi()
 
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::onCurrentRowChanged);
+    // A row clicked while deliveries pour in stays where it is: following pauses.
+    connect(m_view, &QAbstractItemView::pressed, this, [this] {
+        if (m_followAction->isChecked()) {
+            m_followAction->setChecked(false);
+            statusBar()->showMessage(
+                tr("Following the newest paused while you look; View → Follow newest (%1) "
+                   "resumes it.")
+                    .arg(m_followAction->shortcut().toString(QKeySequence::NativeText)),
+                8000);
+        }
+    });
     connect(m_model, &DeliveryListModel::liveRowsInserted, this, &MainWindow::onLiveRowsInserted);
     connect(m_model, &DeliveryListModel::snapshotReady, this, [this] {
         // The timeline's query waits for the first page of the list: rows first.
@@ -269,11 +282,13 @@ void MainWindow::buildUi()
     connect(m_queries, &QueryService::deliveriesReplayed, this,
             [this](int ok, int total, const QString &problems) {
                 statusBar()->showMessage(
-                    problems.isEmpty() ? tr("Replayed %1 deliveries: all answered 2xx.").arg(total)
-                                       : tr("Replayed %1 deliveries, %2 answered 2xx: %3")
-                                             .arg(total)
-                                             .arg(ok)
-                                             .arg(problems),
+                    problems.isEmpty()
+                        ? (total == 1 ? tr("Replayed 1 delivery: it answered 2xx.")
+                                      : tr("Replayed %1 deliveries: all answered 2xx.").arg(total))
+                        : tr("Replayed %1, %2 answered 2xx: %3")
+                              .arg(total == 1 ? tr("1 delivery") : tr("%1 deliveries").arg(total))
+                              .arg(ok)
+                              .arg(problems),
                     20000);
                 if (m_details->deliveryId())
                     m_queries->requestDetails(m_details->deliveryId());
@@ -301,11 +316,12 @@ void MainWindow::buildUi()
                                              15000);
                     return;
                 }
-                statusBar()->showMessage(tr("Re-verified %1 deliveries of %2: %3 changed verdict")
-                                             .arg(checked)
-                                             .arg(endpoint)
-                                             .arg(changed),
-                                         15000);
+                statusBar()->showMessage(
+                    tr("Re-verified %1 of %2: %3 changed verdict")
+                        .arg(checked == 1 ? tr("1 delivery") : tr("%1 deliveries").arg(checked),
+                             endpoint)
+                        .arg(changed),
+                    15000);
                 if (changed > 0)
                     m_model->reload();
             });
@@ -704,7 +720,9 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
 void MainWindow::startListener()
 {
     QString error;
-    if (m_listener->start(m_options.address, m_options.port, &error)) {
+    const quint16 port = m_startOnFreePort ? 0 : m_options.port;
+    m_startOnFreePort = false;
+    if (m_listener->start(m_options.address, port, &error)) {
         const bool loopback = m_options.address.isLoopback();
         m_listenerState->setFullText(
             loopback
@@ -714,12 +732,46 @@ void MainWindow::startListener()
         m_copyUrlButton->setEnabled(true);
         // Whether ngrok already forwards here is asked at once, not at the next poll.
         pollNgrok();
+    } else if (m_listener->addressWasInUse()) {
+        // Most often another HookScope (a window or serve) has the port: offer a free one.
+        m_listenerState->setFullText(
+            tr("Not listening: port %1 is in use, perhaps by another HookScope. Start on a free "
+               "port, or choose one with --listen HOST:PORT.")
+                .arg(m_options.port));
+        m_listenerButton->setText(tr("Start on a free port"));
+        m_startOnFreePort = true;
+        m_copyUrlButton->setEnabled(false);
     } else {
         m_listenerState->setFullText(tr("Not listening: %1").arg(error));
         m_listenerButton->setText(tr("Start"));
         m_copyUrlButton->setEnabled(false);
     }
+    updateTitle();
     updateGuide();
+}
+
+void MainWindow::updateTitle()
+{
+    // Two windows on one file differ by the port they listen on.
+    const QString file = QFileInfo(m_options.databasePath).fileName();
+    setWindowTitle(m_listener && m_listener->isListening()
+                       ? tr("HookScope — %1 — port %2").arg(file).arg(m_listener->port())
+                       : tr("HookScope — %1 — not listening").arg(file));
+}
+
+QString MainWindow::countText() const
+{
+    return m_countLabel->text();
+}
+
+QString MainWindow::filterText() const
+{
+    return m_filter->text();
+}
+
+bool MainWindow::isFollowingNewest() const
+{
+    return m_followAction->isChecked();
 }
 
 bool MainWindow::showsFirstRunGuide() const
@@ -844,6 +896,7 @@ void MainWindow::stopListener()
     m_listenerState->setFullText(tr("Stopped: deliveries are not being received"));
     m_listenerButton->setText(tr("Start"));
     m_copyUrlButton->setEnabled(false);
+    updateTitle();
     updateGuide();
 }
 
@@ -950,9 +1003,12 @@ void MainWindow::updateStatus()
     else if (m_model->isLoading())
         m_countLabel->setText(tr("Loading…"));
     else
-        m_countLabel->setText(m_model->filter().isEmpty()
-                                  ? tr("%L1 deliveries").arg(m_model->rowCount())
-                                  : tr("%L1 deliveries match").arg(m_model->rowCount()));
+        m_countLabel->setText(
+            m_model->filter().isEmpty()
+                ? (m_model->rowCount() == 1 ? tr("1 delivery")
+                                            : tr("%L1 deliveries").arg(m_model->rowCount()))
+                : (m_model->rowCount() == 1 ? tr("1 delivery matches")
+                                            : tr("%L1 deliveries match").arg(m_model->rowCount())));
     m_rateLabel->setText(tr("%1/s").arg(recent / 10.0, 0, 'f', 1));
 }
 
@@ -999,9 +1055,11 @@ void MainWindow::showSubscribersWindow()
                 });
         connect(m_subscribersWindow, &SubscribersWindow::showDeliveriesRequested, this,
                 [this](const QString &subscriberId) {
-                    // Free text finds every delivery that carries the id, whatever its
-                    // event type, not only the subscriber.created ones.
-                    m_filter->setText(u'"' + subscriberId + u'"');
+                    // The deliveries that name it as their subscriber; an id the filter
+                    // syntax cannot quote is searched for as text.
+                    m_filter->setText(subscriberId.contains(u'"')
+                                          ? subscriberId
+                                          : QStringLiteral("subscriber:\"%1\"").arg(subscriberId));
                     applyFilter();
                     raise();
                     activateWindow();

@@ -64,6 +64,10 @@ public:
     FirstRunGuide *firstRunGuide() const { return m_guide; }
     // Whether the list area shows the first-run guide rather than the list.
     bool showsFirstRunGuide() const;
+    QString countText() const;
+    QString filterText() const;
+    bool isFollowingNewest() const;
+    QPushButton *listenerButton() const { return m_listenerButton; }
     DeliveryDetailView *detailView() const { return m_details; }
     QLineEdit *filterEdit() const { return m_filter; }
     TimelineWidget *timeline() const { return m_timeline; }
@@ -110,6 +114,7 @@ private:
     void restoreSettings();
     void applyDefaultColumns();
     void updateGuide();
+    void updateTitle();
     void showColumnMenu(const QPoint &position);
     void widenEventColumn();
     void saveSettings();
@@ -150,6 +155,7 @@ private:
     TimelineWidget *m_timeline = nullptr;
     QTableView *m_view = nullptr;
     FirstRunGuide *m_guide = nullptr;
+    bool m_startOnFreePort = false; // the port asked for was taken: the next start picks one
     QStackedWidget *m_listStack = nullptr;
     DeliveryDetailView *m_details = nullptr;
     QSplitter *m_splitter = nullptr;

@@ -115,9 +115,11 @@ SubscribersWindow::SubscribersWindow(QueryService &queries, QWidget *parent)
             });
     connect(&m_queries, &QueryService::subscribersExported, this,
             [this](const QString &path, int count, const QString &error) {
-                setStatus(error.isEmpty()
-                              ? tr("Exported %1 subscribers to %2.").arg(count).arg(path)
-                              : tr("Not exported to %1: %2").arg(path, error));
+                setStatus(error.isEmpty() ? tr("Exported %1 to %2.")
+                                                .arg(count == 1 ? tr("1 subscriber")
+                                                                : tr("%1 subscribers").arg(count),
+                                                     path)
+                                          : tr("Not exported to %1: %2").arg(path, error));
             });
     connect(&m_queries, &QueryService::subscribersImported, this,
             [this](const QString &path, const SubscriberRepository::ImportReport &report,

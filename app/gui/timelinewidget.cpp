@@ -7,6 +7,8 @@
 #include <QPainter>
 #include <QToolTip>
 
+#include <cmath>
+
 TimelineWidget::TimelineWidget(QWidget *parent)
     : QWidget(parent)
 {
@@ -91,15 +93,20 @@ void TimelineWidget::paintEvent(QPaintEvent *)
     painter.fillRect(area, palette().color(QPalette::AlternateBase));
     const double slot = double(area.width()) / Minutes;
     for (int i = 0; i < Minutes; ++i) {
-        const Count count = m_counts.value(last - Minutes + 1 + i);
-        if (count.total == 0)
-            continue;
+        const qint64 key = last - Minutes + 1 + i;
+        const Count count = m_counts.value(key);
         const int x = area.left() + int(i * slot);
         const int width = std::max(1, int(slot) - 1);
-        const int height = std::max(2, count.total * area.height() / peak);
+        if (key == m_selected) {
+            painter.setPen(palette().color(QPalette::Text));
+            painter.drawRect(QRect(x - 1, area.top(), width + 1, area.height() - 1));
+        }
+        if (count.total == 0)
+            continue;
+        const auto [height, failedHeight] =
+            barHeights(count.total, count.failed, peak, area.height());
         painter.fillRect(QRect(x, area.bottom() - height + 1, width, height), base);
         if (count.failed > 0) {
-            const int failedHeight = std::max(2, count.failed * area.height() / peak);
             painter.fillRect(QRect(x, area.bottom() - failedHeight + 1, width, failedHeight),
                              failed);
             // A marker above the bar, so failures show even where red is hard to see.
@@ -113,11 +120,35 @@ void TimelineWidget::paintEvent(QPaintEvent *)
     painter.drawText(rect().adjusted(4, 0, -4, 0), Qt::AlignBottom | Qt::AlignRight, tr("now"));
 }
 
+QPair<int, int> TimelineWidget::barHeights(int total, int failed, int peak, int areaHeight)
+{
+    if (total <= 0)
+        return {0, 0};
+    const double scale = std::log1p(double(std::max(peak, total)));
+    const int height =
+        std::clamp(int(std::lround(std::log1p(double(total)) / scale * areaHeight)), 2, areaHeight);
+    if (failed <= 0)
+        return {height, 0};
+    // At least one pixel of red, never the whole bar unless every delivery failed.
+    int failedHeight = int(std::lround(double(failed) / total * height));
+    failedHeight = std::clamp(failedHeight, 1, failed < total ? std::max(1, height - 1) : height);
+    return {height, failedHeight};
+}
+
+void TimelineWidget::clearSelectedMinute()
+{
+    m_selected = 0;
+    update();
+}
+
 void TimelineWidget::mousePressEvent(QMouseEvent *event)
 {
     const int minute = minuteAt(event->position().toPoint().x());
-    if (minute >= 0 && event->button() == Qt::LeftButton)
-        Q_EMIT minuteClicked((lastMinute() - Minutes + 1 + minute) * 60000);
+    if (minute >= 0 && event->button() == Qt::LeftButton) {
+        m_selected = lastMinute() - Minutes + 1 + minute;
+        update();
+        Q_EMIT minuteClicked(m_selected * 60000);
+    }
 }
 
 void TimelineWidget::mouseMoveEvent(QMouseEvent *event)
@@ -129,9 +160,9 @@ void TimelineWidget::mouseMoveEvent(QMouseEvent *event)
     const Count count = m_counts.value(key);
     QToolTip::showText(
         event->globalPosition().toPoint(),
-        tr("%1: %2 deliveries, %3 failed verification")
-            .arg(QDateTime::fromMSecsSinceEpoch(key * 60000).toString(QStringLiteral("HH:mm")))
-            .arg(count.total)
+        tr("%1: %2, %3 failed verification; click to list them")
+            .arg(QDateTime::fromMSecsSinceEpoch(key * 60000).toString(QStringLiteral("HH:mm")),
+                 count.total == 1 ? tr("1 delivery") : tr("%L1 deliveries").arg(count.total))
             .arg(count.failed),
         this);
 }

@@ -33,8 +33,12 @@ bool Listener::start(const QHostAddress &address, quint16 port, QString *error,
 
     quint16 bound = 0;
     QString bindError;
+    m_addressInUse = false;
     QMetaObject::invokeMethod(
-        m_server, [&] { bound = m_server->bindAndListen(address, port, limits, &bindError); },
+        m_server,
+        [&] {
+            bound = m_server->bindAndListen(address, port, limits, &bindError, &m_addressInUse);
+        },
         Qt::BlockingQueuedConnection);
     if (bound == 0) {
         if (error)

@@ -32,6 +32,8 @@ public:
     // Stops accepting, waits (up to `drainMs`) for the answers still owed, stops the thread.
     void stop(int drainMs = 10000);
     bool isListening() const { return m_port != 0; }
+    // Whether the last start failed because something else has the address and port.
+    bool addressWasInUse() const { return m_addressInUse; }
 
     QHostAddress address() const { return m_address; }
     quint16 port() const { return m_port; }
@@ -52,4 +54,5 @@ private:
     ListenerServer *m_server = nullptr;
     QHostAddress m_address;
     quint16 m_port = 0;
+    bool m_addressInUse = false;
 };

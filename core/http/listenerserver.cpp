@@ -48,7 +48,7 @@ ListenerServer::~ListenerServer()
 }
 
 quint16 ListenerServer::bindAndListen(const QHostAddress &address, quint16 port,
-                                      const ListenerLimits &limits, QString *error)
+                                      const ListenerLimits &limits, QString *error, bool *inUse)
 {
     auto *tcpServer = new GuardedTcpServer(
         limits,
@@ -59,6 +59,8 @@ quint16 ListenerServer::bindAndListen(const QHostAddress &address, quint16 port,
     if (!tcpServer->listen(address, port)) {
         if (error)
             *error = tcpServer->errorString();
+        if (inUse)
+            *inUse = tcpServer->serverError() == QAbstractSocket::AddressInUseError;
         delete tcpServer;
         return 0;
     }

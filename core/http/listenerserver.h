@@ -30,7 +30,7 @@ public:
 
     // Runs on the listener thread. Returns the bound port, 0 on failure.
     quint16 bindAndListen(const QHostAddress &address, quint16 port, const ListenerLimits &limits,
-                          QString *error);
+                          QString *error, bool *inUse = nullptr);
     // Stops taking connections and requests: a request read from now on is answered 503 (not
     // stored) so that its sender retries elsewhere or later; every answer still owed is sent
     // with "Connection: close"; idle connections are closed.
