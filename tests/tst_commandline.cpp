@@ -1035,7 +1035,9 @@ private Q_SLOTS:
         QCOMPARE(deliveries[0][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
     }
 
-    void sendSampleCreatesAValidSubscriber()
+    // A sample is stored marked as one (listed, filterable) and leaves the subscriber mapping
+    // alone, unless --update-mapping asks it to add its subscriber.
+    void samplesAreMarkedAndLeaveTheMappingAlone()
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("samples.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
@@ -1044,13 +1046,24 @@ private Q_SLOTS:
         const quint16 port = startServe(serve, dbArgs);
         QVERIFY(port != 0);
         const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
-        const Result sent = runHookscope(
-            QStringList{QStringLiteral("send-sample"), QStringLiteral("subscriber.created"),
-                        QStringLiteral("--endpoint"), QStringLiteral("hh"), QStringLiteral("--to"),
-                        url} +
-            dbArgs);
+        const QStringList sample{
+            QStringLiteral("send-sample"), QStringLiteral("subscriber.created"),
+            QStringLiteral("--endpoint"),  QStringLiteral("hh"),
+            QStringLiteral("--to"),        url};
+        const Result sent = runHookscope(sample + dbArgs);
         QVERIFY2(sent.exitCode == 0, sent.err.constData());
         QVERIFY2(sent.out.contains("answered 200"), sent.out.constData());
+        QVERIFY(listDeliveries(dbArgs).size() == 1);
+        QCOMPARE(QJsonDocument::fromJson(runHookscope(QStringList{QStringLiteral("subscribers"),
+                                                                  QStringLiteral("--json")} +
+                                                      dbArgs)
+                                             .out)
+                     .array()
+                     .size(),
+                 0);
+        const Result mapped =
+            runHookscope(sample + QStringList{QStringLiteral("--update-mapping")} + dbArgs);
+        QVERIFY2(mapped.exitCode == 0, mapped.err.constData());
         const Result unknown = runHookscope(
             QStringList{QStringLiteral("send-sample"), QStringLiteral("nothing.happened"),
                         QStringLiteral("--endpoint"), QStringLiteral("hh"), QStringLiteral("--to"),
@@ -1058,17 +1071,30 @@ private Q_SLOTS:
             dbArgs);
         QCOMPARE(unknown.exitCode, 2);
         QVERIFY(unknown.err.contains("no sample for \"nothing.happened\""));
+        // One delivery from the sender itself, not a sample.
+        const QByteArray body = R"({"event_type":"ping","event_id":"evt_real"})";
+        HeaderList headers;
+        headers.append(
+            "HostedHooks-Signature",
+            TestSupport::hostedHooksSignature(Secret, QDateTime::currentSecsSinceEpoch(), body));
+        QCOMPARE(sendRaw(port, buildRequest("POST", "/hooks/hh", headers, body)).status, 200);
         serve.terminate();
         QVERIFY(serve.waitForFinished(15000));
 
-        const QJsonArray deliveries =
-            QJsonDocument::fromJson(
-                runHookscope(QStringList{QStringLiteral("deliveries"), QStringLiteral("--json")} +
-                             dbArgs)
-                    .out)
-                .array();
-        QCOMPARE(deliveries.size(), 1);
-        QCOMPARE(deliveries[0][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        const QJsonArray deliveries = listDeliveries(dbArgs);
+        QCOMPARE(deliveries.size(), 3);
+        QVERIFY(!deliveries[0][QStringLiteral("sample")].toBool());
+        QVERIFY(deliveries[1][QStringLiteral("sample")].toBool());
+        QVERIFY(deliveries[2][QStringLiteral("sample")].toBool());
+        QCOMPARE(deliveries[2][QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(listDeliveries(dbArgs, {QStringLiteral("--filter"), QStringLiteral("sample:yes")})
+                     .size(),
+                 2);
+        QCOMPARE(listDeliveries(dbArgs, {QStringLiteral("--filter"), QStringLiteral("sample:no")})
+                     .size(),
+                 1);
+        const Result table = runHookscope(QStringList{QStringLiteral("deliveries")} + dbArgs);
+        QVERIFY2(table.out.contains("subscriber.created (sample)"), table.out.constData());
         const QJsonArray subscribers =
             QJsonDocument::fromJson(
                 runHookscope(QStringList{QStringLiteral("subscribers"), QStringLiteral("--json")} +

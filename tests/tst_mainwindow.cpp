@@ -286,7 +286,7 @@ private Q_SLOTS:
                      ->index(sampleRow(), DeliveryListModel::EventTypeColumn)
                      .data()
                      .toString(),
-                 QStringLiteral("subscriber.created"));
+                 QStringLiteral("subscriber.created (sample)"));
 
         m_window->deliveryView()->setCurrentIndex(
             m_window->deliveryModel()->index(rowOf(QStringLiteral("evt_bad")), 0));

@@ -641,7 +641,9 @@ int deliveries(const QStringList &arguments)
     QList<QStringList> table;
     for (const DeliverySummary &row : *rows) {
         table.append({QString::number(row.id), DeliveryJson::timestamp(row.receivedAtMs),
-                      row.method, row.path, orDash(row.endpoint), orDash(row.eventType),
+                      row.method, row.path, orDash(row.endpoint),
+                      row.sample ? orDash(row.eventType) + QStringLiteral(" (sample)")
+                                 : orDash(row.eventType),
                       verdictName(row.verdict), QString::number(row.responseStatus),
                       QString::number(row.bodySize)});
     }
@@ -825,7 +827,8 @@ QString CommandLine::usage()
                "  hookscope subscribers delete SUBSCRIBER_ID [--endpoint NAME] [--db FILE]\n"
                "  hookscope subscribers export (--csv FILE | --json FILE) [--db FILE]\n"
                "  hookscope subscribers import FILE [--db FILE]\n"
-               "  hookscope send-sample EVENT_TYPE --endpoint NAME [--scheme SCHEME] [--to URL] "
+               "  hookscope send-sample EVENT_TYPE --endpoint NAME [--scheme SCHEME] "
+               "[--update-mapping] [--to URL] "
                "[--db FILE]\n"
                "  hookscope replay ID [--to URL] [--resign [--scheme SCHEME]] [--curl] "
                "[--db FILE]\n"

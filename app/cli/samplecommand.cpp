@@ -38,11 +38,15 @@ int SampleCommand::run(const QStringList &arguments)
                                      "endpoint needs one (%1).")
                           .arg(SignatureSigner::signingSchemeNames().join(QStringLiteral(", "))),
                       QStringLiteral("SCHEME")});
+    parser.addOption({QStringLiteral("update-mapping"),
+                      QStringLiteral("Let a subscriber.created sample add its subscriber to the "
+                                     "mapping (samples leave it alone otherwise).")});
     parser.addOption(dbOption());
     if (!parse(parser, command, arguments, 1, 1))
         return CommandLine::Failure;
-    if (helpRequested(parser, QStringLiteral("send-sample EVENT_TYPE --endpoint NAME "
-                                             "[--scheme SCHEME] [--to URL] [--db FILE]")))
+    if (helpRequested(
+            parser, QStringLiteral("send-sample EVENT_TYPE --endpoint NAME "
+                                   "[--scheme SCHEME] [--update-mapping] [--to URL] [--db FILE]")))
         return CommandLine::Success;
     if (!parser.isSet(QStringLiteral("endpoint"))) {
         errorLine(QStringLiteral("%1 %2: --endpoint NAME is required").arg(Program, command));
@@ -77,8 +81,9 @@ int SampleCommand::run(const QStringList &arguments)
         return CommandLine::NotFound;
     }
     database.close();
-    const auto sample = SampleDelivery::build(*endpoint, parser.positionalArguments().constFirst(),
-                                              target, &error, scheme);
+    const auto sample =
+        SampleDelivery::build(*endpoint, parser.positionalArguments().constFirst(), target, &error,
+                              scheme, parser.isSet(QStringLiteral("update-mapping")));
     if (!sample) {
         errorLine(QStringLiteral("%1 %2: %3%4")
                       .arg(Program, command, error,

@@ -95,7 +95,10 @@ QVariant DeliveryListModel::data(const QModelIndex &index, int role) const
         case EndpointColumn:
             return d->endpoint;
         case EventTypeColumn:
-            return d->eventType;
+            // Samples HookScope sent itself are marked where users look for the event.
+            return d->sample ? tr("%1 (sample)")
+                                   .arg(d->eventType.isEmpty() ? tr("no type") : d->eventType)
+                             : d->eventType;
         case EventIdColumn:
             return d->eventId;
         case VerdictColumn:

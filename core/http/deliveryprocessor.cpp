@@ -65,7 +65,11 @@ Delivery DeliveryProcessor::process(const RequestHead &head, const QByteArray &b
     delivery.eventType = identity.eventType;
     delivery.eventId = identity.eventId;
     delivery.subscriberId = identity.subscriberId;
-    delivery.subscriber = subscriberUpdate(delivery, payload);
+    // A sample leaves the subscriber mapping alone unless it was sent to update it.
+    const QByteArray sample = delivery.headers.value(Delivery::SampleHeader);
+    delivery.sample = !sample.isNull();
+    if (!delivery.sample || sample.trimmed() == "update-mapping")
+        delivery.subscriber = subscriberUpdate(delivery, payload);
 
     if (!endpoint) {
         delivery.responseStatus = 404;

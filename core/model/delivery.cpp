@@ -17,6 +17,7 @@ DeliverySummary DeliverySummary::of(const Delivery &delivery)
     summary.endpoint = delivery.endpoint;
     summary.eventType = delivery.eventType;
     summary.eventId = delivery.eventId;
+    summary.sample = delivery.sample;
     summary.subscriberId = delivery.subscriberId;
     summary.verdict = delivery.verification.verdict;
     summary.responseStatus = delivery.responseStatus;

@@ -40,6 +40,10 @@ struct Delivery
     bool truncated = false;    // refused for its size: only the first part of the body is kept
     QString source;     // empty: received by the listener; "ngrok": recovered from its history
     QString externalId; // the id where it was recovered from; unique when set
+    // A sample HookScope sent itself (it carries SampleHeader); it changes the subscriber
+    // mapping only when the sample asked to.
+    bool sample = false;
+    static constexpr const char *SampleHeader = "HookScope-Sample";
     std::optional<SubscriberUpdate> subscriber; // not a column: applied to the mapping
     // Not columns: the endpoint's "fail the first N attempts of each event" policy, applied
     // by the store, which knows the earlier attempts.
@@ -66,6 +70,7 @@ struct DeliverySummary
     Verdict verdict = Verdict::Unverified;
     int responseStatus = 0;
     qint64 bodySize = 0;
+    bool sample = false;
 
     static DeliverySummary of(const Delivery &delivery);
 };

@@ -28,6 +28,7 @@ QJsonObject summary(const DeliverySummary &d)
         {QStringLiteral("verdict"), verdictName(d.verdict)},
         {QStringLiteral("response_status"), d.responseStatus},
         {QStringLiteral("body_size"), d.bodySize},
+        {QStringLiteral("sample"), d.sample},
     };
 }
 

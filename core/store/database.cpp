@@ -136,6 +136,10 @@ const char *const Migrations[] = {
     R"sql(
     ALTER TABLE deliveries ADD COLUMN trailers BLOB NOT NULL DEFAULT '';
     )sql",
+    // 10 -> 11: samples HookScope sent itself are marked, to tell them from the sender's.
+    R"sql(
+    ALTER TABLE deliveries ADD COLUMN sample INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 // The full-text index is kept apart from the numbered migrations: SQLite may be built without

@@ -47,7 +47,7 @@ QString escapeLike(QString text)
 bool DeliveryFilter::isEmpty() const
 {
     return eventType.isEmpty() && !verdict && !failedOnly && endpoint.isEmpty() && status == 0 &&
-           subscriberId.isEmpty() && !sinceMs && !untilMs && text.isEmpty();
+           subscriberId.isEmpty() && !sample && !sinceMs && !untilMs && text.isEmpty();
 }
 
 DeliveryFilter DeliveryFilter::parse(const QString &input, QString *error, qint64 nowMs)
@@ -96,6 +96,14 @@ DeliveryFilter DeliveryFilter::parse(const QString &input, QString *error, qint6
             }
         } else if (key == u"subscriber") {
             filter.subscriberId = value;
+        } else if (key == u"sample") {
+            const QString answer = value.toLower();
+            if (answer == u"yes" || answer == u"true" || answer == u"1")
+                filter.sample = true;
+            else if (answer == u"no" || answer == u"false" || answer == u"0")
+                filter.sample = false;
+            else
+                problems.append(QStringLiteral("sample wants yes or no, not \"%1\"").arg(value));
         } else if (key == u"since" || key == u"until") {
             const auto time = parseTime(value, nowMs);
             if (!time)
@@ -166,6 +174,8 @@ QString DeliveryFilter::whereClause(QVariantList &bindings, bool fullText, qint6
         conditions.append(QStringLiteral("subscriber_id = ?"));
         bindings.append(subscriberId);
     }
+    if (sample)
+        conditions.append(*sample ? QStringLiteral("sample <> 0") : QStringLiteral("sample = 0"));
     if (sinceMs) {
         conditions.append(QStringLiteral("received_at >= ?"));
         bindings.append(*sinceMs);

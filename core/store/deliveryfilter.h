@@ -8,7 +8,7 @@
 #include <optional>
 
 // What the filter field asks for: tokens (event:, verdict:, endpoint:, status:, subscriber:,
-// since:, until:) and free text, which matches event type, event id, path and body.
+// sample:, since:, until:) and free text, which matches event type, event id, path and body.
 struct DeliveryFilter
 {
     QString eventType;
@@ -18,6 +18,7 @@ struct DeliveryFilter
     int status = 0; // exact status, or 1..5 for a class such as 4xx
     bool statusIsClass = false;
     QString subscriberId;
+    std::optional<bool> sample; // sample:yes / sample:no
     std::optional<qint64> sinceMs;
     std::optional<qint64> untilMs; // exclusive
     QString text;

@@ -21,7 +21,7 @@ void setError(const QSqlQuery &query, QString *error)
 
 const QString SummaryColumns =
     QStringLiteral("id, received_at, remote_address, method, path, endpoint, event_type, event_id, "
-                   "subscriber_id, verdict, response_status, body_size");
+                   "subscriber_id, verdict, response_status, body_size, sample");
 
 DeliverySummary readSummary(const QSqlQuery &query)
 {
@@ -38,6 +38,7 @@ DeliverySummary readSummary(const QSqlQuery &query)
     row.verdict = verdictFromName(query.value(9).toString()).value_or(Verdict::Unverified);
     row.responseStatus = query.value(10).toInt();
     row.bodySize = query.value(11).toLongLong();
+    row.sample = query.value(12).toInt() != 0;
     return row;
 }
 
@@ -231,7 +232,8 @@ std::optional<Delivery> DeliveryReader::find(qint64 id, QString *error) const
     query.prepare(QStringLiteral(
         "SELECT id, received_at, remote_address, method, path, http_version, headers, body, "
         "endpoint, event_type, event_id, subscriber_id, verification, response_status, "
-        "handling_us, source, external_id, truncated, trailers FROM deliveries WHERE id = ?"));
+        "handling_us, source, external_id, truncated, trailers, sample FROM deliveries WHERE id = "
+        "?"));
     query.addBindValue(id);
     if (!query.exec()) {
         setError(query, error);
@@ -263,6 +265,7 @@ std::optional<Delivery> DeliveryReader::find(qint64 id, QString *error) const
     d.externalId = query.value(16).toString();
     d.truncated = query.value(17).toInt() != 0;
     d.trailers = HeaderList::deserialize(query.value(18).toByteArray());
+    d.sample = query.value(19).toInt() != 0;
     return d;
 }
 

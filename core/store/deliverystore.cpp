@@ -39,19 +39,21 @@ QByteArray notNull(const QByteArray &bytes)
 // The INSERT of `rows` deliveries in one statement.
 QString insertDeliveries(int rows)
 {
-    QString values = QStringLiteral("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    QString values =
+        QStringLiteral("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (int row = 1; row < rows; ++row)
-        values += QStringLiteral(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        values +=
+            QStringLiteral(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     return QStringLiteral(
                "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
                "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
                "verification, response_status, handling_us, source, external_id, truncated, "
-               "trailers) "
+               "trailers, sample) "
                "VALUES ") +
            values + QStringLiteral(" ON CONFLICT (external_id) WHERE external_id <> '' DO NOTHING");
 }
 
-// The most deliveries one INSERT takes: 20 values each, well within SQLite's limit of 32,766.
+// The most deliveries one INSERT takes: 21 values each, well within SQLite's limit of 32,766.
 constexpr int MaxRowsPerInsert = 256;
 
 } // namespace
@@ -370,6 +372,7 @@ private:
         insert.addBindValue(notNull(d.externalId));
         insert.addBindValue(d.truncated ? 1 : 0);
         insert.addBindValue(notNull(d.trailers.serialize()));
+        insert.addBindValue(d.sample ? 1 : 0);
     }
 
     // One delivery with an external id; its id stays 0 when that id is stored already.

@@ -16,10 +16,9 @@ QStringList SampleDelivery::eventTypes()
     return types;
 }
 
-std::optional<SampleDelivery> SampleDelivery::build(const Endpoint &endpoint,
-                                                    const QString &eventType, const QUrl &target,
-                                                    QString *error,
-                                                    std::optional<SignatureScheme> scheme)
+std::optional<SampleDelivery>
+SampleDelivery::build(const Endpoint &endpoint, const QString &eventType, const QUrl &target,
+                      QString *error, std::optional<SignatureScheme> scheme, bool updateMapping)
 {
     QFile file(QStringLiteral(":/samples/%1.json").arg(eventType));
     if (!file.open(QIODevice::ReadOnly)) {
@@ -42,6 +41,10 @@ std::optional<SampleDelivery> SampleDelivery::build(const Endpoint &endpoint,
         sample.url.setPath(endpoint.path);
     sample.headers.append("Content-Type", "application/json");
     sample.headers.append("User-Agent", "HookScope sample");
+    // Marks it as a sample when it is stored; only "update-mapping" lets it change the
+    // subscriber mapping.
+    sample.headers.append(Delivery::SampleHeader,
+                          updateMapping ? QByteArray("update-mapping") : QByteArray("1"));
     // An endpoint without a scheme gets an unsigned sample, unless a scheme is chosen; an auto
     // endpoint needs one chosen, since a sample has no headers to pick it from.
     if (endpoint.scheme == SignatureScheme::None && !scheme)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "delivery.h"
 #include "endpoint.h"
 #include "headerlist.h"
 
@@ -22,8 +23,10 @@ struct SampleDelivery
     // Signed with the endpoint's first secret and `scheme`, or the endpoint's own scheme, for
     // `target` + the endpoint's path (or `target` as given when it has a path of its own). An
     // auto endpoint needs `scheme`: nothing is built without it, and `error` names the
-    // choices. A `none` endpoint without `scheme` gets an unsigned sample.
+    // choices. A `none` endpoint without `scheme` gets an unsigned sample. It is stored marked
+    // as a sample, and changes the subscriber mapping only with `updateMapping`.
     static std::optional<SampleDelivery> build(const Endpoint &endpoint, const QString &eventType,
                                                const QUrl &target, QString *error,
-                                               std::optional<SignatureScheme> scheme = {});
+                                               std::optional<SignatureScheme> scheme = {},
+                                               bool updateMapping = false);
 };
