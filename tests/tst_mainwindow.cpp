@@ -19,11 +19,13 @@
 #include <QDialogButtonBox>
 #include <QFile>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSqlQuery>
@@ -32,6 +34,7 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTest>
+#include <QTimer>
 
 using TestSupport::buildRequest;
 using TestSupport::sendRaw;
@@ -298,9 +301,20 @@ private Q_SLOTS:
         auto *resign = dialog->findChild<QCheckBox *>(QStringLiteral("replayResign"));
         QVERIFY(resign->isEnabled());
         resign->setChecked(true);
+        const QString oldSignature = QString::fromLatin1(
+            m_window->detailView()->details().delivery.headers.value("HostedHooks-Signature"));
         dialog->send();
         QTRY_VERIFY2(dialog->resultText().startsWith(QStringLiteral("Answered 200")),
                      qPrintable(dialog->resultText()));
+        // The headers box and the answer pane show what was sent, the new signature in place
+        // of the old, and the whole answer with its headers.
+        auto *headersBox = dialog->findChildren<QPlainTextEdit *>().constFirst();
+        QVERIFY(!headersBox->toPlainText().contains(oldSignature));
+        QVERIFY(headersBox->toPlainText().contains(QStringLiteral("HostedHooks-Signature: t=")));
+        QVERIFY2(
+            dialog->answerText().contains(QStringLiteral("Answer: HTTP 200")) &&
+                dialog->answerText().contains(QStringLiteral("Content-Type:"), Qt::CaseInsensitive),
+            qPrintable(dialog->answerText()));
         // Re-signed with the endpoint's secret, the replay verifies.
         QTRY_COMPARE(
             m_window->deliveryModel()->index(0, DeliveryListModel::EventIdColumn).data().toString(),
@@ -311,7 +325,23 @@ private Q_SLOTS:
         Database db;
         QVERIFY(db.open(m_path, nullptr));
         QTRY_COMPARE(ReplayRepository(db).ofDelivery(original, nullptr)->size(), 1);
+        const QString usedUrl = dialog->urlText();
         dialog->close();
+        // The next replay of the endpoint's deliveries starts from the URL and choice used.
+        m_window->showReplayDialog();
+        QCOMPARE(m_window->replayDialog()->urlText(), usedUrl);
+        QVERIFY(m_window->replayDialog()
+                    ->findChild<QCheckBox *>(QStringLiteral("replayResign"))
+                    ->isChecked());
+        m_window->replayDialog()->close();
+        dialog = nullptr;
+        // Without a URL used before, an endpoint that forwards to the app replays to the app.
+        Endpoint forwarding;
+        forwarding.name = QStringLiteral("fw-%1").arg(QDateTime::currentMSecsSinceEpoch());
+        forwarding.forwardUrl = QStringLiteral("http://localhost:3000/hooks");
+        QCOMPARE(ReplayDialog::defaultUrl(&forwarding, QStringLiteral("/in"),
+                                          QStringLiteral("http://127.0.0.1:8484")),
+                 QStringLiteral("http://localhost:3000/hooks"));
 
         // A selection of deliveries, re-signed: each verifies, each replay is kept.
         QTableView *view = m_window->deliveryView();
@@ -325,7 +355,19 @@ private Q_SLOTS:
         const qint64 goodId =
             m_window->deliveryModel()->index(good, 0).data(DeliveryListModel::IdRole).toLongLong();
         const int rowsBefore = m_window->deliveryModel()->rowCount();
+        // Bulk replay asks where to and confirms the count before sending anything.
+        QString asked;
+        QTimer::singleShot(0, this, [this, &asked] {
+            auto *question = qobject_cast<QInputDialog *>(QApplication::activeModalWidget());
+            QVERIFY(question);
+            asked = question->labelText();
+            question->setTextValue(
+                QStringLiteral("http://127.0.0.1:%1/").arg(m_window->listenerPort()));
+            question->accept();
+        });
         m_window->replaySelection(true);
+        QVERIFY2(asked.contains(QStringLiteral("Replay 2 deliveries, re-signed")),
+                 qPrintable(asked));
         QTRY_COMPARE(m_window->deliveryModel()->rowCount(), rowsBefore + 2);
         QTRY_COMPARE(ReplayRepository(db).ofDelivery(goodId, nullptr)->size(), 1);
         QCOMPARE(ReplayRepository(db).ofDelivery(goodId, nullptr)->constFirst().status, 200);

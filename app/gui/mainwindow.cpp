@@ -1228,9 +1228,45 @@ void MainWindow::replaySelection(bool resign)
         statusBar()->showMessage(tr("Select the deliveries to replay."), 5000);
         return;
     }
-    const QString base = replayBaseUrl();
-    statusBar()->showMessage(tr("Replaying %1 deliveries to %2…").arg(ids.size()).arg(base));
-    m_queries->requestReplayDeliveries(ids, base, resign);
+    // Where to, asked every time (the answer given last time first, else the endpoint's
+    // forward URL, else this listener), and the count confirmed in the same question.
+    const Delivery *shown = m_details->deliveryId() != 0 ? &m_details->details().delivery : nullptr;
+    const Endpoint *endpoint = shown ? endpointNamed(shown->endpoint) : nullptr;
+    QString suggested = QSettings().value(QStringLiteral("replay/bulkBase")).toString();
+    if (suggested.isEmpty() && endpoint && !endpoint->forwardUrl.isEmpty()) {
+        const QUrl forward(endpoint->forwardUrl);
+        suggested = forward.adjusted(QUrl::RemovePath | QUrl::RemoveQuery).toString();
+    }
+    if (suggested.isEmpty())
+        suggested = replayBaseUrl();
+    bool ok = false;
+    const QString base =
+        QInputDialog::getText(this, tr("Replay %n deliveries", nullptr, int(ids.size())),
+                              (ids.size() == 1 ? tr("Replay 1 delivery%2 to this base URL (its "
+                                                    "path is added):")
+                                               : tr("Replay %1 deliveries%2 to this base URL "
+                                                    "(each one's path is added):")
+                                                     .arg(ids.size()))
+                                  .arg(resign ? tr(", re-signed") : tr(" as recorded")),
+                              QLineEdit::Normal, suggested, &ok)
+            .trimmed();
+    if (!ok || base.isEmpty())
+        return;
+    const QUrl url(base);
+    if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https")) {
+        statusBar()->showMessage(
+            tr("Not replayed: %1 is not an http:// or https:// URL.").arg(base), 10000);
+        return;
+    }
+    QSettings().setValue(QStringLiteral("replay/bulkBase"), base);
+    QString trimmed = base;
+    while (trimmed.endsWith(u'/'))
+        trimmed.chop(1);
+    statusBar()->showMessage((ids.size() == 1
+                                  ? tr("Replaying 1 delivery to %1…")
+                                  : tr("Replaying %1 deliveries to %2…").arg(ids.size()))
+                                 .arg(trimmed));
+    m_queries->requestReplayDeliveries(ids, trimmed, resign);
 }
 
 QString MainWindow::replayBaseUrl() const

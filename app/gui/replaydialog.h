@@ -23,7 +23,17 @@ public:
                  const QString &defaultBaseUrl, QWidget *parent = nullptr);
 
     QString resultText() const;
+    // The request as last sent (its headers, the new signature included) and the whole
+    // answer: status, headers and body.
+    QString answerText() const;
+    QString urlText() const;
     void send();
+
+    // Where a replay of a delivery of `endpoint` goes unless the user says otherwise: the URL
+    // used last for that endpoint, else its forward URL, else `ownBaseUrl` and the path.
+    static QString defaultUrl(const Endpoint *endpoint, const QString &path,
+                              const QString &ownBaseUrl);
+    static void rememberUrl(const QString &endpointName, const QString &url);
 
 private:
     QueryService &m_queries;
@@ -35,4 +45,5 @@ private:
     QPlainTextEdit *m_headers = nullptr;
     QPlainTextEdit *m_body = nullptr;
     QLabel *m_result = nullptr;
+    QPlainTextEdit *m_answer = nullptr;
 };
