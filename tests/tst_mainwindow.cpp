@@ -27,6 +27,7 @@
 #include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSqlQuery>
 #include <QStandardPaths>
@@ -78,6 +79,8 @@ private Q_SLOTS:
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true);
+        // What earlier runs remembered (replay targets, columns) must not steer this one.
+        QSettings().clear();
         m_path = TestSupport::temporaryPath(QStringLiteral("window.db"));
         Database db;
         QVERIFY(db.open(m_path, nullptr));
@@ -490,6 +493,11 @@ private Q_SLOTS:
                                     .arg(view->viewport()->width())));
         }
         QCOMPARE(header->visualIndex(DeliveryListModel::EventTypeColumn), 2);
+        // The time is never cut.
+        const QString time =
+            m_window->deliveryModel()->index(0, DeliveryListModel::TimeColumn).data().toString();
+        QVERIFY(header->sectionSize(DeliveryListModel::TimeColumn) >
+                view->fontMetrics().horizontalAdvance(time) + 8);
 
         // Nothing in the window or the Overview is cut without a sign: every label that does
         // not wrap or elide gets the width it asks for, and so does every button.

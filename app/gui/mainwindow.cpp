@@ -45,6 +45,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QStyle>
 #include <QTableView>
 #include <QTableWidget>
 #include <QThread>
@@ -539,10 +540,16 @@ void MainWindow::applyDefaultColumns()
     // What users scan first, first: when, whether it verified, what happened, where to. The
     // rest follows, narrower, and the ids and addresses only on request.
     using M = DeliveryListModel;
+    // Widths from the font: the time and the verdict are never cut.
+    const QFontMetrics metrics = m_view->fontMetrics();
+    const int padding = 2 * metrics.averageCharWidth() + 12;
+    const int icon = m_view->style()->pixelMetric(QStyle::PM_SmallIconSize) + 6;
+    const int time = metrics.horizontalAdvance(QStringLiteral("8888-88-88 88:88:88.888")) + padding;
+    const int verdict = metrics.horizontalAdvance(QStringLiteral("unverified")) + icon + padding;
     const QList<QPair<int, int>> layout{
-        {M::TimeColumn, 150},     {M::VerdictColumn, 90}, {M::EventTypeColumn, 170},
-        {M::EndpointColumn, 100}, {M::PathColumn, 160},   {M::MethodColumn, 60},
-        {M::StatusColumn, 50},    {M::SizeColumn, 65},    {M::EventIdColumn, 140},
+        {M::TimeColumn, time},    {M::VerdictColumn, verdict}, {M::EventTypeColumn, 170},
+        {M::EndpointColumn, 100}, {M::PathColumn, 160},        {M::MethodColumn, 60},
+        {M::StatusColumn, 50},    {M::SizeColumn, 65},         {M::EventIdColumn, 140},
         {M::RemoteColumn, 100},
     };
     QHeaderView *header = m_view->horizontalHeader();
