@@ -31,6 +31,7 @@
 #include <QSignalSpy>
 #include <QSqlQuery>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
@@ -631,12 +632,26 @@ private Q_SLOTS:
         QVERIFY2(second.listenerText().contains(QStringLiteral("is in use")),
                  qPrintable(second.listenerText()));
         QCOMPARE(second.listenerButton()->text(), QStringLiteral("Start on a free port"));
+        const QPoint buttonAt = second.listenerButton()->mapTo(&second, QPoint(0, 0));
         QTest::mouseClick(second.listenerButton(), Qt::LeftButton);
         QTRY_VERIFY(second.listenerPort() != 0);
         QVERIFY(second.listenerPort() != window.listenerPort());
         QVERIFY(second.windowTitle() != window.windowTitle());
         QVERIFY2(second.windowTitle().contains(QString::number(second.listenerPort())),
                  qPrintable(second.windowTitle()));
+        // The button stays where it was while the status beside it changes.
+        QCOMPARE(second.listenerButton()->mapTo(&second, QPoint(0, 0)), buttonAt);
+
+        // Without a tunnel, copying its URL says why instead of doing nothing.
+        QAction *copyPublic = nullptr;
+        for (QAction *action : second.findChildren<QAction *>()) {
+            if (action->text() == u"Copy the ngrok &public URL")
+                copyPublic = action;
+        }
+        QVERIFY(copyPublic);
+        copyPublic->trigger();
+        QVERIFY2(second.statusBar()->currentMessage().contains(QStringLiteral("No ngrok tunnel")),
+                 qPrintable(second.statusBar()->currentMessage()));
     }
 
     // A quiet minute beside a busy one stays visible, and one failure in five is a fifth of
