@@ -517,6 +517,31 @@ private Q_SLOTS:
         }
     }
 
+    // The hex view never cuts off its ASCII column: eight bytes a line when the pane is too
+    // narrow for sixteen.
+    void hexViewFitsThePane_data() { theColumnsUsersScanAreVisible_data(); }
+
+    void hexViewFitsThePane()
+    {
+        QFETCH(QSize, size);
+        m_window->resize(size);
+        QTRY_COMPARE(m_window->size(), size);
+        m_window->deliveryView()->setCurrentIndex(m_window->deliveryModel()->index(0, 0));
+        QTRY_VERIFY(!m_window->detailView()->verdictText().isEmpty());
+        DeliveryDetailView *details = m_window->detailView();
+        details->setCurrentIndex(2);
+        auto *mode = details->findChild<QComboBox *>(QStringLiteral("bodyMode"));
+        mode->setCurrentIndex(2);
+        auto *body = details->findChild<QPlainTextEdit *>(QStringLiteral("bodyText"));
+        QTRY_VERIFY(!details->bodyText().isEmpty());
+        const QFontMetrics metrics(body->font());
+        for (const QString &line : details->bodyText().split(u'\n', Qt::SkipEmptyParts))
+            QVERIFY2(metrics.horizontalAdvance(line) <= body->viewport()->width(),
+                     qPrintable(line));
+        mode->setCurrentIndex(0);
+        details->setCurrentIndex(0);
+    }
+
     void theHeaderMenuHidesAndShowsColumns()
     {
         QHeaderView *header = m_window->deliveryView()->horizontalHeader();

@@ -12,9 +12,10 @@ struct DeliveryDetails
     DecodedPayload payload;
     // Where the event type and id came from, and the provider's other ids.
     ProviderMetadata::Identity identity;
-    QString bodyText;   // raw text, or empty when the body is binary
-    QString prettyBody; // indented JSON, or empty
-    QString hexDump;
+    QString bodyText;                // raw text, or empty when the body is binary
+    QString prettyBody;              // indented JSON, or empty
+    QString hexDump;                 // 16 bytes a line
+    QString narrowHexDump;           // 8 bytes a line, for a pane too narrow for 16
     bool bodyTruncated = false;      // bodyText/prettyBody hold only the first part
     QList<DeliverySummary> attempts; // every delivery with the same event id, oldest first
     QList<Replay> replays;           // the times it was sent again

@@ -470,10 +470,32 @@ void DeliveryDetailView::showBodyMode()
             note += tr(", first %1 shown").arg(m_details.bodyText.size());
         break;
     default:
-        m_body->setPlainText(m_details.hexDump);
+        // Sixteen bytes a line when the pane has room for them, eight otherwise: the ASCII
+        // column is never cut off.
+        m_hexNarrow = !fitsWideHex();
+        m_body->setPlainText(m_hexNarrow ? m_details.narrowHexDump : m_details.hexDump);
         break;
     }
     m_bodyNote->setText(note);
+}
+
+bool DeliveryDetailView::fitsWideHex() const
+{
+    // A 16-byte line: offset, 16 hex pairs, the gaps and 16 ASCII characters.
+    const int wide = QFontMetrics(m_body->font()).horizontalAdvance(QString(78, u'0'));
+    return m_body->viewport()->width() >= wide + 8;
+}
+
+void DeliveryDetailView::resizeEvent(QResizeEvent *event)
+{
+    QTabWidget::resizeEvent(event);
+    if (m_bodyMode && m_bodyMode->currentIndex() == 2 && m_hexNarrow == fitsWideHex())
+        showBodyMode();
+}
+
+QString DeliveryDetailView::bodyText() const
+{
+    return m_body->toPlainText();
 }
 
 void DeliveryDetailView::copySelection()

@@ -35,12 +35,18 @@ public:
     QString reasonText() const;
     QString eventText() const;
     QString providerText() const;
+    // What the Body tab shows now.
+    QString bodyText() const;
 
 Q_SIGNALS:
     // The user asked to see another delivery (an attempt of the same event).
     void deliveryRequested(qint64 id);
 
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
+    bool fitsWideHex() const;
     QWidget *buildOverview();
     QWidget *buildBody();
     void showBodyMode();
@@ -73,6 +79,7 @@ private:
     QListWidget *m_replays = nullptr;
     QTableWidget *m_headers = nullptr;
     QComboBox *m_bodyMode = nullptr;
+    bool m_hexNarrow = false;
     QLabel *m_bodyNote = nullptr;
     QPlainTextEdit *m_body = nullptr;
     JsonHighlighter *m_highlighter = nullptr;

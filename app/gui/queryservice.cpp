@@ -104,6 +104,7 @@ public:
             delivery->body.size() <= MaxPrettyBody)
             details.prettyBody = BodyFormatter::prettyJson(delivery->body);
         details.hexDump = BodyFormatter::hexDump(delivery->body, MaxHexBytes);
+        details.narrowHexDump = BodyFormatter::hexDump(delivery->body, MaxHexBytes, 8);
         if (!delivery->eventId.isEmpty())
             details.attempts =
                 reader().attempts(delivery->eventId, &error).value_or(QList<DeliverySummary>());

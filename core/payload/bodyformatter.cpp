@@ -14,15 +14,16 @@ QString prettyJson(const QByteArray &json)
     return QString::fromUtf8(JsonReserializer::rewrite(json, style));
 }
 
-QString hexDump(const QByteArray &bytes, qsizetype maxBytes)
+QString hexDump(const QByteArray &bytes, qsizetype maxBytes, int bytesPerLine)
 {
     static const char digits[] = "0123456789abcdef";
     const qsizetype shown = std::min(bytes.size(), maxBytes);
+    const int half = bytesPerLine / 2;
     QString out;
-    out.reserve(shown / 16 * 78 + 80);
-    for (qsizetype line = 0; line < shown; line += 16) {
+    out.reserve(shown / bytesPerLine * (bytesPerLine * 4 + 14) + 80);
+    for (qsizetype line = 0; line < shown; line += bytesPerLine) {
         out += QStringLiteral("%1  ").arg(line, 8, 16, QLatin1Char('0'));
-        for (qsizetype i = 0; i < 16; ++i) {
+        for (qsizetype i = 0; i < bytesPerLine; ++i) {
             if (line + i < shown) {
                 const auto c = static_cast<unsigned char>(bytes[line + i]);
                 out += QLatin1Char(digits[c >> 4]);
@@ -31,11 +32,11 @@ QString hexDump(const QByteArray &bytes, qsizetype maxBytes)
             } else {
                 out += QStringLiteral("   ");
             }
-            if (i == 7)
+            if (i == half - 1)
                 out += u' ';
         }
         out += u' ';
-        for (qsizetype i = 0; i < 16 && line + i < shown; ++i) {
+        for (qsizetype i = 0; i < bytesPerLine && line + i < shown; ++i) {
             const auto c = static_cast<unsigned char>(bytes[line + i]);
             out += (c >= 0x20 && c < 0x7f) ? QLatin1Char(static_cast<char>(c)) : QLatin1Char('.');
         }

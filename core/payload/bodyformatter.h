@@ -10,7 +10,8 @@ namespace BodyFormatter {
 // valid JSON.
 QString prettyJson(const QByteArray &json);
 // "00000000  7b 22 61 22 ...  {"a"..." lines of 16 bytes, at most `maxBytes` of the body.
-QString hexDump(const QByteArray &bytes, qsizetype maxBytes);
+// Offset, `bytesPerLine` bytes in hex (16, or 8 for a narrow pane) and their printable ASCII.
+QString hexDump(const QByteArray &bytes, qsizetype maxBytes, int bytesPerLine = 16);
 // Whether the bytes are valid UTF-8 without control characters other than tab, CR and LF.
 bool isText(const QByteArray &bytes);
 
