@@ -8,6 +8,7 @@
 #include "mainwindow.h"
 #include "replaydialog.h"
 #include "replayrepository.h"
+#include "subscriberrepository.h"
 #include "subscriberswindow.h"
 #include "testsupport.h"
 #include "timelinewidget.h"
@@ -716,6 +717,34 @@ private Q_SLOTS:
         subscribers->close();
         m_window->findChild<QLineEdit *>(QStringLiteral("filterEdit"))->clear();
         QTRY_VERIFY(m_window->deliveryModel()->rowCount() > 1);
+    }
+
+    // A sample adds its subscriber to the mapping only when the user asks for that.
+    void samplesLeaveTheMappingUnlessAsked()
+    {
+        auto sampleSubscribers = [this] {
+            Database db;
+            if (!db.open(m_path, nullptr))
+                return -1;
+            const auto all = SubscriberRepository(db).list(nullptr);
+            return int(std::count_if(all->cbegin(), all->cend(), [](const Subscriber &s) {
+                return s.subscriberId.startsWith(u"sub_sample_");
+            }));
+        };
+        const int rows = m_window->deliveryModel()->rowCount();
+        m_window->sendSample(QStringLiteral("subscriber.created"), QStringLiteral("hh"));
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), rows + 1);
+        QCOMPARE(sampleSubscribers(), 0);
+        QAction *updateMapping = nullptr;
+        for (QAction *action : m_window->findChildren<QAction *>()) {
+            if (action->text() == u"Samples update the subscriber &mapping")
+                updateMapping = action;
+        }
+        QVERIFY(updateMapping && !updateMapping->isChecked());
+        updateMapping->setChecked(true);
+        m_window->sendSample(QStringLiteral("subscriber.created"), QStringLiteral("hh"));
+        QTRY_COMPARE(sampleSubscribers(), 1);
+        updateMapping->setChecked(false);
     }
 
     // Last: it replaces the file under the window.

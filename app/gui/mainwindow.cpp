@@ -452,6 +452,14 @@ void MainWindow::buildMenus()
         samples->addAction(eventType, this,
                            [this, eventType] { sendSampleInteractive(eventType); });
     }
+    samples->addSeparator();
+    // Samples leave the subscriber mapping alone unless asked; the choice is remembered.
+    m_samplesUpdateMapping = samples->addAction(tr("Samples update the subscriber &mapping"));
+    m_samplesUpdateMapping->setCheckable(true);
+    m_samplesUpdateMapping->setChecked(
+        QSettings().value(QStringLiteral("sample/updateMapping"), false).toBool());
+    connect(m_samplesUpdateMapping, &QAction::toggled, this,
+            [](bool on) { QSettings().setValue(QStringLiteral("sample/updateMapping"), on); });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     QAction *keys =
@@ -1206,7 +1214,8 @@ void MainWindow::sendSample(const QString &eventType, const QString &endpointNam
     }
     QString error;
     const auto sample =
-        SampleDelivery::build(*endpoint, eventType, QUrl(m_listener->url()), &error, scheme);
+        SampleDelivery::build(*endpoint, eventType, QUrl(m_listener->url()), &error, scheme,
+                              m_samplesUpdateMapping && m_samplesUpdateMapping->isChecked());
     if (!sample) {
         statusBar()->showMessage(tr("Cannot build the sample: %1").arg(error), 10000);
         return;

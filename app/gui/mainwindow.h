@@ -155,6 +155,7 @@ private:
     TimelineWidget *m_timeline = nullptr;
     QTableView *m_view = nullptr;
     FirstRunGuide *m_guide = nullptr;
+    QAction *m_samplesUpdateMapping = nullptr;
     bool m_startOnFreePort = false; // the port asked for was taken: the next start picks one
     QStackedWidget *m_listStack = nullptr;
     DeliveryDetailView *m_details = nullptr;
