@@ -49,6 +49,14 @@ const DeliverySummary *DeliveryListModel::summaryAt(int row) const
     return inPage < it->size() ? &it->at(inPage) : nullptr;
 }
 
+qsizetype DeliveryListModel::rowsInMemory() const
+{
+    qsizetype rows = m_live.size() + m_pending.size();
+    for (const QList<DeliverySummary> &page : m_pages)
+        rows += page.size();
+    return rows;
+}
+
 int DeliveryListModel::rowOfId(qint64 id) const
 {
     for (qsizetype i = 0; i < m_live.size(); ++i) {
@@ -177,6 +185,7 @@ void DeliveryListModel::setFilter(const DeliveryFilter &filter)
     m_snapshotCount = 0;
     m_dense = false;
     m_newestLiveId = 0;
+    m_foldedPages = 0;
     m_live.clear();
     m_pages.clear();
     m_pageUse.clear();
@@ -217,7 +226,9 @@ void DeliveryListModel::requestPage(int page) const
         beforeId = m_snapshotMaxId - qint64(page) * PageSize + 1;
     else if (above != m_pages.cend() && above->size() == PageSize)
         beforeId = above->constLast().id;
-    m_queries.requestPage(m_generation, m_filter, m_snapshotMaxId, page, PageSize, beforeId,
+    // The answer names the page as numbered now; the pages folded since are added to it.
+    const quint64 tag = (m_generation << 24) | (quint64(m_foldedPages) & 0xffffff);
+    m_queries.requestPage(tag, m_filter, m_snapshotMaxId, page, PageSize, beforeId,
                           m_snapshotCount);
 }
 
@@ -240,10 +251,11 @@ void DeliveryListModel::storePage(int page, const QList<DeliverySummary> &rows)
     }
 }
 
-void DeliveryListModel::onPage(quint64 generation, int page, const QList<DeliverySummary> &rows)
+void DeliveryListModel::onPage(quint64 tag, int page, const QList<DeliverySummary> &rows)
 {
-    if (generation != m_generation)
+    if ((tag >> 24) != m_generation)
         return;
+    page += int((quint64(m_foldedPages) - tag) & 0xffffff);
     storePage(page, rows);
     const qint64 first = m_live.size() + qint64(page) * PageSize;
     const qint64 last = std::min<qint64>(first + PageSize, rowCount()) - 1;
@@ -255,13 +267,16 @@ void DeliveryListModel::onPage(quint64 generation, int page, const QList<Deliver
 void DeliveryListModel::addStored(const QList<DeliverySummary> &batch)
 {
     m_pending += batch;
-    if (!m_flushScheduled) {
-        m_flushScheduled = true;
-        QTimer::singleShot(0, this, [this] {
-            m_flushScheduled = false;
-            flushPending();
-        });
+    // Arrivals are shown at most once a frame budget: one insert for everything that came in
+    // meanwhile, however fast it comes.
+    if (!m_flushTimer) {
+        m_flushTimer = new QTimer(this);
+        m_flushTimer->setSingleShot(true);
+        m_flushTimer->setInterval(FlushIntervalMs);
+        connect(m_flushTimer, &QTimer::timeout, this, &DeliveryListModel::flushPending);
     }
+    if (!m_flushTimer->isActive())
+        m_flushTimer->start();
 }
 
 void DeliveryListModel::flushPending()
@@ -304,5 +319,51 @@ void DeliveryListModel::insertLive(const QList<DeliverySummary> &newestFirst)
     for (auto it = newestFirst.crbegin(); it != newestFirst.crend(); ++it)
         m_live.append(*it);
     endInsertRows();
+    foldLive();
     Q_EMIT liveRowsInserted(count);
+}
+
+void DeliveryListModel::foldLive()
+{
+    // Live rows join the paged snapshot a whole page at a time, the oldest first, so that
+    // memory stays bounded by the page cache however many arrive. Row numbers do not change:
+    // the folded rows were just above the snapshot and become its first pages, and each cached
+    // page moves down by as many pages.
+    const qsizetype fold = (m_live.size() / PageSize) * PageSize;
+    if (fold < FoldLiveRows)
+        return;
+    const int shift = int(fold / PageSize);
+    // The folded rows, newest first: m_live holds them oldest first, from index 0.
+    QList<DeliverySummary> folded;
+    folded.reserve(fold);
+    for (qsizetype i = fold - 1; i >= 0; --i)
+        folded.append(m_live.at(i));
+    const bool consecutive = [&] {
+        for (qsizetype i = 1; i < folded.size(); ++i) {
+            if (folded.at(i).id != folded.at(i - 1).id - 1)
+                return false;
+        }
+        return m_snapshotCount == 0 || folded.constLast().id == m_snapshotMaxId + 1;
+    }();
+    m_dense = m_dense && consecutive && m_filter.isEmpty();
+    if (m_snapshotCount == 0)
+        m_dense = consecutive && m_filter.isEmpty();
+    m_snapshotMaxId = folded.constFirst().id;
+    m_snapshotCount += fold;
+    m_live.remove(0, fold);
+
+    QHash<int, QList<DeliverySummary>> moved;
+    for (auto it = m_pages.cbegin(); it != m_pages.cend(); ++it)
+        moved.insert(it.key() + shift, *it);
+    m_pages = std::move(moved);
+    for (int &page : m_pageUse)
+        page += shift;
+    QSet<int> requested;
+    for (int page : std::as_const(m_requested))
+        requested.insert(page + shift);
+    m_requested = std::move(requested);
+    // Pages asked for before the fold come back under their old numbers; onPage moves them.
+    m_foldedPages += shift;
+    for (int page = shift - 1; page >= 0; --page)
+        storePage(page, folded.mid(qsizetype(page) * PageSize, PageSize));
 }

@@ -8,6 +8,7 @@
 #include <QList>
 #include <QSet>
 
+class QTimer;
 class QueryService;
 
 // The delivery list, newest first, over any number of stored deliveries. Rows of the snapshot
@@ -43,6 +44,15 @@ public:
 
     static constexpr int PageSize = 256;
     static constexpr int MaxCachedPages = 64;
+    // Arrivals are shown at most this often.
+    static constexpr int FlushIntervalMs = 100;
+    // Live rows beyond this many are folded into the paged snapshot, a page at a time.
+    static constexpr int FoldLiveRows = 2 * PageSize;
+
+    // Rows kept in memory: live rows and cached pages (for tests and benchmarks).
+    qsizetype rowsInMemory() const;
+    // Arrived rows not yet folded into the pages.
+    qsizetype liveRowCount() const { return m_live.size(); }
 
     explicit DeliveryListModel(QueryService &queries, QObject *parent = nullptr);
 
@@ -76,6 +86,7 @@ private:
     void onNewMatches(quint64 generation, const QList<DeliverySummary> &rows);
     void flushPending();
     void insertLive(const QList<DeliverySummary> &newestFirst);
+    void foldLive();
     void requestPage(int page) const;
     void touch(int page) const;
     void storePage(int page, const QList<DeliverySummary> &rows);
@@ -90,7 +101,8 @@ private:
     qint64 m_newestLiveId = 0;
     QList<DeliverySummary> m_live;    // newest first, above the snapshot
     QList<DeliverySummary> m_pending; // stored, not yet shown
-    bool m_flushScheduled = false;
+    QTimer *m_flushTimer = nullptr;
+    int m_foldedPages = 0; // pages of live rows folded into the snapshot since it was taken
     QHash<int, QList<DeliverySummary>> m_pages;
     mutable QList<int> m_pageUse; // least recently used first
     mutable QSet<int> m_requested;

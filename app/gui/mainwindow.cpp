@@ -2,6 +2,7 @@
 
 #include "deliverydetailview.h"
 #include "deliverylistmodel.h"
+#include "deliveryrowdelegate.h"
 #include "deliverystore.h"
 #include "elidinglabel.h"
 #include "endpointsdialog.h"
@@ -180,6 +181,10 @@ void MainWindow::buildUi()
     m_view->setWordWrap(false);
     m_view->setShowGrid(false);
     m_view->setTextElideMode(Qt::ElideMiddle);
+    m_rowDelegate = new DeliveryRowDelegate(m_view);
+    m_view->setItemDelegate(m_rowDelegate);
+    connect(m_model, &QAbstractItemModel::modelReset, m_rowDelegate,
+            &DeliveryRowDelegate::clearCache);
     m_view->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
     // Every row has the same fixed height: the view never measures rows (the table's
     // equivalent of setUniformRowHeights).
@@ -996,6 +1001,11 @@ void MainWindow::onLiveRowsInserted(int count)
 {
     if (m_listStack->currentWidget() == m_guide)
         updateGuide();
+    // A delivery asked for before its row was shown (arrivals are shown in batches).
+    if (m_pendingSelection && m_model->rowOfId(m_pendingSelection) >= 0) {
+        selectDelivery(m_pendingSelection);
+        return;
+    }
     if (m_followAction->isChecked()) {
         m_view->scrollToTop();
         return;

@@ -25,6 +25,7 @@ class QProgressBar;
 class QPushButton;
 class QSplitter;
 class ElidingLabel;
+class DeliveryRowDelegate;
 class FirstRunGuide;
 class QStackedWidget;
 class QMenu;
@@ -156,6 +157,7 @@ private:
     QTableView *m_view = nullptr;
     FirstRunGuide *m_guide = nullptr;
     QAction *m_samplesUpdateMapping = nullptr;
+    DeliveryRowDelegate *m_rowDelegate = nullptr;
     bool m_startOnFreePort = false; // the port asked for was taken: the next start picks one
     QStackedWidget *m_listStack = nullptr;
     DeliveryDetailView *m_details = nullptr;

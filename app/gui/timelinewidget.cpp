@@ -45,10 +45,20 @@ void TimelineWidget::addDeliveries(const QList<DeliverySummary> &batch)
             ++count.failed;
     }
     // Minutes that have left the hour are of no more use.
-    const qint64 oldest = lastMinute() - Minutes;
+    const qint64 last = lastMinute();
+    const qint64 oldest = last - Minutes;
     while (!m_counts.isEmpty() && m_counts.firstKey() <= oldest)
         m_counts.erase(m_counts.begin());
-    update();
+    // Within a minute only its bar grows (unless it becomes the peak, which rescales all).
+    const int total = m_counts.value(last).total;
+    if (last != m_paintedMinute || total > m_paintedPeak) {
+        update();
+        return;
+    }
+    const QRect area = barArea();
+    const double slot = double(area.width()) / Minutes;
+    const int x = area.left() + int((Minutes - 1) * slot);
+    update(QRect(x - 4, area.top(), int(slot) + 8, area.height() + 1));
 }
 
 int TimelineWidget::totalShown() const
@@ -88,6 +98,8 @@ void TimelineWidget::paintEvent(QPaintEvent *)
     int peak = 1;
     for (int i = 0; i < Minutes; ++i)
         peak = std::max(peak, m_counts.value(last - Minutes + 1 + i).total);
+    m_paintedMinute = last;
+    m_paintedPeak = peak;
     const QColor base = palette().color(QPalette::Highlight);
     const QColor failed = VerdictStyle::color(Verdict::Invalid, palette());
     painter.fillRect(area, palette().color(QPalette::AlternateBase));

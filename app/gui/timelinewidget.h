@@ -52,4 +52,6 @@ private:
 
     QMap<qint64, Count> m_counts; // minute index (ms / 60000) -> counts
     qint64 m_selected = 0;        // minute index clicked; 0 for none
+    qint64 m_paintedMinute = 0;   // the newest minute when last painted whole
+    int m_paintedPeak = 0;        // and the tallest bar then
 };

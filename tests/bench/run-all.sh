@@ -9,7 +9,7 @@
 #
 # Options:
 #   --build-dir DIR     use the binaries built in DIR (no build)
-#   --only LIST         some of: ingest,latency,scale,decode,startup (comma-separated)
+#   --only LIST         some of: ingest,latency,scale,decode,startup,live (comma-separated)
 #   --runs N            runs of each benchmark (default 3, --quick 1)
 #   --scale-db FILE     keep the scale benchmark's database there (generated when missing)
 #   --markdown FILE     also write the table as Markdown
@@ -26,7 +26,7 @@ root="$(cd "$here/../.." && pwd)"
 
 quick="${HOOKSCOPE_BENCH_QUICK:-0}"
 build_dir=""
-only="ingest,latency,scale,decode,startup"
+only="ingest,latency,scale,decode,startup,live"
 runs=""
 scale_db=""
 markdown=""
@@ -51,6 +51,7 @@ if [ "$quick" = 1 ]; then
     scale_count=2000
     decode_mb=0.5
     startup_runs=1 version_runs=3
+    live_args="--seconds 1 --rates 50,200 --burst 500 --arrivals 2000"
 else
     runs="${runs:-3}"
     ingest_seconds=10 ingest_pool=200000
@@ -58,6 +59,7 @@ else
     scale_count=1000000
     decode_mb=10
     startup_runs=5 version_runs=30
+    live_args="--seconds 20 --rates 50,1000 --burst 10000 --arrivals 200000"
 fi
 depth=100000
 secret="bench-secret"
@@ -82,7 +84,7 @@ fi
 hookscope="$build_dir/app/hookscope"
 bench="$build_dir/tests/bench"
 for binary in "$hookscope" "$bench/bench_load" "$bench/bench_bare_server" "$bench/bench_decode" \
-    "$bench/bench_startup" "$bench/bench_gui_scale"; do
+    "$bench/bench_startup" "$bench/bench_gui_scale" "$bench/bench_live_flow"; do
     [ -x "$binary" ] || { echo "run-all.sh: $binary is not built" >&2; exit 1; }
 done
 
@@ -503,6 +505,20 @@ run_startup() {
     done
 }
 
+# --- 6. live flow ---
+
+run_live() {
+    echo "Live flow: the window receiving deliveries ($live_args)"
+    local run out
+    for run in $(seq "$runs"); do
+        settle
+        out="$work/live-$run.txt"
+        "$bench/bench_live_flow" $live_args >"$out" 2>&1 ||
+            fail "bench_live_flow failed: $(tail -5 "$out")"
+        collect live_ "$out"
+    done
+}
+
 # --- the disk ---
 
 # The mean time of a synchronous 4 KB write where the databases are: what each commit waits
@@ -527,6 +543,7 @@ wants latency && run_latency
 wants scale && run_scale
 wants decode && run_decode
 wants startup && run_startup
+wants live && run_live
 measure_disk
 load_after="$(uptime)"
 
@@ -608,6 +625,16 @@ row "decode: $depth levels deep, detail pane painted" decode_deep_detail_pane_ms
 row "startup: hookscope --version (hyperfine)" startup_version_ms "ms" "" "" "-" "$version_runs_done"
 row "startup: start to the painted window, empty db" startup_window_first_paint_ms "ms"
 row "startup: resident memory of the window" startup_window_rss_mb "MB"
+row "live: GUI thread idle, share of a core" live_idle_gui_cpu_share_pct "%"
+row "live: 50/s, GUI thread, share of a core" live_rate50_gui_cpu_share_pct "%" "<=" 3 "<= 3 %"
+row "live: 50/s, GUI thread per delivery" live_rate50_gui_cpu_per_delivery_us "us"
+row "live: 1000/s, GUI thread, share of a core" live_rate1000_gui_cpu_share_pct "%" "<=" 25 "<= 25 %"
+row "live: 1000/s, GUI thread per delivery" live_rate1000_gui_cpu_per_delivery_us "us"
+row "live: 1000/s, 200 to painted row (median)" live_rate1000_paint_after_200_median_ms "ms" "<=" 250 "<= 250 ms"
+row "live: burst, event loop worst lateness" live_burst_event_loop_worst_late_ms "ms" "<=" 100 "<= 100 ms"
+row "live: burst, GUI thread per delivery" live_burst_gui_cpu_per_delivery_us "us"
+row "live: arrivals taken as fast as answered" live_arrivals_answered ""
+row "live: resident memory growth over the arrivals" live_rss_growth_mb "MB" "<" 20 "< 20 MB"
 
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 echo

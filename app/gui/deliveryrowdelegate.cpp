@@ -1,0 +1,97 @@
+#include "deliveryrowdelegate.h"
+
+#include "deliverylistmodel.h"
+#include "verdictstyle.h"
+
+#include <QApplication>
+#include <QPainter>
+
+namespace {
+
+// Enough for every visible cell of a tall window several times over.
+constexpr int CachedCells = 8192;
+
+} // namespace
+
+DeliveryRowDelegate::DeliveryRowDelegate(QObject *parent)
+    : QStyledItemDelegate(parent)
+    , m_cells(CachedCells)
+{}
+
+void DeliveryRowDelegate::clearCache()
+{
+    m_cells.clear();
+}
+
+const QPixmap &DeliveryRowDelegate::iconPixmap(int verdict, int size) const
+{
+    const quint64 key = (quint64(verdict) << 32) | quint32(size);
+    auto it = m_icons.find(key);
+    if (it == m_icons.end())
+        it = m_icons.insert(key, VerdictStyle::icon(static_cast<Verdict>(verdict)).pixmap(size));
+    return *it;
+}
+
+void DeliveryRowDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option,
+                                const QModelIndex &index) const
+{
+    const QWidget *widget = option.widget;
+    QStyle *style = widget ? widget->style() : QApplication::style();
+    // The background (selection, alternating rows, focus) as the style draws it.
+    QStyleOptionViewItem background = option;
+    background.index = index;
+    style->drawPrimitive(QStyle::PE_PanelItemViewItem, &background, painter, widget);
+
+    const QVariant idValue = index.data(DeliveryListModel::IdRole);
+    const bool selected = option.state & QStyle::State_Selected;
+    const QColor selectedText = option.palette.color(
+        option.state & QStyle::State_Active ? QPalette::Active : QPalette::Inactive,
+        QPalette::HighlightedText);
+    QRect area = option.rect.adjusted(4, 0, -4, 0);
+    if (!idValue.isValid()) {
+        // Not loaded yet: the model says so in the first column.
+        if (index.column() == DeliveryListModel::TimeColumn) {
+            painter->setPen(option.palette.color(QPalette::PlaceholderText));
+            painter->drawText(area, Qt::AlignVCenter | Qt::AlignLeft,
+                              index.data(Qt::DisplayRole).toString());
+        }
+        return;
+    }
+
+    if (index.column() == DeliveryListModel::VerdictColumn) {
+        const int size = std::min(area.height() - 2, 16);
+        const QPixmap &icon = iconPixmap(index.data(DeliveryListModel::VerdictRole).toInt(), size);
+        const qreal ratio = icon.devicePixelRatio();
+        painter->drawPixmap(QPointF(area.left(), area.top() + (area.height() - size) / 2.0), icon);
+        area.setLeft(area.left() + int(icon.width() / ratio) + 4);
+    }
+
+    const quint64 key = (quint64(idValue.toLongLong()) << 5) | quint64(index.column());
+    Cell *cell = m_cells.object(key);
+    if (!cell || cell->width != area.width()) {
+        auto fresh = std::make_unique<Cell>();
+        const QString text = index.data(Qt::DisplayRole).toString();
+        fresh->text.setText(option.fontMetrics.elidedText(text, Qt::ElideMiddle, area.width()));
+        fresh->text.setTextFormat(Qt::PlainText);
+        fresh->text.setPerformanceHint(QStaticText::AggressiveCaching);
+        fresh->text.prepare(painter->transform(), option.font);
+        fresh->width = area.width();
+        const QVariant alignment = index.data(Qt::TextAlignmentRole);
+        fresh->alignment = alignment.isValid() ? Qt::Alignment(alignment.toInt())
+                                               : (Qt::AlignLeft | Qt::AlignVCenter);
+        const QVariant color = index.data(Qt::ForegroundRole);
+        fresh->color = color.isValid() ? color.value<QColor>() : QColor();
+        cell = fresh.get();
+        m_cells.insert(key, fresh.release());
+    }
+    const QSizeF size = cell->text.size();
+    qreal x = area.left();
+    if (cell->alignment & Qt::AlignRight)
+        x = area.right() - size.width() + 1;
+    const qreal y = area.top() + (area.height() - size.height()) / 2.0;
+    painter->setPen(selected                ? selectedText
+                    : cell->color.isValid() ? cell->color
+                                            : option.palette.color(QPalette::Text));
+    painter->setFont(option.font);
+    painter->drawStaticText(QPointF(x, y), cell->text);
+}
