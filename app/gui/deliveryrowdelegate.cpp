@@ -3,7 +3,6 @@
 #include "deliverylistmodel.h"
 #include "verdictstyle.h"
 
-#include <QApplication>
 #include <QPainter>
 
 namespace {
@@ -35,18 +34,19 @@ const QPixmap &DeliveryRowDelegate::iconPixmap(int verdict, int size) const
 void DeliveryRowDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option,
                                 const QModelIndex &index) const
 {
-    const QWidget *widget = option.widget;
-    QStyle *style = widget ? widget->style() : QApplication::style();
-    // The background (selection, alternating rows, focus) as the style draws it.
-    QStyleOptionViewItem background = option;
-    background.index = index;
-    style->drawPrimitive(QStyle::PE_PanelItemViewItem, &background, painter, widget);
+    // The background: the selection, or every other row's alternate colour, filled plainly
+    // (the style's panel, with its gradients and colour arithmetic, is the costliest part of a
+    // cell to paint, and the list repaints every visible cell when a row arrives at the top).
+    const bool active = option.state & QStyle::State_Active;
+    const QPalette::ColorGroup group = active ? QPalette::Active : QPalette::Inactive;
+    if (option.state & QStyle::State_Selected)
+        painter->fillRect(option.rect, option.palette.brush(group, QPalette::Highlight));
+    else if (option.features & QStyleOptionViewItem::Alternate)
+        painter->fillRect(option.rect, option.palette.brush(group, QPalette::AlternateBase));
 
     const QVariant idValue = index.data(DeliveryListModel::IdRole);
     const bool selected = option.state & QStyle::State_Selected;
-    const QColor selectedText = option.palette.color(
-        option.state & QStyle::State_Active ? QPalette::Active : QPalette::Inactive,
-        QPalette::HighlightedText);
+    const QColor selectedText = option.palette.color(group, QPalette::HighlightedText);
     QRect area = option.rect.adjusted(4, 0, -4, 0);
     if (!idValue.isValid()) {
         // Not loaded yet: the model says so in the first column.
