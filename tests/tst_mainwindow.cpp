@@ -28,6 +28,7 @@
 #include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSqlQuery>
@@ -702,6 +703,44 @@ private Q_SLOTS:
         const QRect first = view->visualRect(m_window->deliveryModel()->index(0, 0));
         QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, first.center());
         QVERIFY(!m_window->isFollowingNewest());
+    }
+
+    // While rows arrive: following keeps the newest in view; a clicked row pauses it and then
+    // stays selected and where it is on screen, however many arrive above it.
+    void rowsArrivingKeepFollowAndSelection()
+    {
+        QTableView *view = m_window->deliveryView();
+        m_window->findChild<QLineEdit *>(QStringLiteral("filterEdit"))->clear();
+        QTRY_VERIFY(m_window->deliveryModel()->rowCount() > 0);
+        QAction *follow = nullptr;
+        for (QAction *action : m_window->findChildren<QAction *>()) {
+            if (action->text() == u"&Follow newest")
+                follow = action;
+        }
+        QVERIFY(follow);
+        follow->setChecked(true);
+        for (int i = 0; i < 40; ++i)
+            QCOMPARE(sendRaw(m_window->listenerPort(),
+                             signedDelivery("evt_flow_" + QByteArray::number(i), Secret))
+                         .status,
+                     200);
+        QTRY_COMPARE(rowOf(QStringLiteral("evt_flow_39")), 0);
+        QTRY_COMPARE(view->verticalScrollBar()->value(), 0);
+
+        const QModelIndex picked = m_window->deliveryModel()->index(3, 0);
+        const qint64 pickedId = picked.data(DeliveryListModel::IdRole).toLongLong();
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, view->visualRect(picked).center());
+        QVERIFY(!m_window->isFollowingNewest());
+        const QRect before = view->visualRect(view->currentIndex());
+        for (int i = 40; i < 80; ++i)
+            QCOMPARE(sendRaw(m_window->listenerPort(),
+                             signedDelivery("evt_flow_" + QByteArray::number(i), Secret))
+                         .status,
+                     200);
+        QTRY_COMPARE(rowOf(QStringLiteral("evt_flow_79")), 0);
+        QCOMPARE(view->currentIndex().data(DeliveryListModel::IdRole).toLongLong(), pickedId);
+        QTRY_COMPARE(view->visualRect(view->currentIndex()), before);
+        follow->setChecked(true);
     }
 
     void allOfASubscribersDeliveriesFiltersBySubscriber()
