@@ -72,30 +72,31 @@ quint16 startServe(QProcess &serve, const QStringList &arguments)
     return line.mid(line.lastIndexOf(':') + 1).toUShort();
 }
 
-// Endpoint "hh" on /hooks/hh, HostedHooks, signed with Secret.
-bool addHostedHooksEndpoint(const QStringList &dbArgs)
+// Endpoint `name` on `path` with `scheme`, its secret Secret.
+bool addEndpoint(const QString &name, const QString &path, const QString &scheme,
+                 const QStringList &dbArgs)
 {
-    return runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
-                                    QStringLiteral("hh"), QStringLiteral("--path"),
-                                    QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
-                                    QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+    return runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"), name,
+                                    QStringLiteral("--path"), path, QStringLiteral("--scheme"),
+                                    scheme, QStringLiteral("--secret-env"),
                                     QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
                             dbArgs,
                         environmentWithSecret())
                .exitCode == 0;
 }
 
-// Endpoint "any" on /in, scheme auto, signed with Secret.
+// Endpoint "hh" on /hooks/hh, HostedHooks.
+bool addHostedHooksEndpoint(const QStringList &dbArgs)
+{
+    return addEndpoint(QStringLiteral("hh"), QStringLiteral("/hooks/hh"),
+                       QStringLiteral("hostedhooks"), dbArgs);
+}
+
+// Endpoint "any" on /in, scheme auto.
 bool addAutoEndpoint(const QStringList &dbArgs)
 {
-    return runHookscope(QStringList{QStringLiteral("endpoint"), QStringLiteral("add"),
-                                    QStringLiteral("any"), QStringLiteral("--path"),
-                                    QStringLiteral("/in"), QStringLiteral("--scheme"),
-                                    QStringLiteral("auto"), QStringLiteral("--secret-env"),
-                                    QStringLiteral("HOOKSCOPE_TEST_SECRET")} +
-                            dbArgs,
-                        environmentWithSecret())
-               .exitCode == 0;
+    return addEndpoint(QStringLiteral("any"), QStringLiteral("/in"), QStringLiteral("auto"),
+                       dbArgs);
 }
 
 // `deliveries --json` with `extra` arguments, newest first.
