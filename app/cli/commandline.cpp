@@ -663,20 +663,14 @@ void printDelivery(const Delivery &d)
     outLine(QStringLiteral("  request    %1 %2 HTTP/%3").arg(d.method, d.path, d.httpVersion));
     outLine(QStringLiteral("  endpoint   %1").arg(orDash(d.endpoint)));
     const DecodedPayload payload = PayloadDecoder::decode(d.body, d.headers.value("Content-Type"));
-    const ProviderMetadata::Identity identity = ProviderMetadata::identify(
-        ProviderMetadata::providerFor(SignatureScheme::None, v.scheme, d.headers), d.headers,
-        payload);
-    auto from = [](const QString &value, const QString &found,
-                   const ProviderMetadata::Source &source) {
-        return !value.isEmpty() && value == found
-                   ? QStringLiteral(", from %1").arg(source.describe())
-                   : QString();
+    const ProviderMetadata::Identity identity = ProviderMetadata::identifyStored(d, payload);
+    auto from = [](const QString &source) {
+        return source.isEmpty() ? QString() : QStringLiteral(", from %1").arg(source);
     };
     outLine(QStringLiteral("  event      %1%2")
-                .arg(orDash(d.eventType),
-                     from(d.eventType, identity.eventType, identity.eventTypeSource)));
+                .arg(orDash(d.eventType), from(identity.typeSourceOf(d.eventType))));
     outLine(QStringLiteral("  event id   %1%2")
-                .arg(orDash(d.eventId), from(d.eventId, identity.eventId, identity.eventIdSource)));
+                .arg(orDash(d.eventId), from(identity.idSourceOf(d.eventId))));
     if (identity.provider != SignatureScheme::Auto)
         outLine(QStringLiteral("  provider   %1").arg(schemeName(identity.provider)));
     for (const ProviderMetadata::Found &found : identity.details)

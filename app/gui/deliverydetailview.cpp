@@ -307,17 +307,16 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
     // The stored type and id, with where they came from when the provider's table still
     // finds them there.
     const ProviderMetadata::Identity &identity = details.identity;
-    auto from = [](const QString &value, const QString &found,
-                   const ProviderMetadata::Source &source) {
-        return !value.isEmpty() && value == found ? tr(" (%1)").arg(source.describe()) : QString();
+    auto from = [](const QString &source) {
+        return source.isEmpty() ? QString() : tr(" (%1)").arg(source);
     };
     m_event->setText(d.eventType.isEmpty() && d.eventId.isEmpty()
                          ? QString()
                          : tr("%1%2 · id %3%4")
                                .arg(d.eventType.isEmpty() ? tr("no type") : d.eventType,
-                                    from(d.eventType, identity.eventType, identity.eventTypeSource),
+                                    from(identity.typeSourceOf(d.eventType)),
                                     d.eventId.isEmpty() ? tr("none") : d.eventId,
-                                    from(d.eventId, identity.eventId, identity.eventIdSource)));
+                                    from(identity.idSourceOf(d.eventId))));
     QStringList found;
     for (const ProviderMetadata::Found &detail : identity.details)
         found.append(tr("%1 %2").arg(detail.label, detail.value));

@@ -345,9 +345,7 @@ void DeliveryListModel::foldLive()
         }
         return m_snapshotCount == 0 || folded.constLast().id == m_snapshotMaxId + 1;
     }();
-    m_dense = m_dense && consecutive && m_filter.isEmpty();
-    if (m_snapshotCount == 0)
-        m_dense = consecutive && m_filter.isEmpty();
+    m_dense = (m_dense || m_snapshotCount == 0) && consecutive && m_filter.isEmpty();
     m_snapshotMaxId = folded.constFirst().id;
     m_snapshotCount += fold;
     m_live.remove(0, fold);

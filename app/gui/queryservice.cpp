@@ -92,10 +92,7 @@ public:
         DeliveryDetails details;
         details.payload =
             PayloadDecoder::decode(delivery->body, delivery->headers.value("Content-Type"));
-        details.identity = ProviderMetadata::identify(
-            ProviderMetadata::providerFor(SignatureScheme::None, delivery->verification.scheme,
-                                          delivery->headers),
-            delivery->headers, details.payload);
+        details.identity = ProviderMetadata::identifyStored(*delivery, details.payload);
         const QByteArray shown = delivery->body.left(MaxShownBody);
         details.bodyTruncated = delivery->body.size() > MaxShownBody;
         if (BodyFormatter::isText(shown))

@@ -73,17 +73,15 @@ QJsonObject full(const Delivery &d)
     object.insert(QStringLiteral("fields"), fields);
 
     // Where the stored event type and id were found, and the provider's other ids.
-    const ProviderMetadata::Identity identity = ProviderMetadata::identify(
-        ProviderMetadata::providerFor(SignatureScheme::None, d.verification.scheme, d.headers),
-        d.headers, payload);
+    const ProviderMetadata::Identity identity = ProviderMetadata::identifyStored(d, payload);
     QJsonObject provider{
         {QStringLiteral("name"),
          identity.provider == SignatureScheme::Auto ? QString() : schemeName(identity.provider)},
     };
-    if (!d.eventType.isEmpty() && d.eventType == identity.eventType)
-        provider.insert(QStringLiteral("event_type_from"), identity.eventTypeSource.describe());
-    if (!d.eventId.isEmpty() && d.eventId == identity.eventId)
-        provider.insert(QStringLiteral("event_id_from"), identity.eventIdSource.describe());
+    if (const QString from = identity.typeSourceOf(d.eventType); !from.isEmpty())
+        provider.insert(QStringLiteral("event_type_from"), from);
+    if (const QString from = identity.idSourceOf(d.eventId); !from.isEmpty())
+        provider.insert(QStringLiteral("event_id_from"), from);
     QJsonArray details;
     for (const ProviderMetadata::Found &found : identity.details)
         details.append(QJsonObject{{QStringLiteral("label"), found.label},

@@ -223,6 +223,24 @@ Identity identify(SignatureScheme providerScheme, const HeaderList &headers,
     return identity;
 }
 
+QString Identity::typeSourceOf(const QString &storedType) const
+{
+    return !storedType.isEmpty() && storedType == eventType ? eventTypeSource.describe()
+                                                            : QString();
+}
+
+QString Identity::idSourceOf(const QString &storedId) const
+{
+    return !storedId.isEmpty() && storedId == eventId ? eventIdSource.describe() : QString();
+}
+
+Identity identifyStored(const Delivery &delivery, const DecodedPayload &payload)
+{
+    return identify(
+        providerFor(SignatureScheme::None, delivery.verification.scheme, delivery.headers),
+        delivery.headers, payload);
+}
+
 const QStringList &subscriberIdPaths()
 {
     static const QStringList paths{QStringLiteral("data.id"), QStringLiteral("data.subscriber_id"),

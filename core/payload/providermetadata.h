@@ -1,5 +1,6 @@
 #pragma once
 
+#include "delivery.h"
 #include "endpoint.h"
 #include "headerlist.h"
 #include "payloaddecoder.h"
@@ -74,6 +75,11 @@ struct Identity
     QString subscriberId;
     // The provider's details that are present, and the time it was sent, in table order.
     QList<Found> details;
+
+    // Where a stored event type or id came from ("header X-GitHub-Event"): the source of the
+    // value found here when it is the stored one, else empty.
+    QString typeSourceOf(const QString &storedType) const;
+    QString idSourceOf(const QString &storedId) const;
 };
 
 // What `headers` and `payload` say about the delivery, read as `provider` defines it.
@@ -82,6 +88,10 @@ struct Identity
 Identity identify(SignatureScheme provider, const HeaderList &headers,
                   const DecodedPayload &payload, const QByteArray &idHeader = {},
                   const QStringList &subscriberPaths = {});
+
+// What the provider's table finds in a stored delivery, the provider taken from the scheme its
+// verification names and from its headers (the endpoint may have changed since).
+Identity identifyStored(const Delivery &delivery, const DecodedPayload &payload);
 
 // Where HostedHooks puts the subscriber id of subscriber.created (see SIGNATURES.md).
 const QStringList &subscriberIdPaths();
