@@ -18,6 +18,7 @@
 #include <QComboBox>
 #include <QDateTime>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QFile>
 #include <QHeaderView>
 #include <QInputDialog>
@@ -26,8 +27,10 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
+#include <QPaintEvent>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScreen>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
@@ -38,6 +41,7 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTest>
+#include <QTimeZone>
 #include <QTimer>
 
 using TestSupport::buildRequest;
@@ -76,6 +80,16 @@ private:
                 return row;
         }
         return -1;
+    }
+
+    // The window's action with this text (mnemonic included); null if there is none.
+    QAction *actionNamed(QStringView text) const
+    {
+        for (QAction *action : m_window->findChildren<QAction *>()) {
+            if (action->text() == text)
+                return action;
+        }
+        return nullptr;
     }
 
 private Q_SLOTS:
@@ -695,6 +709,92 @@ private Q_SLOTS:
         QCOMPARE(allFailedRed, allFailed);
     }
 
+    // Arrivals repaint the timeline at most every RepaintIntervalMs and then only the bars that
+    // changed; what the partial repaints leave on screen is what a whole repaint draws.
+    void timelineRepaintsOnlyTheBarsThatChanged()
+    {
+        qint64 now =
+            QDateTime(QDate(2026, 3, 2), QTime(12, 30, 10), QTimeZone::utc()).toMSecsSinceEpoch();
+        const qint64 minute = now / 60000 * 60000;
+        TimelineWidget timeline;
+        timeline.setClock([&] { return now; });
+        timeline.setCounts(
+            {{minute - 50 * 60000, 900, 12}, {minute - 20 * 60000, 40, 0}, {minute - 60000, 7, 7}});
+        timeline.resize(800, 64);
+        timeline.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&timeline));
+
+        struct PaintCount : QObject
+        {
+            int paints = 0;
+            qint64 pixels = 0;
+            bool eventFilter(QObject *, QEvent *event) override
+            {
+                if (event->type() == QEvent::Paint) {
+                    ++paints;
+                    for (const QRect &rect : static_cast<QPaintEvent *>(event)->region())
+                        pixels += qint64(rect.width()) * rect.height();
+                }
+                return false;
+            }
+        } count;
+        timeline.installEventFilter(&count);
+        auto arrive = [&](int deliveries, int failedEvery) {
+            for (int i = 0; i < deliveries; ++i) {
+                DeliverySummary delivery;
+                delivery.receivedAtMs = now;
+                delivery.verdict =
+                    failedEvery && i % failedEvery == 0 ? Verdict::Invalid : Verdict::Valid;
+                timeline.addDeliveries({delivery});
+            }
+        };
+        auto settle = [&] {
+            QTest::qWait(TimelineWidget::RepaintIntervalMs * 3);
+            QCoreApplication::processEvents();
+        };
+        auto onScreenMatchesAWholeRepaint = [&] {
+            const QImage shown = timeline.screen()
+                                     ->grabWindow(timeline.winId())
+                                     .toImage()
+                                     .convertToFormat(QImage::Format_RGB32);
+            const QImage whole = timeline.grab().toImage().convertToFormat(QImage::Format_RGB32);
+            return shown.size() == whole.size() && shown == whole;
+        };
+        settle();
+        count.paints = 0;
+        count.pixels = 0;
+
+        // Fifty arrivals one by one within the current minute: one repaint, of its bar.
+        arrive(50, 7);
+        QCOMPARE(timeline.totalShown(), 900 + 40 + 7 + 50);
+        settle();
+        QCOMPARE(count.paints, 1);
+        QVERIFY2(count.pixels < 64 * 40, qPrintable(QString::number(count.pixels)));
+        QVERIFY(onScreenMatchesAWholeRepaint());
+
+        // A new peak rescales the other bars: they repaint too.
+        count.paints = 0;
+        count.pixels = 0;
+        arrive(5000, 0);
+        settle();
+        QCOMPARE(count.paints, 1);
+        QVERIFY(count.pixels > 64 * 40);
+        QVERIFY(onScreenMatchesAWholeRepaint());
+
+        // The minute turns: every bar moves one slot.
+        now += 60000;
+        arrive(1, 0);
+        settle();
+        QVERIFY(count.pixels >= 800 * 64);
+        QVERIFY(onScreenMatchesAWholeRepaint());
+
+        // Nothing changed, nothing repaints.
+        count.paints = 0;
+        timeline.addDeliveries({});
+        settle();
+        QCOMPARE(count.paints, 0);
+    }
+
     void clickingARowPausesFollowing()
     {
         QTableView *view = m_window->deliveryView();
@@ -712,11 +812,7 @@ private Q_SLOTS:
         QTableView *view = m_window->deliveryView();
         m_window->findChild<QLineEdit *>(QStringLiteral("filterEdit"))->clear();
         QTRY_VERIFY(m_window->deliveryModel()->rowCount() > 0);
-        QAction *follow = nullptr;
-        for (QAction *action : m_window->findChildren<QAction *>()) {
-            if (action->text() == u"&Follow newest")
-                follow = action;
-        }
+        QAction *follow = actionNamed(u"&Follow newest");
         QVERIFY(follow);
         follow->setChecked(true);
         for (int i = 0; i < 40; ++i)
@@ -741,6 +837,96 @@ private Q_SLOTS:
         QCOMPARE(view->currentIndex().data(DeliveryListModel::IdRole).toLongLong(), pickedId);
         QTRY_COMPARE(view->visualRect(view->currentIndex()), before);
         follow->setChecked(true);
+    }
+
+    // Arrivals move the rows already painted instead of painting them again; what is on
+    // screen after each batch, following or not, odd batches and even, is what painting the
+    // whole list afresh draws.
+    void arrivingRowsOnScreenMatchAFreshPaint()
+    {
+        QTableView *view = m_window->deliveryView();
+        m_window->findChild<QLineEdit *>(QStringLiteral("filterEdit"))->clear();
+        QAction *follow = actionNamed(u"&Follow newest");
+        QVERIFY(follow);
+        follow->setChecked(true);
+        QWidget *viewport = view->viewport();
+        auto settle = [] {
+            QTest::qWait(DeliveryListModel::FlushIntervalMs * 2);
+            QCoreApplication::processEvents();
+        };
+        // (Grabbing paints the viewport afresh: count painted pixels before.)
+        auto onScreenMatchesAFreshPaint = [&](const char *when) {
+            settle();
+            const QRect area(viewport->mapTo(m_window.get(), QPoint(0, 0)), viewport->size());
+            const QImage shown = m_window->screen()
+                                     ->grabWindow(m_window->winId())
+                                     .toImage()
+                                     .copy(area)
+                                     .convertToFormat(QImage::Format_RGB32);
+            const QImage fresh = viewport->grab().toImage().convertToFormat(QImage::Format_RGB32);
+            if (shown == fresh)
+                return true;
+            shown.save(QDir::temp().filePath(QStringLiteral("hookscope-shown.png")));
+            fresh.save(QDir::temp().filePath(QStringLiteral("hookscope-fresh.png")));
+            qWarning("%s, %d rows: on screen differs from a fresh paint (both saved in %s)", when,
+                     m_window->deliveryModel()->rowCount(), qPrintable(QDir::tempPath()));
+            return false;
+        };
+        int sent = 0;
+        auto arrive = [&](int count) {
+            for (int i = 0; i < count; ++i, ++sent) {
+                if (sendRaw(m_window->listenerPort(),
+                            signedDelivery("evt_paint_" + QByteArray::number(sent), Secret))
+                        .status != 200)
+                    return false;
+            }
+            const QString newest = QStringLiteral("evt_paint_%1").arg(sent - 1);
+            return QTest::qWaitFor([&] { return rowOf(newest) == 0; });
+        };
+        struct PaintedPixels : QObject
+        {
+            qint64 pixels = 0;
+            bool eventFilter(QObject *, QEvent *event) override
+            {
+                if (event->type() == QEvent::Paint) {
+                    for (const QRect &rect : static_cast<QPaintEvent *>(event)->region())
+                        pixels += qint64(rect.width()) * rect.height();
+                }
+                return false;
+            }
+        } painted;
+        viewport->installEventFilter(&painted);
+        QVERIFY(arrive(3));
+        QVERIFY(onScreenMatchesAFreshPaint("a few rows"));
+        // More than the viewport holds: rows leave it at the bottom as others arrive.
+        QVERIFY(arrive(viewport->height() / view->verticalHeader()->defaultSectionSize() + 5));
+        QVERIFY(view->verticalScrollBar()->maximum() > 0);
+        QVERIFY(onScreenMatchesAFreshPaint("a full list"));
+        for (int count : {1, 2, 3, 1, 5}) {
+            painted.pixels = 0;
+            QVERIFY(arrive(count));
+            settle();
+            // The new rows were painted, not the whole list again.
+            const qint64 rows = qint64(view->verticalHeader()->defaultSectionSize()) * count;
+            QVERIFY2(painted.pixels <= rows * viewport->width(),
+                     qPrintable(QStringLiteral("%1 rows arrived, %2 of %3 pixels painted")
+                                    .arg(count)
+                                    .arg(painted.pixels)
+                                    .arg(viewport->width() * viewport->height())));
+            QVERIFY(onScreenMatchesAFreshPaint("following"));
+        }
+        // A selected row, following paused: the rows on screen stay where they are.
+        const QModelIndex picked = m_window->deliveryModel()->index(2, 0);
+        QTest::mouseClick(viewport, Qt::LeftButton, {}, view->visualRect(picked).center());
+        QVERIFY(!m_window->isFollowingNewest());
+        QVERIFY(onScreenMatchesAFreshPaint("selected"));
+        for (int count : {1, 4, 3}) {
+            QVERIFY(arrive(count));
+            QVERIFY(onScreenMatchesAFreshPaint("paused"));
+        }
+        follow->setChecked(true);
+        QVERIFY(arrive(2));
+        QVERIFY(onScreenMatchesAFreshPaint("following again"));
     }
 
     void allOfASubscribersDeliveriesFiltersBySubscriber()
@@ -774,11 +960,7 @@ private Q_SLOTS:
         m_window->sendSample(QStringLiteral("subscriber.created"), QStringLiteral("hh"));
         QTRY_COMPARE(m_window->deliveryModel()->rowCount(), rows + 1);
         QCOMPARE(sampleSubscribers(), 0);
-        QAction *updateMapping = nullptr;
-        for (QAction *action : m_window->findChildren<QAction *>()) {
-            if (action->text() == u"Samples update the subscriber &mapping")
-                updateMapping = action;
-        }
+        QAction *updateMapping = actionNamed(u"Samples update the subscriber &mapping");
         QVERIFY(updateMapping && !updateMapping->isChecked());
         updateMapping->setChecked(true);
         m_window->sendSample(QStringLiteral("subscriber.created"), QStringLiteral("hh"));

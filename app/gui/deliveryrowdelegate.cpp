@@ -5,6 +5,8 @@
 
 #include <QPainter>
 
+#include <algorithm>
+
 namespace {
 
 // Enough for every visible cell of a tall window several times over.
@@ -36,12 +38,15 @@ void DeliveryRowDelegate::paint(QPainter *painter, const QStyleOptionViewItem &o
 {
     // The background: the selection, or every other row's alternate colour, filled plainly
     // (the style's panel, with its gradients and colour arithmetic, is the costliest part of a
-    // cell to paint, and the list repaints every visible cell when a row arrives at the top).
+    // cell to paint). Rows are striped counting from the oldest, not from the top, so that a
+    // row keeps its stripe as deliveries arrive above it and the view can move painted rows
+    // instead of painting them again; the view's own alternating colours, which count from
+    // the top, stay off.
     const bool active = option.state & QStyle::State_Active;
     const QPalette::ColorGroup group = active ? QPalette::Active : QPalette::Inactive;
     if (option.state & QStyle::State_Selected)
         painter->fillRect(option.rect, option.palette.brush(group, QPalette::Highlight));
-    else if (option.features & QStyleOptionViewItem::Alternate)
+    else if (m_striped && (index.model()->rowCount(index.parent()) - 1 - index.row()) % 2 == 1)
         painter->fillRect(option.rect, option.palette.brush(group, QPalette::AlternateBase));
 
     const QVariant idValue = index.data(DeliveryListModel::IdRole);
@@ -71,10 +76,22 @@ void DeliveryRowDelegate::paint(QPainter *painter, const QStyleOptionViewItem &o
     if (!cell || cell->width != area.width()) {
         auto fresh = std::make_unique<Cell>();
         const QString text = index.data(Qt::DisplayRole).toString();
-        fresh->text.setText(option.fontMetrics.elidedText(text, Qt::ElideMiddle, area.width()));
         fresh->text.setTextFormat(Qt::PlainText);
         fresh->text.setPerformanceHint(QStaticText::AggressiveCaching);
-        fresh->text.prepare(painter->transform(), option.font);
+        // Most cells fit: laying the text out once tells, and eliding (a second layout) is
+        // only for those that do not, or that hold line breaks, which elidedText() joins.
+        const bool oneLine = std::none_of(text.cbegin(), text.cend(), [](QChar c) {
+            return c.unicode() < 0x20 || c == QChar::LineSeparator ||
+                   c == QChar::ParagraphSeparator;
+        });
+        if (oneLine) {
+            fresh->text.setText(text);
+            fresh->text.prepare(painter->transform(), option.font);
+        }
+        if (!oneLine || fresh->text.size().width() > area.width()) {
+            fresh->text.setText(option.fontMetrics.elidedText(text, Qt::ElideMiddle, area.width()));
+            fresh->text.prepare(painter->transform(), option.font);
+        }
         fresh->width = area.width();
         const QVariant alignment = index.data(Qt::TextAlignmentRole);
         fresh->alignment = alignment.isValid() ? Qt::Alignment(alignment.toInt())

@@ -20,6 +20,9 @@ public:
     void paint(QPainter *painter, const QStyleOptionViewItem &option,
                const QModelIndex &index) const override;
 
+    // Every other row in the alternate base colour, counting from the last row.
+    void setStriped(bool striped) { m_striped = striped; }
+
     // Forgets every cached cell (the model was reset or its rows changed).
     void clearCache();
     int cachedCells() const { return m_cells.size(); }
@@ -35,6 +38,7 @@ private:
 
     const QPixmap &iconPixmap(int verdict, int size) const;
 
+    bool m_striped = false;
     mutable QCache<quint64, Cell> m_cells;
     mutable QHash<quint64, QPixmap> m_icons;
 };

@@ -4,6 +4,7 @@
 #include "deliverylistmodel.h"
 #include "deliveryrowdelegate.h"
 #include "deliverystore.h"
+#include "deliverytableview.h"
 #include "elidinglabel.h"
 #include "endpointsdialog.h"
 #include "firstrunguide.h"
@@ -172,16 +173,16 @@ void MainWindow::buildUi()
     // The outlined minute is the filter's; typing another filter lets it go.
     connect(m_filter, &QLineEdit::textEdited, m_timeline, &TimelineWidget::clearSelectedMinute);
 
-    m_view = new QTableView(central);
+    m_view = new DeliveryTableView(central);
     m_view->setObjectName(QStringLiteral("deliveryView"));
     m_view->setModel(m_model);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_view->setAlternatingRowColors(true);
     m_view->setWordWrap(false);
     m_view->setShowGrid(false);
     m_view->setTextElideMode(Qt::ElideMiddle);
     m_rowDelegate = new DeliveryRowDelegate(m_view);
+    m_rowDelegate->setStriped(true);
     m_view->setItemDelegate(m_rowDelegate);
     connect(m_model, &QAbstractItemModel::modelReset, m_rowDelegate,
             &DeliveryRowDelegate::clearCache);

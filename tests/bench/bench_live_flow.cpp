@@ -19,6 +19,7 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
+#include <QPaintEvent>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -29,6 +30,7 @@
 #include <cstring>
 #include <functional>
 #include <malloc.h>
+#include <map>
 #include <mutex>
 #include <netinet/in.h>
 #include <sstream>
@@ -181,7 +183,11 @@ int main(int argc, char *argv[])
     parser.addOption({QStringLiteral("arrivals"),
                       QStringLiteral("Deliveries of the memory run (as fast as taken)."),
                       QStringLiteral("N"), QStringLiteral("200000")});
+    parser.addOption({QStringLiteral("paint-census"),
+                      QStringLiteral("Also list, per phase, which widgets painted how often and "
+                                     "how many pixels.")});
     parser.process(app);
+    const bool census = parser.isSet(QStringLiteral("paint-census"));
     const int seconds = parser.value(QStringLiteral("seconds")).toInt();
     const int burst = parser.value(QStringLiteral("burst")).toInt();
     const int arrivals = parser.value(QStringLiteral("arrivals")).toInt();
@@ -255,6 +261,32 @@ int main(int argc, char *argv[])
     };
     view->viewport()->installEventFilter(&probe);
 
+    // Every widget's paint events and painted area, by class and object name.
+    struct PaintCensus : QObject
+    {
+        std::map<std::string, std::pair<qint64, qint64>> painted; // events, pixels
+        bool eventFilter(QObject *object, QEvent *event) override
+        {
+            if (event->type() == QEvent::Paint && object->isWidgetType()) {
+                const QRegion region = static_cast<QPaintEvent *>(event)->region();
+                qint64 pixels = 0;
+                for (const QRect &rect : region)
+                    pixels += qint64(rect.width()) * rect.height();
+                std::string name = object->metaObject()->className();
+                if (!object->objectName().isEmpty())
+                    name += "/" + object->objectName().toStdString();
+                else if (object->parent())
+                    name += " in " + std::string(object->parent()->metaObject()->className());
+                auto &entry = painted[name];
+                ++entry.first;
+                entry.second += pixels;
+            }
+            return false;
+        }
+    } paintCensus;
+    if (census)
+        app.installEventFilter(&paintCensus);
+
     // The event loop's lateness: a 10 ms timer measuring how late it fires.
     qint64 worstLateNs = 0;
     qint64 lastTick = nowNs();
@@ -270,6 +302,7 @@ int main(int argc, char *argv[])
 
     int first = 0;
     auto phase = [&](const char *name, int count, int rate, int connections) {
+        paintCensus.painted.clear();
         paintLatencyMs.clear();
         worstLateNs = 0;
         lastTick = nowNs();
@@ -305,6 +338,9 @@ int main(int argc, char *argv[])
         report((prefix + "paint_after_200_median_ms").c_str(), percentile(paintLatencyMs, 0.5),
                "ms");
         report((prefix + "paint_after_200_p95_ms").c_str(), percentile(paintLatencyMs, 0.95), "ms");
+        for (const auto &[widget, counts] : paintCensus.painted)
+            fprintf(stderr, "  %s painted %lld times, %.1f Mpx\n", widget.c_str(), counts.first,
+                    double(counts.second) / 1e6);
     };
 
     // Idle first: what the window costs doing nothing.
