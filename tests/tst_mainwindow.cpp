@@ -161,12 +161,18 @@ private Q_SLOTS:
     {
         QTableView *view = m_window->deliveryView();
         view->setCurrentIndex(m_window->deliveryModel()->index(0, 0));
+        QAction *follow = actionNamed(u"&Follow newest");
+        follow->setChecked(true);
+        // The oldest is no place to follow the newest from: End pauses following.
         QTest::keyClick(view, Qt::Key_End);
         QCOMPARE(view->currentIndex().row(), m_window->deliveryModel()->rowCount() - 1);
+        QVERIFY(!m_window->isFollowingNewest());
+        QVERIFY(view->viewport()->rect().intersects(view->visualRect(view->currentIndex())));
         QTest::keyClick(view, Qt::Key_Home);
         QCOMPARE(view->currentIndex().row(), 0);
         QTest::keyClick(view, Qt::Key_Down);
         QCOMPARE(view->currentIndex().row(), 1);
+        follow->setChecked(true);
     }
 
     void filterNarrowsTheList()
@@ -836,6 +842,48 @@ private Q_SLOTS:
         QTRY_COMPARE(rowOf(QStringLiteral("evt_flow_79")), 0);
         QCOMPARE(view->currentIndex().data(DeliveryListModel::IdRole).toLongLong(), pickedId);
         QTRY_COMPARE(view->visualRect(view->currentIndex()), before);
+        follow->setChecked(true);
+    }
+
+    // Following resumed right after a click stays on the newest: the view's delayed scroll to
+    // the clicked row (it waits out a double-click) does not take the list away from the top,
+    // and moving through the list with the keys pauses following like a click does.
+    void followingResumedAfterAClickStaysOnTheNewest()
+    {
+        QTableView *view = m_window->deliveryView();
+        m_window->findChild<QLineEdit *>(QStringLiteral("filterEdit"))->clear();
+        QAction *follow = actionNamed(u"&Follow newest");
+        QVERIFY(follow);
+        follow->setChecked(true);
+        const int rowsOnScreen =
+            view->viewport()->height() / view->verticalHeader()->defaultSectionSize();
+        auto arrive = [&](const QByteArray &prefix, int count) {
+            for (int i = 0; i < count; ++i) {
+                if (sendRaw(m_window->listenerPort(),
+                            signedDelivery(prefix + QByteArray::number(i), Secret))
+                        .status != 200)
+                    return false;
+            }
+            const QString newest = QString::fromLatin1(prefix + QByteArray::number(count - 1));
+            return QTest::qWaitFor([&] { return rowOf(newest) == 0; });
+        };
+        QVERIFY(arrive("evt_resume_a", rowsOnScreen + 5));
+
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {},
+                          view->visualRect(m_window->deliveryModel()->index(0, 0)).center());
+        QVERIFY(!m_window->isFollowingNewest());
+        follow->setChecked(true);
+        // More than a screenful arrives above the clicked row before the double-click
+        // interval is over.
+        QVERIFY(arrive("evt_resume_b", rowsOnScreen + 5));
+        QTest::qWait(QApplication::doubleClickInterval() + 300);
+        QCOMPARE(view->verticalScrollBar()->value(), 0);
+        QCOMPARE(rowOf(QStringLiteral("evt_resume_b%1").arg(rowsOnScreen + 4)), 0);
+
+        // Down moves the current row and pauses following.
+        view->setFocus();
+        QTest::keyClick(view, Qt::Key_Down);
+        QVERIFY(!m_window->isFollowingNewest());
         follow->setChecked(true);
     }
 

@@ -70,3 +70,24 @@ void DeliveryTableView::doItemsLayout()
     // bars and headers follow the new row count; the rows were moved when they arrived.
     updateGeometries();
 }
+
+void DeliveryTableView::setFollowingNewest(bool following)
+{
+    m_following = following;
+    if (following)
+        scrollToTop();
+}
+
+void DeliveryTableView::scrollTo(const QModelIndex &index, ScrollHint hint)
+{
+    if (m_following && index.row() > 0)
+        return;
+    QTableView::scrollTo(index, hint);
+}
+
+QModelIndex DeliveryTableView::moveCursor(CursorAction cursorAction,
+                                          Qt::KeyboardModifiers modifiers)
+{
+    Q_EMIT keyboardNavigated();
+    return QTableView::moveCursor(cursorAction, modifiers);
+}

@@ -18,10 +18,22 @@ public:
     void setModel(QAbstractItemModel *model) override;
     void doItemsLayout() override;
 
+    // While following, the list stays on its newest row, at the top: a scroll to any other
+    // row (such as the one the view itself makes a moment after a click, once no
+    // double-click came) leaves it where it is.
+    void setFollowingNewest(bool following);
+    void scrollTo(const QModelIndex &index, ScrollHint hint = EnsureVisible) override;
+
+Q_SIGNALS:
+    // The user moved the current row with the keyboard.
+    void keyboardNavigated();
+
 protected:
     void rowsInserted(const QModelIndex &parent, int start, int end) override;
+    QModelIndex moveCursor(CursorAction cursorAction, Qt::KeyboardModifiers modifiers) override;
 
 private:
+    bool m_following = false;
     // True while the only changes since the last layout are rows inserted above the first
     // row on screen, already accounted for by moving the painted rows.
     bool m_onlyShifted = false;

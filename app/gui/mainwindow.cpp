@@ -234,17 +234,10 @@ void MainWindow::buildUi()
 
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::onCurrentRowChanged);
-    // A row clicked while deliveries pour in stays where it is: following pauses.
-    connect(m_view, &QAbstractItemView::pressed, this, [this] {
-        if (m_followAction->isChecked()) {
-            m_followAction->setChecked(false);
-            statusBar()->showMessage(
-                tr("Following the newest paused while you look; View → Follow newest (%1) "
-                   "resumes it.")
-                    .arg(m_followAction->shortcut().toString(QKeySequence::NativeText)),
-                8000);
-        }
-    });
+    // A row clicked or reached with the keys while deliveries pour in stays where it is:
+    // following pauses.
+    connect(m_view, &QAbstractItemView::pressed, this, &MainWindow::pauseFollowing);
+    connect(m_view, &DeliveryTableView::keyboardNavigated, this, &MainWindow::pauseFollowing);
     connect(m_model, &DeliveryListModel::liveRowsInserted, this, &MainWindow::onLiveRowsInserted);
     connect(m_model, &DeliveryListModel::snapshotReady, this, [this] {
         // The timeline's query waits for the first page of the list: rows first.
@@ -348,8 +341,10 @@ void MainWindow::buildUi()
     auto *end =
         new QShortcut(QKeySequence(Qt::Key_End), m_view, nullptr, nullptr, Qt::WidgetShortcut);
     connect(end, &QShortcut::activated, this, [this] {
-        if (m_model->rowCount() > 0)
+        if (m_model->rowCount() > 0) {
+            pauseFollowing();
             m_view->setCurrentIndex(m_model->index(m_model->rowCount() - 1, 0));
+        }
     });
 
     m_ngrok = new NgrokAgent(QUrl(QString::fromLatin1(NgrokAgent::DefaultApi)), this);
@@ -425,10 +420,8 @@ void MainWindow::buildMenus()
     m_followAction->setCheckable(true);
     m_followAction->setChecked(true);
     m_followAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
-    connect(m_followAction, &QAction::toggled, this, [this](bool follow) {
-        if (follow)
-            m_view->scrollToTop();
-    });
+    m_view->setFollowingNewest(true);
+    connect(m_followAction, &QAction::toggled, m_view, &DeliveryTableView::setFollowingNewest);
 
     QAction *subscribers =
         view->addAction(tr("&Subscribers…"), this, &MainWindow::showSubscribersWindow);
@@ -988,8 +981,22 @@ void MainWindow::selectDelivery(qint64 id)
         return;
     }
     m_pendingSelection = 0;
+    // A delivery below the newest, asked for by name, stays in view.
+    if (row > 0)
+        pauseFollowing();
     m_view->setCurrentIndex(m_model->index(row, 0));
     m_view->scrollTo(m_model->index(row, 0));
+}
+
+void MainWindow::pauseFollowing()
+{
+    if (!m_followAction->isChecked())
+        return;
+    m_followAction->setChecked(false);
+    statusBar()->showMessage(
+        tr("Following the newest paused while you look; View → Follow newest (%1) resumes it.")
+            .arg(m_followAction->shortcut().toString(QKeySequence::NativeText)),
+        8000);
 }
 
 void MainWindow::onStored(const QList<DeliverySummary> &batch)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "deliverytableview.h"
 #include "endpoint.h"
 
 #include <QHostAddress>
@@ -127,6 +128,7 @@ private:
     void onCurrentRowChanged();
     void onStored(const QList<DeliverySummary> &batch);
     void onLiveRowsInserted(int count);
+    void pauseFollowing();
     void updateStatus();
     void copySelectedRows();
     void showBanner(const QString &text);
@@ -154,7 +156,7 @@ private:
     QLabel *m_filterError = nullptr;
     QTimer *m_filterTimer = nullptr;
     TimelineWidget *m_timeline = nullptr;
-    QTableView *m_view = nullptr;
+    DeliveryTableView *m_view = nullptr;
     FirstRunGuide *m_guide = nullptr;
     QAction *m_samplesUpdateMapping = nullptr;
     DeliveryRowDelegate *m_rowDelegate = nullptr;
