@@ -92,6 +92,30 @@ private:
         return nullptr;
     }
 
+    // Clears the filter and turns following on; returns the Follow newest action.
+    QAction *followWithoutFilter()
+    {
+        m_window->findChild<QLineEdit *>(QStringLiteral("filterEdit"))->clear();
+        QAction *follow = actionNamed(u"&Follow newest");
+        if (follow)
+            follow->setChecked(true);
+        return follow;
+    }
+
+    // Sends `count` signed deliveries with event ids prefix0, prefix1, … and waits until the
+    // last is the list's first row.
+    bool arrive(const QByteArray &prefix, int count)
+    {
+        for (int i = 0; i < count; ++i) {
+            if (sendRaw(m_window->listenerPort(),
+                        signedDelivery(prefix + QByteArray::number(i), Secret))
+                    .status != 200)
+                return false;
+        }
+        const QString newest = QString::fromLatin1(prefix + QByteArray::number(count - 1));
+        return QTest::qWaitFor([&] { return rowOf(newest) == 0; });
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -745,7 +769,7 @@ private Q_SLOTS:
             }
         } count;
         timeline.installEventFilter(&count);
-        auto arrive = [&](int deliveries, int failedEvery) {
+        auto countIn = [&](int deliveries, int failedEvery) {
             for (int i = 0; i < deliveries; ++i) {
                 DeliverySummary delivery;
                 delivery.receivedAtMs = now;
@@ -771,7 +795,7 @@ private Q_SLOTS:
         count.pixels = 0;
 
         // Fifty arrivals one by one within the current minute: one repaint, of its bar.
-        arrive(50, 7);
+        countIn(50, 7);
         QCOMPARE(timeline.totalShown(), 900 + 40 + 7 + 50);
         settle();
         QCOMPARE(count.paints, 1);
@@ -781,7 +805,7 @@ private Q_SLOTS:
         // A new peak rescales the other bars: they repaint too.
         count.paints = 0;
         count.pixels = 0;
-        arrive(5000, 0);
+        countIn(5000, 0);
         settle();
         QCOMPARE(count.paints, 1);
         QVERIFY(count.pixels > 64 * 40);
@@ -789,7 +813,7 @@ private Q_SLOTS:
 
         // The minute turns: every bar moves one slot.
         now += 60000;
-        arrive(1, 0);
+        countIn(1, 0);
         settle();
         QVERIFY(count.pixels >= 800 * 64);
         QVERIFY(onScreenMatchesAWholeRepaint());
@@ -851,22 +875,10 @@ private Q_SLOTS:
     void followingResumedAfterAClickStaysOnTheNewest()
     {
         QTableView *view = m_window->deliveryView();
-        m_window->findChild<QLineEdit *>(QStringLiteral("filterEdit"))->clear();
-        QAction *follow = actionNamed(u"&Follow newest");
+        QAction *follow = followWithoutFilter();
         QVERIFY(follow);
-        follow->setChecked(true);
         const int rowsOnScreen =
             view->viewport()->height() / view->verticalHeader()->defaultSectionSize();
-        auto arrive = [&](const QByteArray &prefix, int count) {
-            for (int i = 0; i < count; ++i) {
-                if (sendRaw(m_window->listenerPort(),
-                            signedDelivery(prefix + QByteArray::number(i), Secret))
-                        .status != 200)
-                    return false;
-            }
-            const QString newest = QString::fromLatin1(prefix + QByteArray::number(count - 1));
-            return QTest::qWaitFor([&] { return rowOf(newest) == 0; });
-        };
         QVERIFY(arrive("evt_resume_a", rowsOnScreen + 5));
 
         QTest::mouseClick(view->viewport(), Qt::LeftButton, {},
@@ -893,10 +905,8 @@ private Q_SLOTS:
     void arrivingRowsOnScreenMatchAFreshPaint()
     {
         QTableView *view = m_window->deliveryView();
-        m_window->findChild<QLineEdit *>(QStringLiteral("filterEdit"))->clear();
-        QAction *follow = actionNamed(u"&Follow newest");
+        QAction *follow = followWithoutFilter();
         QVERIFY(follow);
-        follow->setChecked(true);
         QWidget *viewport = view->viewport();
         auto settle = [] {
             QTest::qWait(DeliveryListModel::FlushIntervalMs * 2);
@@ -920,16 +930,9 @@ private Q_SLOTS:
                      m_window->deliveryModel()->rowCount(), qPrintable(QDir::tempPath()));
             return false;
         };
-        int sent = 0;
-        auto arrive = [&](int count) {
-            for (int i = 0; i < count; ++i, ++sent) {
-                if (sendRaw(m_window->listenerPort(),
-                            signedDelivery("evt_paint_" + QByteArray::number(sent), Secret))
-                        .status != 200)
-                    return false;
-            }
-            const QString newest = QStringLiteral("evt_paint_%1").arg(sent - 1);
-            return QTest::qWaitFor([&] { return rowOf(newest) == 0; });
+        int batches = 0;
+        auto arriveBatch = [&](int count) {
+            return arrive("evt_paint_" + QByteArray::number(batches++) + "_", count);
         };
         struct PaintedPixels : QObject
         {
@@ -944,15 +947,15 @@ private Q_SLOTS:
             }
         } painted;
         viewport->installEventFilter(&painted);
-        QVERIFY(arrive(3));
+        QVERIFY(arriveBatch(3));
         QVERIFY(onScreenMatchesAFreshPaint("a few rows"));
         // More than the viewport holds: rows leave it at the bottom as others arrive.
-        QVERIFY(arrive(viewport->height() / view->verticalHeader()->defaultSectionSize() + 5));
+        QVERIFY(arriveBatch(viewport->height() / view->verticalHeader()->defaultSectionSize() + 5));
         QVERIFY(view->verticalScrollBar()->maximum() > 0);
         QVERIFY(onScreenMatchesAFreshPaint("a full list"));
         for (int count : {1, 2, 3, 1, 5}) {
             painted.pixels = 0;
-            QVERIFY(arrive(count));
+            QVERIFY(arriveBatch(count));
             settle();
             // The new rows were painted, not the whole list again.
             const qint64 rows = qint64(view->verticalHeader()->defaultSectionSize()) * count;
@@ -969,11 +972,11 @@ private Q_SLOTS:
         QVERIFY(!m_window->isFollowingNewest());
         QVERIFY(onScreenMatchesAFreshPaint("selected"));
         for (int count : {1, 4, 3}) {
-            QVERIFY(arrive(count));
+            QVERIFY(arriveBatch(count));
             QVERIFY(onScreenMatchesAFreshPaint("paused"));
         }
         follow->setChecked(true);
-        QVERIFY(arrive(2));
+        QVERIFY(arriveBatch(2));
         QVERIFY(onScreenMatchesAFreshPaint("following again"));
     }
 
