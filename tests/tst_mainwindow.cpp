@@ -913,22 +913,40 @@ private Q_SLOTS:
             QCoreApplication::processEvents();
         };
         // (Grabbing paints the viewport afresh: count painted pixels before.)
+        // The viewport and the vertical scroll bar as on screen, against each painted afresh;
+        // and the scroll bar's range as QTableView would set it.
         auto onScreenMatchesAFreshPaint = [&](const char *when) {
             settle();
-            const QRect area(viewport->mapTo(m_window.get(), QPoint(0, 0)), viewport->size());
-            const QImage shown = m_window->screen()
-                                     ->grabWindow(m_window->winId())
-                                     .toImage()
-                                     .copy(area)
-                                     .convertToFormat(QImage::Format_RGB32);
-            const QImage fresh = viewport->grab().toImage().convertToFormat(QImage::Format_RGB32);
-            if (shown == fresh)
-                return true;
-            shown.save(QDir::temp().filePath(QStringLiteral("hookscope-shown.png")));
-            fresh.save(QDir::temp().filePath(QStringLiteral("hookscope-fresh.png")));
-            qWarning("%s, %d rows: on screen differs from a fresh paint (both saved in %s)", when,
-                     m_window->deliveryModel()->rowCount(), qPrintable(QDir::tempPath()));
-            return false;
+            const QImage window = m_window->screen()
+                                      ->grabWindow(m_window->winId())
+                                      .toImage()
+                                      .convertToFormat(QImage::Format_RGB32);
+            for (QWidget *widget : {viewport, static_cast<QWidget *>(view->verticalScrollBar())}) {
+                if (!widget->isVisible())
+                    continue;
+                const QImage shown =
+                    window.copy(QRect(widget->mapTo(m_window.get(), QPoint(0, 0)), widget->size()));
+                const QImage fresh = widget->grab().toImage().convertToFormat(QImage::Format_RGB32);
+                if (shown == fresh)
+                    continue;
+                shown.save(QDir::temp().filePath(QStringLiteral("hookscope-shown.png")));
+                fresh.save(QDir::temp().filePath(QStringLiteral("hookscope-fresh.png")));
+                qWarning("%s, %d rows: %s on screen differs from a fresh paint (both saved in "
+                         "%s)",
+                         when, m_window->deliveryModel()->rowCount(),
+                         widget->metaObject()->className(), qPrintable(QDir::tempPath()));
+                return false;
+            }
+            const int rows = m_window->deliveryModel()->rowCount();
+            const int fit = viewport->height() / view->verticalHeader()->defaultSectionSize();
+            if (rows > fit && (view->verticalScrollBar()->maximum() != rows - fit ||
+                               view->verticalScrollBar()->pageStep() != fit)) {
+                qWarning("%s: scroll range %d, page %d for %d rows, %d on screen", when,
+                         view->verticalScrollBar()->maximum(),
+                         view->verticalScrollBar()->pageStep(), rows, fit);
+                return false;
+            }
+            return true;
         };
         int batches = 0;
         auto arriveBatch = [&](int count) {
@@ -951,7 +969,7 @@ private Q_SLOTS:
         QVERIFY(onScreenMatchesAFreshPaint("a few rows"));
         // More than the viewport holds: rows leave it at the bottom as others arrive.
         QVERIFY(arriveBatch(viewport->height() / view->verticalHeader()->defaultSectionSize() + 5));
-        QVERIFY(view->verticalScrollBar()->maximum() > 0);
+        QTRY_VERIFY(view->verticalScrollBar()->maximum() > 0);
         QVERIFY(onScreenMatchesAFreshPaint("a full list"));
         for (int count : {1, 2, 3, 1, 5}) {
             painted.pixels = 0;

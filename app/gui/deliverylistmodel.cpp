@@ -315,7 +315,6 @@ void DeliveryListModel::insertLive(const QList<DeliverySummary> &newestFirst)
 {
     const int count = static_cast<int>(newestFirst.size());
     beginInsertRows(QModelIndex(), 0, count - 1);
-    m_live.reserve(m_live.size() + count);
     for (auto it = newestFirst.crbegin(); it != newestFirst.crend(); ++it)
         m_live.append(*it);
     endInsertRows();

@@ -11,17 +11,22 @@ namespace {
 
 // Enough for every visible cell of a tall window several times over.
 constexpr int CachedCells = 8192;
+// Distinct texts at their widths: the unique ones (times, ids) of every visible row and the
+// few that repeat.
+constexpr int CachedLayouts = 4096;
 
 } // namespace
 
 DeliveryRowDelegate::DeliveryRowDelegate(QObject *parent)
     : QStyledItemDelegate(parent)
     , m_cells(CachedCells)
+    , m_layouts(CachedLayouts)
 {}
 
 void DeliveryRowDelegate::clearCache()
 {
     m_cells.clear();
+    m_layouts.clear();
 }
 
 const QPixmap &DeliveryRowDelegate::iconPixmap(int verdict, int size) const
@@ -31,6 +36,38 @@ const QPixmap &DeliveryRowDelegate::iconPixmap(int verdict, int size) const
     if (it == m_icons.end())
         it = m_icons.insert(key, VerdictStyle::icon(static_cast<Verdict>(verdict)).pixmap(size));
     return *it;
+}
+
+QStaticText DeliveryRowDelegate::layout(const QString &text, int width, const QPainter *painter,
+                                        const QStyleOptionViewItem &option) const
+{
+    if (option.font != m_layoutFont) {
+        m_layouts.clear();
+        m_layoutFont = option.font;
+    }
+    // Most columns repeat a few texts (verdicts, event types, endpoints, methods, statuses):
+    // each is laid out once per width and shared by every cell that shows it.
+    const QString key = QString::number(width) + u'\x1f' + text;
+    if (const QStaticText *known = m_layouts.object(key))
+        return *known;
+    QStaticText laidOut;
+    laidOut.setTextFormat(Qt::PlainText);
+    laidOut.setPerformanceHint(QStaticText::AggressiveCaching);
+    // Most texts fit: laying the text out once tells, and eliding (a second layout) is only
+    // for those that do not, or that hold line breaks, which elidedText() joins.
+    const bool oneLine = std::none_of(text.cbegin(), text.cend(), [](QChar c) {
+        return c.unicode() < 0x20 || c == QChar::LineSeparator || c == QChar::ParagraphSeparator;
+    });
+    if (oneLine) {
+        laidOut.setText(text);
+        laidOut.prepare(painter->transform(), option.font);
+    }
+    if (!oneLine || laidOut.size().width() > width) {
+        laidOut.setText(option.fontMetrics.elidedText(text, Qt::ElideMiddle, width));
+        laidOut.prepare(painter->transform(), option.font);
+    }
+    m_layouts.insert(key, new QStaticText(laidOut));
+    return laidOut;
 }
 
 void DeliveryRowDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option,
@@ -75,23 +112,7 @@ void DeliveryRowDelegate::paint(QPainter *painter, const QStyleOptionViewItem &o
     Cell *cell = m_cells.object(key);
     if (!cell || cell->width != area.width()) {
         auto fresh = std::make_unique<Cell>();
-        const QString text = index.data(Qt::DisplayRole).toString();
-        fresh->text.setTextFormat(Qt::PlainText);
-        fresh->text.setPerformanceHint(QStaticText::AggressiveCaching);
-        // Most cells fit: laying the text out once tells, and eliding (a second layout) is
-        // only for those that do not, or that hold line breaks, which elidedText() joins.
-        const bool oneLine = std::none_of(text.cbegin(), text.cend(), [](QChar c) {
-            return c.unicode() < 0x20 || c == QChar::LineSeparator ||
-                   c == QChar::ParagraphSeparator;
-        });
-        if (oneLine) {
-            fresh->text.setText(text);
-            fresh->text.prepare(painter->transform(), option.font);
-        }
-        if (!oneLine || fresh->text.size().width() > area.width()) {
-            fresh->text.setText(option.fontMetrics.elidedText(text, Qt::ElideMiddle, area.width()));
-            fresh->text.prepare(painter->transform(), option.font);
-        }
+        fresh->text = layout(index.data(Qt::DisplayRole).toString(), area.width(), painter, option);
         fresh->width = area.width();
         const QVariant alignment = index.data(Qt::TextAlignmentRole);
         fresh->alignment = alignment.isValid() ? Qt::Alignment(alignment.toInt())

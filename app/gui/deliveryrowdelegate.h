@@ -5,11 +5,11 @@
 #include <QStaticText>
 #include <QStyledItemDelegate>
 
-// Paints the delivery list's cells cheaply: each cell's text is read from the model, elided
-// and laid out once per delivery, column and width (a QStaticText kept in a bounded cache),
-// the verdict icons come from a pixmap cache, and nothing is allocated per paint. A new row at
-// the top of the list, which shifts every visible row, repaints from the cache instead of
-// formatting, eliding and shaping every visible cell again.
+// Paints the delivery list's cells cheaply. Each cell's text is read from the model once per
+// delivery, column and width; each distinct text is elided and laid out once per width (a
+// QStaticText shared through a bounded cache, so the verdicts, event types and endpoints that
+// repeat down the list cost one layout each); the verdict icons come from a pixmap cache; and
+// nothing is allocated per paint.
 class DeliveryRowDelegate : public QStyledItemDelegate
 {
     Q_OBJECT
@@ -37,8 +37,14 @@ private:
     };
 
     const QPixmap &iconPixmap(int verdict, int size) const;
+    // `text` laid out for `width` pixels (elided in the middle if it is wider), shared by
+    // every cell showing the same text at the same width.
+    QStaticText layout(const QString &text, int width, const QPainter *painter,
+                       const QStyleOptionViewItem &option) const;
 
     bool m_striped = false;
     mutable QCache<quint64, Cell> m_cells;
+    mutable QCache<QString, QStaticText> m_layouts; // "width\x1ftext" -> its layout
+    mutable QFont m_layoutFont;
     mutable QHash<quint64, QPixmap> m_icons;
 };

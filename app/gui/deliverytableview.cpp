@@ -2,10 +2,67 @@
 
 #include <QHeaderView>
 #include <QScrollBar>
+#include <QSignalBlocker>
+#include <QStyleOptionSlider>
+
+#include <algorithm>
+
+namespace {
+
+// A scroll bar that repaints when what it shows changes, not whenever its range or value does:
+// in a long list, a batch of arrivals changes the range without moving the slider by a pixel.
+class SteadyScrollBar : public QScrollBar
+{
+public:
+    using QScrollBar::QScrollBar;
+
+protected:
+    void sliderChange(SliderChange change) override
+    {
+        if ((change == SliderRangeChange || change == SliderValueChange) && m_hasPainted &&
+            looks() == m_painted)
+            return;
+        QScrollBar::sliderChange(change);
+    }
+
+    void paintEvent(QPaintEvent *event) override
+    {
+        m_painted = looks();
+        m_hasPainted = true;
+        QScrollBar::paintEvent(event);
+    }
+
+private:
+    // What the style draws that depends on the range and value: the slider, and the arrows
+    // that are disabled at either end.
+    struct Looks
+    {
+        QRect slider;
+        bool atMinimum = false;
+        bool atMaximum = false;
+        bool operator==(const Looks &) const = default;
+    };
+
+    Looks looks() const
+    {
+        QStyleOptionSlider option;
+        initStyleOption(&option);
+        return {style()->subControlRect(QStyle::CC_ScrollBar, &option, QStyle::SC_ScrollBarSlider,
+                                        this),
+                option.sliderValue == option.minimum, option.sliderValue == option.maximum};
+    }
+
+    Looks m_painted;
+    bool m_hasPainted = false;
+};
+
+} // namespace
 
 DeliveryTableView::DeliveryTableView(QWidget *parent)
     : QTableView(parent)
-{}
+{
+    setVerticalScrollBar(new SteadyScrollBar(Qt::Vertical, this));
+}
 
 void DeliveryTableView::setModel(QAbstractItemModel *model)
 {
@@ -66,8 +123,26 @@ void DeliveryTableView::doItemsLayout()
         return;
     }
     m_onlyShifted = false;
-    // QAbstractItemView::doItemsLayout() less its repaint of the whole viewport: the scroll
-    // bars and headers follow the new row count; the rows were moved when they arrived.
+    // The rows were moved when they arrived: what is left is QAbstractItemView::doItemsLayout()
+    // less its repaint of the whole viewport. Once the list is longer than the viewport, only
+    // the vertical scroll bar's range follows the row count (every row has the same height,
+    // and rows were only added: the bar stays shown, its value within range). Laying out the
+    // scroll area as well, as QTableView::updateGeometries() does and as QAbstractScrollArea
+    // does after every range change, raises both scroll bars, which repaints them and
+    // everything behind them.
+    QScrollBar *bar = verticalScrollBar();
+    const int rowHeight = verticalHeader()->defaultSectionSize();
+    const int rows = verticalHeader()->count();
+    if (bar->maximum() > 0 && rowHeight > 0 && verticalHeader()->hiddenSectionCount() == 0) {
+        // As QTableView counts them: the rows that fit whole, at least one.
+        const int onScreen = std::clamp(viewport()->height() / rowHeight, 1, std::max(rows, 1));
+        if (rows - onScreen >= bar->maximum()) {
+            const QSignalBlocker quiet(bar);
+            bar->setRange(0, rows - onScreen);
+            bar->setPageStep(onScreen);
+            return;
+        }
+    }
     updateGeometries();
 }
 
