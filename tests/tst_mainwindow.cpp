@@ -996,6 +996,21 @@ private Q_SLOTS:
         follow->setChecked(true);
         QVERIFY(arriveBatch(2));
         QVERIFY(onScreenMatchesAFreshPaint("following again"));
+
+        // Filtered: only the matching arrivals join the list, still by moving the rows.
+        m_window->filterEdit()->setText(QStringLiteral("needle"));
+        QTRY_COMPARE(m_window->deliveryModel()->rowCount(), 0);
+        for (int round = 0; round < 3; ++round) {
+            const int before = m_window->deliveryModel()->rowCount();
+            for (const QByteArray &kind : {QByteArray("hay"), QByteArray("needle")}) {
+                const QByteArray id = "evt_" + kind + "_" + QByteArray::number(round);
+                QCOMPARE(sendRaw(m_window->listenerPort(), signedDelivery(id, Secret)).status, 200);
+            }
+            QTRY_COMPARE(m_window->deliveryModel()->rowCount(), before + 1);
+            QCOMPARE(rowOf(QStringLiteral("evt_needle_%1").arg(round)), 0);
+            QVERIFY(onScreenMatchesAFreshPaint("filtered"));
+        }
+        m_window->filterEdit()->clear();
     }
 
     void allOfASubscribersDeliveriesFiltersBySubscriber()
