@@ -262,6 +262,44 @@ private Q_SLOTS:
         QVERIFY2(stored.size() < Count, qPrintable(QString::number(stored.size())));
     }
 
+    // Checkpoints run between batches, not in the commits (SQLite's automatic ones are off): a
+    // pause in the writing copies the log into the file, and a long run of writing without a
+    // pause keeps the log as small as SQLite's own checkpoints would.
+    void checkpointsRunBetweenBatches()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("checkpoint.db"));
+        QVERIFY(deliveryStore.open(options, nullptr));
+        const qint64 emptySize = QFileInfo(options.path).size();
+        for (int i = 0; i < 50; ++i)
+            QVERIFY(store(deliveryStore, sampleDelivery(i)) > 0);
+        // 50 rows are far below SQLite's automatic checkpoint (1,000 pages): only a checkpoint
+        // after the pause puts them in the file itself.
+        QTRY_VERIFY(QFileInfo(options.path).size() > emptySize);
+
+        // Without a pause: many batches of 4 KB bodies, 12 MB in all.
+        std::atomic<int> done{0};
+        constexpr int Count = 3000;
+        qint64 largestLog = 0;
+        for (int i = 0; i < Count; ++i) {
+            Delivery d = sampleDelivery(1000 + i);
+            d.body = QByteArray(4096, char('a' + i % 26));
+            deliveryStore.submit(std::move(d), DeliveryStore::Clock::now(),
+                                 [&](qint64, int, const QString &) { ++done; });
+        }
+        QDeadlineTimer deadline(60000);
+        while (done.load() < Count && !deadline.hasExpired()) {
+            largestLog = std::max(largestLog, QFileInfo(options.path + u"-wal").size());
+            QThread::msleep(2);
+        }
+        QCOMPARE(done.load(), Count);
+        largestLog = std::max(largestLog, QFileInfo(options.path + u"-wal").size());
+        qInfo("largest write-ahead log: %.1f MB", double(largestLog) / 1e6);
+        QVERIFY2(largestLog < 10 * 1024 * 1024, qPrintable(QString::number(largestLog)));
+        deliveryStore.close();
+    }
+
     // A burst goes in many rows to a statement: each completion still names its own row, the
     // full-text index has every row, a repeated external id is stored once, and the earlier
     // attempts of an event in the same burst count for its fail-first policy.
