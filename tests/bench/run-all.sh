@@ -319,9 +319,17 @@ wrk_field() {
     sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
 }
 
-# Loads the server on $server_port with wrk; records rate, p50, p99 under `name`.
+# CPU time (user + system, in clock ticks) the process `pid` has used so far.
+cpu_ticks() {
+    # The fields after the command name, which is in parentheses and may hold spaces.
+    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# Loads the server on $server_port with wrk; records rate, p50, p99 and the server's CPU time
+# per answered request under `name`.
 load_with_wrk() {
-    local name="$1" run="$2" out="$work/wrk-$1-$2.txt"
+    local name="$1" run="$2" out="$work/wrk-$1-$2.txt" ticks_before ticks_after
+    ticks_before="$(cpu_ticks "$server_pid")"
     wrk -t "$wrk_threads" -c "$wrk_connections" -d "${ingest_seconds}s" --timeout 10s \
         -s "$here/ingest.lua" "http://127.0.0.1:$server_port" -- "$work/requests" >"$out" 2>&1 ||
         fail "wrk failed against $name: $(cat "$out")"
@@ -330,6 +338,16 @@ load_with_wrk() {
     add "ingest_${name}_p50_ms" "$(wrk_field p50_ms "$wrk_result")"
     add "ingest_${name}_p99_ms" "$(wrk_field p99_ms "$wrk_result")"
     [ "$(wrk_field ok "$wrk_result")" -gt 0 ] || fail "$name answered no request with 2xx"
+    # Of the one process that does the work (nginx's workers and webhook's commands are other
+    # processes than the one started).
+    case "$name" in
+    bare | hookscope)
+        ticks_after="$(cpu_ticks "$server_pid")"
+        add "ingest_${name}_cpu_us" "$(awk -v t="$((ticks_after - ticks_before))" \
+            -v hz="$(getconf CLK_TCK)" -v n="$(wrk_field ok "$wrk_result")" \
+            'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
+        ;;
+    esac
 }
 
 run_ingest() {
@@ -585,6 +603,8 @@ row "ingest: hookscope serve, verified and stored" ingest_hookscope_rate "/s"
 ratio "ratio hookscope / bare QHttpServer" ingest_hookscope_rate ingest_bare_rate ">=" 0.5 ">= 0.5x"
 ratio "ratio hookscope / webhook" ingest_hookscope_rate ingest_webhook_rate ">=" 3 ">= 3x"
 ratio "ratio hookscope / nginx" ingest_hookscope_rate ingest_nginx_rate
+row "ingest: hookscope serve, CPU time per delivery" ingest_hookscope_cpu_us "us"
+row "ingest: bare QHttpServer, CPU time per request" ingest_bare_cpu_us "us"
 row "ingest: hookscope p50 latency" ingest_hookscope_p50_ms "ms"
 row "ingest: hookscope p99 latency" ingest_hookscope_p99_ms "ms"
 row "ingest: bare QHttpServer p50 latency" ingest_bare_p50_ms "ms"
