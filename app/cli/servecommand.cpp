@@ -8,10 +8,12 @@
 #include "output.h"
 #include "signalwatcher.h"
 
+#include <QBasicTimer>
 #include <QCoreApplication>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QRegularExpression>
+#include <QTimerEvent>
 
 using namespace CommandParsing;
 using Output::errorLine;
@@ -35,6 +37,45 @@ QString deliveryLine(const DeliverySummary &d, const QString &error)
         line += QStringLiteral("  (not stored: %1)").arg(error);
     return line;
 }
+
+// The delivery lines of standard output, written together at most every FlushIntervalMs
+// instead of one write (and flush) per delivery; a run of deliveries costs one write.
+class LineBatcher : public QObject
+{
+public:
+    static constexpr int FlushIntervalMs = 20;
+
+    ~LineBatcher() override { flush(); }
+
+    void add(const QByteArray &line)
+    {
+        m_pending += line;
+        if (!m_timer.isActive())
+            m_timer.start(FlushIntervalMs, Qt::PreciseTimer, this);
+    }
+
+    void flush()
+    {
+        m_timer.stop();
+        if (m_pending.isEmpty())
+            return;
+        Output::outBytes(m_pending);
+        m_pending.clear();
+    }
+
+protected:
+    void timerEvent(QTimerEvent *event) override
+    {
+        if (event->timerId() == m_timer.timerId())
+            flush();
+        else
+            QObject::timerEvent(event);
+    }
+
+private:
+    QByteArray m_pending;
+    QBasicTimer m_timer;
+};
 
 } // namespace
 
@@ -159,18 +200,20 @@ int ServeCommand::run(const QStringList &arguments)
     }
 
     QObject context;
-    QObject::connect(&listener, &Listener::answered, &context,
-                     [json](const DeliverySummary &delivery, const QString &failure) {
-                         if (json) {
-                             QJsonObject object = DeliveryJson::summary(delivery);
-                             if (!failure.isEmpty())
-                                 object.insert(QStringLiteral("error"), failure);
-                             Output::outBytes(QJsonDocument(object).toJson(QJsonDocument::Compact) +
-                                              '\n');
-                         } else {
-                             outLine(deliveryLine(delivery, failure));
-                         }
-                     });
+    LineBatcher lines;
+    QObject::connect(
+        &listener, &Listener::answered, &lines,
+        [json, &lines](const DeliverySummary &delivery, const QString &failure) {
+            if (json) {
+                QJsonObject object = DeliveryJson::summary(delivery);
+                if (!failure.isEmpty())
+                    object.insert(QStringLiteral("error"), failure);
+                lines.add(QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n');
+            } else {
+                lines.add(Output::terminalSafe(deliveryLine(delivery, failure), false).toUtf8() +
+                          '\n');
+            }
+        });
     QObject::connect(&store, &DeliveryStore::storageFailed, &context, [](const QString &failure) {
         errorLine(QStringLiteral("storage error: %1; answering 503 until it clears").arg(failure));
     });
