@@ -8,6 +8,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QSqlQuery>
 #include <QTest>
@@ -39,7 +41,8 @@ Delivery sampleDelivery(int n)
     d.verification.verdict = Verdict::Stale;
     d.verification.scheme = QStringLiteral("hostedhooks");
     d.verification.reason = QStringLiteral("old");
-    d.verification.signedString = QStringLiteral("1.{}");
+    // What the HostedHooks scheme signs: the header's t, ".", the raw body.
+    d.verification.signedString = Verification::displayBytes(QByteArray("1.").append(d.body));
     d.verification.expected = QStringLiteral("ab");
     d.verification.received = QStringLiteral("ab");
     d.verification.timestamp = 1;
@@ -199,6 +202,56 @@ private Q_SLOTS:
         QCOMPARE(latest->constFirst().bodySize, original.body.size());
         QVERIFY(!DeliveryReader(db).find(id + 1, &error).has_value());
         QVERIFY(error.isEmpty());
+    }
+
+    // A built-in scheme's signed string is computed again from the row's headers and body
+    // rather than kept in it; a truncated body and the generic scheme (whose recipe is the
+    // endpoint's) keep theirs.
+    void signedStringsAreComputedAgainNotKept()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("signed.db"));
+        QVERIFY(deliveryStore.open(options, nullptr));
+        Delivery kept = sampleDelivery(1);
+        Delivery truncated = sampleDelivery(2);
+        truncated.truncated = true;
+        truncated.verification.signedString = QStringLiteral("as it was before truncation");
+        Delivery generic = sampleDelivery(3);
+        generic.verification.scheme = schemeName(SignatureScheme::GenericHmac);
+        generic.verification.signedString = QStringLiteral("the endpoint's recipe");
+        Delivery unsigned_ = sampleDelivery(4);
+        unsigned_.headers = HeaderList();
+        unsigned_.headers.append("Host", "localhost");
+        unsigned_.verification.verdict = Verdict::Missing;
+        unsigned_.verification.signedString.clear();
+        QList<qint64> ids;
+        for (const Delivery &d : {kept, truncated, generic, unsigned_})
+            ids.append(store(deliveryStore, d));
+        deliveryStore.close();
+
+        Database db;
+        QVERIFY(db.open(options.path, nullptr));
+        auto storedJson = [&db](qint64 id) {
+            QSqlQuery query(db.connection());
+            query.prepare(QStringLiteral("SELECT verification FROM deliveries WHERE id = ?"));
+            query.addBindValue(id);
+            return query.exec() && query.next()
+                       ? QJsonDocument::fromJson(query.value(0).toByteArray()).object()
+                       : QJsonObject();
+        };
+        QVERIFY(!storedJson(ids[0]).isEmpty());
+        QVERIFY(!storedJson(ids[0]).contains(QStringLiteral("signed_string")));
+        QVERIFY(storedJson(ids[1]).contains(QStringLiteral("signed_string")));
+        QVERIFY(storedJson(ids[2]).contains(QStringLiteral("signed_string")));
+        QVERIFY(!storedJson(ids[3]).contains(QStringLiteral("signed_string")));
+        const DeliveryReader reader(db);
+        const QList<Delivery> originals{kept, truncated, generic, unsigned_};
+        for (int i = 0; i < ids.size(); ++i) {
+            const auto found = reader.find(ids[i], nullptr);
+            QVERIFY(found);
+            QCOMPARE(found->verification.signedString, originals[i].verification.signedString);
+        }
     }
 
     void emptyFieldsAndBodyAreStored()

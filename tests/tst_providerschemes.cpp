@@ -1,6 +1,7 @@
 #include "signatureheaders.h"
 #include "signaturesigner.h"
 #include "signatureverifier.h"
+#include "storedverification.h"
 #include "testsupport.h"
 
 #include <QJsonDocument>
@@ -140,6 +141,11 @@ private Q_SLOTS:
         QVERIFY2(v.verdict == Verdict::Valid, qPrintable(verdictName(v.verdict) + u' ' + v.reason));
         QCOMPARE(v.matchedSecret, QStringLiteral("primary"));
         QCOMPARE(v.scheme, schemeName(static_cast<SignatureScheme>(scheme)));
+        // Kept in a row without its signed string, read back with it.
+        QVERIFY(!v.signedString.isEmpty());
+        QCOMPARE(StoredVerification::decode(StoredVerification::encode(v, headers, false), headers,
+                                            body),
+                 v);
     }
 
     void tamperedVectorsAreInvalid_data() { addVectorRows(); }
@@ -173,6 +179,9 @@ private Q_SLOTS:
         QCOMPARE(verdictName(v.verdict), QStringLiteral("valid"));
         QCOMPARE(v.scheme, schemeName(static_cast<SignatureScheme>(scheme)));
         QVERIFY2(v.reason.contains(QStringLiteral("picked automatically")), qPrintable(v.reason));
+        QCOMPARE(StoredVerification::decode(StoredVerification::encode(v, headers, false), headers,
+                                            body),
+                 v);
     }
 
     void autoWithoutAnyKnownHeaderIsMissing()

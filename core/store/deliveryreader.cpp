@@ -1,6 +1,7 @@
 #include "deliveryreader.h"
 
 #include "database.h"
+#include "storedverification.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -257,8 +258,7 @@ std::optional<Delivery> DeliveryReader::find(qint64 id, QString *error) const
     d.eventType = query.value(9).toString();
     d.eventId = query.value(10).toString();
     d.subscriberId = query.value(11).toString();
-    d.verification =
-        Verification::fromJson(QJsonDocument::fromJson(query.value(12).toByteArray()).object());
+    d.verification = StoredVerification::decode(query.value(12).toByteArray(), d.headers, d.body);
     d.responseStatus = query.value(13).toInt();
     d.handlingMicros = query.value(14).toLongLong();
     d.source = query.value(15).toString();

@@ -5,6 +5,7 @@
 #include "platform.h"
 #include "replayrepository.h"
 #include "secretvault.h"
+#include "storedverification.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -397,8 +398,8 @@ private:
         insert.addBindValue(notNull(d.eventId));
         insert.addBindValue(notNull(d.subscriberId));
         insert.addBindValue(verdictName(d.verification.verdict));
-        insert.addBindValue(QString::fromUtf8(
-            QJsonDocument(d.verification.toJson()).toJson(QJsonDocument::Compact)));
+        insert.addBindValue(
+            QString::fromUtf8(StoredVerification::encode(d.verification, d.headers, d.truncated)));
         insert.addBindValue(d.responseStatus);
         insert.addBindValue(d.handlingMicros);
         insert.addBindValue(notNull(d.source));

@@ -4,6 +4,7 @@
 #include "endpointrepository.h"
 #include "headerlist.h"
 #include "signatureverifier.h"
+#include "storedverification.h"
 
 #include <QHash>
 #include <QJsonDocument>
@@ -55,7 +56,7 @@ Reverifier::run(const Database &database, const QString &endpointName, QString *
     QSqlQuery select(db);
     select.setForwardOnly(true);
     select.prepare(QStringLiteral("SELECT id, received_at, headers, body, endpoint, verdict, "
-                                  "verification FROM deliveries WHERE id > :last AND ") +
+                                  "verification, truncated FROM deliveries WHERE id > :last AND ") +
                    filter + QStringLiteral(" ORDER BY id LIMIT :limit"));
     QSqlQuery update(db);
     update.prepare(
@@ -82,12 +83,14 @@ Reverifier::run(const Database &database, const QString &endpointName, QString *
             ++rows;
             lastId = select.value(0).toLongLong();
             const Endpoint *endpoint = byName.value(select.value(4).toString());
+            const HeaderList headers = HeaderList::deserialize(select.value(2).toByteArray());
+            const QByteArray body = select.value(3).toByteArray();
             const Verification now = SignatureVerifier::verify(
-                endpoint, HeaderList::deserialize(select.value(2).toByteArray()),
-                select.value(3).toByteArray(), select.value(1).toLongLong() / 1000, *endpoints);
-            const QByteArray json = QJsonDocument(now.toJson()).toJson(QJsonDocument::Compact);
-            const Verification before = Verification::fromJson(
-                QJsonDocument::fromJson(select.value(6).toByteArray()).object());
+                endpoint, headers, body, select.value(1).toLongLong() / 1000, *endpoints);
+            const QByteArray json =
+                StoredVerification::encode(now, headers, select.value(7).toInt() != 0);
+            const Verification before =
+                StoredVerification::decode(select.value(6).toByteArray(), headers, body);
             ++result.checked;
             if (before == now)
                 continue;
