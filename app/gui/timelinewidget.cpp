@@ -127,9 +127,14 @@ int TimelineWidget::totalShown() const
     return total;
 }
 
+qint64 TimelineWidget::nowMs() const
+{
+    return m_clock ? m_clock() : QDateTime::currentMSecsSinceEpoch();
+}
+
 qint64 TimelineWidget::lastMinute() const
 {
-    return (m_clock ? m_clock() : QDateTime::currentMSecsSinceEpoch()) / 60000;
+    return nowMs() / 60000;
 }
 
 int TimelineWidget::peak(qint64 last) const
@@ -149,13 +154,18 @@ TimelineWidget::Bar TimelineWidget::barOf(qint64 minute, int peak) const
     return barHeights(it->total, it->failed, peak, barArea().height());
 }
 
+int TimelineWidget::slotLeft(int slot) const
+{
+    const QRect area = barArea();
+    return area.left() + int(slot * (double(area.width()) / Minutes));
+}
+
 QRect TimelineWidget::slotRect(int slot) const
 {
     const QRect area = barArea();
-    const double width = double(area.width()) / Minutes;
-    const int x = area.left() + int(slot * width);
     // The marker is drawn 4 pixels either side of the bar, the selection outline 1 to the left.
-    return QRect(x - 4, area.top(), int(width) + 8, area.height() + 1);
+    return QRect(slotLeft(slot) - 4, area.top(), int(double(area.width()) / Minutes) + 8,
+                 area.height() + 1);
 }
 
 QRect TimelineWidget::barArea() const
@@ -198,7 +208,7 @@ void TimelineWidget::paintEvent(QPaintEvent *event)
         // Slots only partly inside the dirty area keep what they had outside it.
         if (dirty.contains(column))
             m_painted[size_t(i)] = bar;
-        const int x = area.left() + int(i * slot);
+        const int x = slotLeft(i);
         const int width = std::max(1, int(slot) - 1);
         if (key == m_selected) {
             painter.setPen(palette().color(QPalette::Text));
@@ -229,8 +239,7 @@ void TimelineWidget::paintEvent(QPaintEvent *event)
     }
     // The bars shift when the minute turns, even if nothing arrives.
     if (!m_counts.isEmpty()) {
-        const qint64 now = m_clock ? m_clock() : QDateTime::currentMSecsSinceEpoch();
-        m_minuteTimer.start(int((last + 1) * 60000 - now) + 50, Qt::CoarseTimer, this);
+        m_minuteTimer.start(int((last + 1) * 60000 - nowMs()) + 50, Qt::CoarseTimer, this);
     }
 }
 

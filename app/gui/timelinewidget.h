@@ -65,9 +65,11 @@ private:
     // A bar as painted: its height and the height of its failed part.
     using Bar = QPair<int, int>;
 
+    qint64 nowMs() const;
     qint64 lastMinute() const;
     int minuteAt(int x) const; // index 0..Minutes-1, -1 outside
     QRect barArea() const;
+    int slotLeft(int slot) const;   // where a minute's bar starts
     QRect slotRect(int slot) const; // a minute's column, its marker included
     int peak(qint64 last) const;
     Bar barOf(qint64 minute, int peak) const;

@@ -37,10 +37,10 @@ namespace StoredVerification {
 QByteArray encode(const Verification &verification, const HeaderList &headers, bool truncated)
 {
     QJsonObject object = verification.toJson();
+    const auto scheme = truncated ? std::nullopt : recomputable(verification.scheme);
     // A claim that was not usable has no signed string, and none is computed on reading.
-    if (!truncated && recomputable(verification.scheme) &&
-        verification.signedString.isEmpty() ==
-            !SignatureHeaders::read(*recomputable(verification.scheme), headers).usable())
+    if (scheme &&
+        verification.signedString.isEmpty() == !SignatureHeaders::read(*scheme, headers).usable())
         object.remove(SignedStringKey);
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }
