@@ -5,6 +5,9 @@
 // a crash, and recover.
 
 #include "database.h"
+#include "deliveryfilter.h"
+#include "deliveryreader.h"
+#include "searchindex.h"
 #include "testsupport.h"
 
 #include <QDateTime>
@@ -13,6 +16,7 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QSet>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTest>
 #include <QTimer>
@@ -126,6 +130,31 @@ private Q_SLOTS:
             Rounds, sent, int(acknowledged.size()), int(stored.size()), int(lost.size()));
         QVERIFY(acknowledged.size() > 0);
         QCOMPARE(lost.size(), 0);
+
+        // The search index, written by the killed processes as well, is sound, catches up
+        // from its watermark, and then finds every stored delivery.
+        {
+            QSqlDatabase index =
+                QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("crash-index"));
+            index.setDatabaseName(SearchIndex::pathFor(db));
+            QVERIFY(index.open());
+            QSqlQuery check(index);
+            QVERIFY2(check.exec(QStringLiteral("INSERT INTO deliveries_fts (deliveries_fts, rank) "
+                                               "VALUES ('integrity-check', 0)")),
+                     qPrintable(check.lastError().text()));
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("crash-index"));
+        SearchIndex index(db);
+        QVERIFY2(index.open(5000, &error), qPrintable(error));
+        const qint64 before = index.indexedUpTo();
+        while (index.catchUp(1000, &error).value_or(0) > 0) {
+        }
+        QCOMPARE(index.indexedUpTo(), DeliveryReader(database).maxId(nullptr).value_or(-1));
+        qInfo("search index: %lld of %lld deliveries indexed when the last process was killed",
+              before, index.indexedUpTo());
+        QCOMPARE(DeliveryReader(database).count(DeliveryFilter::parse(QStringLiteral("ping")), 0,
+                                                nullptr),
+                 std::optional<qint64>(stored.size()));
     }
 
     void aFullDiskGets503AndRecovers()

@@ -49,10 +49,17 @@ private:
             return {QStringLiteral("cannot open")};
         QString error;
         const DeliveryFilter filter = DeliveryFilter::parse(filterText, &error, Now);
+        std::optional<TextSearchScope> scope;
+        if (fullText && !filter.text.isEmpty()) {
+            scope = db.prepareTextSearch(0, &error);
+            if (!scope)
+                return {error};
+        }
         QVariantList bindings;
         QSqlQuery query(db.connection());
         query.prepare(QStringLiteral("SELECT event_id FROM deliveries WHERE ") +
-                      filter.whereClause(bindings, fullText) + QStringLiteral(" ORDER BY id"));
+                      filter.whereClause(bindings, scope ? &*scope : nullptr) +
+                      QStringLiteral(" ORDER BY id"));
         for (const QVariant &value : std::as_const(bindings))
             query.addBindValue(value);
         if (!query.exec())

@@ -2,6 +2,7 @@
 #include "deliveryreader.h"
 #include "deliverystore.h"
 #include "endpointrepository.h"
+#include "searchindex.h"
 #include "testsupport.h"
 
 #include <QDir>
@@ -410,15 +411,23 @@ private Q_SLOTS:
             QCOMPARE(stored->body, "{\"word\":\"needle" + QByteArray::number(i) + "\"}");
             QCOMPARE(stored->responseStatus, statuses.value(i));
         }
-        if (db.hasFullText()) {
-            for (int i : {0, 1, 299, 302, 511, 512, 699}) {
-                QSqlQuery query(db.connection());
-                query.prepare(QStringLiteral(
-                    "SELECT rowid FROM deliveries_fts WHERE deliveries_fts MATCH ?"));
-                query.addBindValue(QStringLiteral("needle%1").arg(i));
-                QVERIFY(query.exec() && query.next());
-                QCOMPARE(query.value(0).toLongLong(), ids.value(i));
-                QVERIFY(!query.next());
+        QVERIFY(db.hasFullText());
+        // Found whether the index file has them yet or not, and again once it has them all.
+        for (bool indexed : {false, true}) {
+            if (indexed) {
+                SearchIndex index(options.path);
+                QVERIFY(index.open(1000, nullptr));
+                while (index.catchUp(100, nullptr).value_or(0) > 0) {
+                }
+                QCOMPARE(index.indexedUpTo(), DeliveryReader(db).maxId(nullptr).value_or(-1));
+            }
+            // (Words are searched as prefixes: none of these begins another.)
+            for (int i : {0, 70, 299, 302, 511, 512, 699}) {
+                const auto found = DeliveryReader(db).page(
+                    DeliveryFilter::parse(QStringLiteral("needle%1").arg(i)), 0, 0, 10, nullptr);
+                QVERIFY(found);
+                QCOMPARE(found->size(), 1);
+                QCOMPARE(found->constFirst().id, ids.value(i));
             }
         }
     }
@@ -582,6 +591,165 @@ private Q_SLOTS:
         QTRY_COMPARE(changed.size(), 3);
         QVERIFY(deliveryStore.endpoints().isEmpty());
         QVERIFY(!EndpointRepository(db).remove(QStringLiteral("hh"), &error));
+    }
+
+    // A text filter searches the index file up to its watermark and the rows above it on the
+    // connection's own: the results are the same wherever the watermark stands.
+    void textFiltersAreExactWhereverTheIndexStands()
+    {
+        const QString path = TestSupport::temporaryPath(QStringLiteral("watermark.db"));
+        constexpr int Count = 100;
+        {
+            DeliveryStore deliveryStore;
+            DeliveryStore::Options options;
+            options.path = path;
+            QVERIFY(deliveryStore.open(options, nullptr));
+            for (int i = 0; i < Count; ++i) {
+                Delivery d = sampleDelivery(i);
+                d.body = "{\"word\":\"word" + QByteArray::number(i) + "\",\"all\":\"common\"}";
+                QCOMPARE(store(deliveryStore, std::move(d)), qint64(i + 1));
+            }
+        }
+        // The index as a crash could leave it: holding the first 40 deliveries only.
+        for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")})
+            QFile::remove(SearchIndex::pathFor(path) + suffix);
+        {
+            SearchIndex index(path);
+            QVERIFY(index.open(1000, nullptr));
+            QCOMPARE(index.catchUp(40, nullptr), std::optional<int>(40));
+            QCOMPARE(index.indexedUpTo(), 40);
+        }
+        // Words are prefixes: "word1" finds word1, word10 to word19.
+        const auto expectedIds = [](const QString &prefix, qint64 first, qint64 last) {
+            QList<qint64> ids;
+            for (qint64 id = last; id >= first; --id) {
+                if (QStringLiteral("word%1").arg(id - 1).startsWith(prefix))
+                    ids.append(id);
+            }
+            return ids;
+        };
+        const auto idsOf = [](const std::optional<QList<DeliverySummary>> &rows) {
+            QList<qint64> ids;
+            for (const DeliverySummary &row : rows.value_or(QList<DeliverySummary>()))
+                ids.append(row.id);
+            return ids;
+        };
+        for (int stage = 0; stage < 2; ++stage) {
+            Database db;
+            QVERIFY(db.open(path, nullptr));
+            DeliveryReader reader(db);
+            const DeliveryFilter common = DeliveryFilter::parse(QStringLiteral("common"));
+            QCOMPARE(reader.count(common, 0, nullptr), std::optional<qint64>(Count));
+            QCOMPARE(reader.count(common, 70, nullptr), std::optional<qint64>(70));
+            QCOMPARE(reader.count(common, 30, nullptr), std::optional<qint64>(30));
+            // A page across the watermark: ids 45 down to 36.
+            QCOMPARE(idsOf(reader.page(common, 0, 55, 10, nullptr)),
+                     expectedIds(u"word"_qs, 36, 45));
+            QCOMPARE(idsOf(reader.page(common, 80, 35, 10, nullptr)),
+                     expectedIds(u"word"_qs, 36, 45));
+            QCOMPARE(idsOf(reader.pageBefore(common, 45, 10, nullptr)),
+                     expectedIds(u"word"_qs, 35, 44));
+            for (const QString &word : {u"word1"_qs, u"word4"_qs, u"word39"_qs, u"word40"_qs,
+                                        u"word99"_qs, u"word100"_qs}) {
+                const DeliveryFilter filter = DeliveryFilter::parse(word);
+                QCOMPARE(idsOf(reader.page(filter, 0, 0, 1000, nullptr)),
+                         expectedIds(word, 1, Count));
+                QCOMPARE(reader.count(filter, 0, nullptr),
+                         std::optional<qint64>(expectedIds(word, 1, Count).size()));
+                // With another condition the text is one condition of the WHERE clause.
+                const DeliveryFilter withEvent =
+                    DeliveryFilter::parse(word + u" event:subscriber.created"_qs);
+                QCOMPARE(idsOf(reader.page(withEvent, 0, 0, 1000, nullptr)),
+                         expectedIds(word, 1, Count));
+                QCOMPARE(idsOf(reader.matching(withEvent, 30, 50, nullptr)),
+                         expectedIds(word, 30, 50));
+            }
+            // Then the index catches up, and the same filters find the same deliveries.
+            SearchIndex index(path);
+            QVERIFY(index.open(1000, nullptr));
+            while (index.catchUp(7, nullptr).value_or(0) > 0) {
+            }
+            QCOMPARE(index.indexedUpTo(), Count);
+        }
+    }
+
+    void aDeliveryIsFoundTheMomentItIsStored()
+    {
+        DeliveryStore deliveryStore;
+        DeliveryStore::Options options;
+        options.path = TestSupport::temporaryPath(QStringLiteral("findable.db"));
+        QVERIFY(deliveryStore.open(options, nullptr));
+        Database db;
+        QVERIFY(db.open(options.path, nullptr));
+        DeliveryReader reader(db);
+        for (int i = 0; i < 300; ++i) {
+            Delivery d = sampleDelivery(i);
+            d.body = "{\"token\":\"unique" + QByteArray::number(i) + "x\"}";
+            const qint64 id = store(deliveryStore, std::move(d));
+            QVERIFY(id > 0);
+            QString error;
+            const auto found = reader.page(
+                DeliveryFilter::parse(QStringLiteral("unique%1x").arg(i)), 0, 0, 10, &error);
+            QVERIFY2(found, qPrintable(error));
+            QVERIFY2(
+                found->size() == 1,
+                qPrintable(QStringLiteral("delivery %1 found %2 times").arg(i).arg(found->size())));
+            QCOMPARE(found->constFirst().id, id);
+        }
+        // And the index file catches up by itself.
+        QTRY_COMPARE_WITH_TIMEOUT(deliveryStore.indexedUpTo(), 300, 5000);
+    }
+
+    void anIndexThatDoesNotMatchIsBuiltAgain()
+    {
+        const QString path = TestSupport::temporaryPath(QStringLiteral("mismatch.db"));
+        const auto fill = [&path](const QByteArray &word, int count) {
+            DeliveryStore deliveryStore;
+            DeliveryStore::Options options;
+            options.path = path;
+            if (!deliveryStore.open(options, nullptr))
+                return false;
+            for (int i = 0; i < count; ++i) {
+                Delivery d = sampleDelivery(i);
+                d.body = "{\"w\":\"" + word + "\"}";
+                if (store(deliveryStore, std::move(d)) <= 0)
+                    return false;
+            }
+            QDeadlineTimer deadline(5000);
+            while (deliveryStore.indexedUpTo() < count && !deadline.hasExpired())
+                QThread::msleep(5);
+            return deliveryStore.indexedUpTo() == count;
+        };
+        QVERIFY(fill("apple", 30));
+        // Another database at the path, with fewer rows; the index of the first stays.
+        for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")})
+            QVERIFY(!QFile::exists(path + suffix) || QFile::remove(path + suffix));
+        QVERIFY(fill("banana", 20));
+        {
+            Database db;
+            QVERIFY(db.open(path, nullptr));
+            QCOMPARE(DeliveryReader(db).count(DeliveryFilter::parse(u"apple"_qs), 0, nullptr),
+                     std::optional<qint64>(0));
+            QCOMPARE(DeliveryReader(db).count(DeliveryFilter::parse(u"banana"_qs), 0, nullptr),
+                     std::optional<qint64>(20));
+        }
+        // A damaged index file is made again, never read.
+        {
+            QFile file(SearchIndex::pathFor(path));
+            QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            file.write(QByteArray(8192, 'x'));
+        }
+        QFile::remove(SearchIndex::pathFor(path) + u"-wal"_qs);
+        QFile::remove(SearchIndex::pathFor(path) + u"-shm"_qs);
+        SearchIndex index(path);
+        QVERIFY(index.open(1000, nullptr));
+        QCOMPARE(index.resets(), 1);
+        QCOMPARE(index.indexedUpTo(), 0);
+        QCOMPARE(index.catchUp(1000, nullptr), std::optional<int>(20));
+        Database db;
+        QVERIFY(db.open(path, nullptr));
+        QCOMPARE(DeliveryReader(db).count(DeliveryFilter::parse(u"banana"_qs), 0, nullptr),
+                 std::optional<qint64>(20));
     }
 
     void longestPrefixMatch()

@@ -16,8 +16,11 @@
 // is refused and left byte for byte as it was, and reading never creates or changes a file.
 
 #include "database.h"
+#include "deliveryfilter.h"
+#include "deliveryreader.h"
 #include "deliverystore.h"
 #include "privatefile.h"
+#include "searchindex.h"
 #include "testsupport.h"
 
 #include <QCryptographicHash>
@@ -512,8 +515,14 @@ private Q_SLOTS:
             Database database;
             QVERIFY2(database.open(link, &error), qPrintable(error));
             QVERIFY(QFileInfo(link).isSymLink());
-            for (const QString &file : QStringList{target, target + QStringLiteral("-wal"),
-                                                   target + QStringLiteral("-shm")}) {
+            // A text filter reads the database and makes the search index beside the link.
+            QCOMPARE(DeliveryReader(database).count(DeliveryFilter::parse(QStringLiteral("word")),
+                                                    0, &error),
+                     std::optional<qint64>(0));
+            const QString index = SearchIndex::pathFor(link);
+            for (const QString &file : QStringList{
+                     target, target + QStringLiteral("-wal"), target + QStringLiteral("-shm"),
+                     index, index + QStringLiteral("-wal"), index + QStringLiteral("-shm")}) {
                 QVERIFY2(QFile::exists(file), qPrintable(file));
                 QCOMPARE(modeOf(file), 0600u);
             }

@@ -12,6 +12,8 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 
+#include <algorithm>
+
 namespace {
 
 QAtomicInteger<quint64> connectionCounter;
@@ -140,22 +142,13 @@ const char *const Migrations[] = {
     R"sql(
     ALTER TABLE deliveries ADD COLUMN sample INTEGER NOT NULL DEFAULT 0;
     )sql",
-};
-
-// The full-text index is kept apart from the numbered migrations: SQLite may be built without
-// FTS5, and HookScope must still open the file then. Contentless: the text lives in
-// `deliveries` already; triggers keep the index in step.
-const char *const FullTextSchema[] = {
-    "CREATE VIRTUAL TABLE deliveries_fts USING fts5(event_type, event_id, path, body, "
-    "content='', tokenize='unicode61')",
-    "CREATE TRIGGER deliveries_fts_insert AFTER INSERT ON deliveries BEGIN "
-    "INSERT INTO deliveries_fts(rowid, event_type, event_id, path, body) VALUES (new.id, "
-    "new.event_type, new.event_id, new.path, CAST(new.body AS TEXT)); END",
-    "CREATE TRIGGER deliveries_fts_delete AFTER DELETE ON deliveries BEGIN "
-    "INSERT INTO deliveries_fts(deliveries_fts, rowid, event_type, event_id, path, body) VALUES "
-    "('delete', old.id, old.event_type, old.event_id, old.path, CAST(old.body AS TEXT)); END",
-    "INSERT INTO deliveries_fts(rowid, event_type, event_id, path, body) SELECT id, event_type, "
-    "event_id, path, CAST(body AS TEXT) FROM deliveries",
+    // 11 -> 12: the full-text index moves to a file of its own (see SearchIndex), out of the
+    // writer's transactions; the one kept here by triggers goes.
+    R"sql(
+    DROP TRIGGER IF EXISTS deliveries_fts_insert;
+    DROP TRIGGER IF EXISTS deliveries_fts_delete;
+    DROP TABLE IF EXISTS deliveries_fts;
+    )sql",
 };
 
 static_assert(std::size(Migrations) == Database::SchemaVersion);
@@ -196,7 +189,11 @@ std::optional<QSqlQuery> Database::run(const QString &sql, const QVariantList &b
 {
     QSqlQuery query(connection());
     query.setForwardOnly(true);
-    query.prepare(sql);
+    if (!query.prepare(sql)) {
+        if (error)
+            *error = errorText(query.lastError());
+        return std::nullopt;
+    }
     for (const QVariant &value : bindings)
         query.addBindValue(value);
     if (!query.exec()) {
@@ -293,7 +290,7 @@ bool Database::openFile(const QString &path, Access access, QString *error, int 
             close();
             return false;
         }
-        m_fullText = hasTable(QStringLiteral("deliveries_fts"));
+        m_fullText = hasFts5();
         return true;
     }
     unsigned mode = 0;
@@ -319,7 +316,7 @@ bool Database::openFile(const QString &path, Access access, QString *error, int 
         close();
         return false;
     }
-    ensureFullText();
+    m_fullText = hasFts5();
     return true;
 }
 
@@ -427,14 +424,6 @@ QString Database::newerSchema(int version)
         .arg(SchemaVersion);
 }
 
-bool Database::hasTable(const QString &name) const
-{
-    QSqlQuery query(connection());
-    query.prepare(QStringLiteral("SELECT 1 FROM sqlite_schema WHERE name = ?"));
-    query.addBindValue(name);
-    return query.exec() && query.next();
-}
-
 bool Database::backupTo(const QString &path, QString *error) const
 {
     QString ignored;
@@ -464,24 +453,6 @@ bool Database::isOnReadOnlyFileSystem(const QString &path)
 bool Database::openMayRecover(const QString &path, const QString &error)
 {
     return isOnReadOnlyFileSystem(path) || error.contains(QStringLiteral("database is locked"));
-}
-
-void Database::ensureFullText()
-{
-    if (hasTable(QStringLiteral("deliveries_fts"))) {
-        m_fullText = true;
-        return;
-    }
-    QString error;
-    if (!exec(QStringLiteral("BEGIN IMMEDIATE"), &error))
-        return;
-    for (const char *statement : FullTextSchema) {
-        if (!exec(QString::fromLatin1(statement), &error)) {
-            exec(QStringLiteral("ROLLBACK"), &error);
-            return;
-        }
-    }
-    m_fullText = exec(QStringLiteral("COMMIT"), &error);
 }
 
 bool Database::openOwn(const QString &path, QString *error, QString *setAsideTo, int busyTimeoutMs)
@@ -515,6 +486,10 @@ bool Database::openOwn(const QString &path, QString *error, QString *setAsideTo,
 
 void Database::close()
 {
+    m_searchAttached = false;
+    m_freshCreated = false;
+    m_freshFrom = 0;
+    m_freshTo = 0;
     if (!QSqlDatabase::contains(m_connectionName))
         return;
     {
@@ -612,4 +587,110 @@ bool Database::migrate(Kind before, QString *error)
         return false;
     }
     return true;
+}
+
+bool Database::hasFts5() const
+{
+    QSqlQuery query(connection());
+    return query.exec(QStringLiteral("SELECT sqlite_compileoption_used('ENABLE_FTS5')")) &&
+           query.next() && query.value(0).toInt() == 1;
+}
+
+bool Database::attachSearch() const
+{
+    if (m_searchAttached)
+        return true;
+    // The index file is made (or checked against this database) by a connection of its own,
+    // which waits for another process or thread making it at the same time; this one only
+    // reads it.
+    {
+        SearchIndex index(m_path);
+        QString ignored;
+        if (!index.open(DefaultBusyTimeoutMs, &ignored))
+            return false;
+    }
+    QSqlQuery attach(connection());
+    attach.prepare(QStringLiteral("ATTACH DATABASE ? AS search"));
+    attach.addBindValue(SearchIndex::pathFor(m_path));
+    m_searchAttached = attach.exec();
+    return m_searchAttached;
+}
+
+namespace {
+
+// A text filter indexes at most this many deliveries itself (into the connection's temporary
+// index) rather than bring the index file up to date first.
+constexpr qint64 FreshRowsLimit = 20000;
+// Deliveries the temporary index may hold below the watermark before it is emptied.
+constexpr qint64 StaleFreshRowsLimit = 50000;
+
+std::optional<qint64> scalar(const Database &db, const QString &sql, const QVariantList &bindings,
+                             QString *error)
+{
+    auto query = db.run(sql, bindings, error);
+    if (!query)
+        return std::nullopt;
+    return query->next() ? query->value(0).toLongLong() : 0;
+}
+
+} // namespace
+
+std::optional<TextSearchScope> Database::prepareTextSearch(qint64 maxId, QString *error) const
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    if (!m_fullText || m_standIn) {
+        *error = QStringLiteral("there is no full-text search on this connection");
+        return std::nullopt;
+    }
+    const auto indexedUpTo = [this, error]() -> std::optional<qint64> {
+        if (!attachSearch())
+            return 0;
+        return scalar(*this, QStringLiteral("SELECT indexed_up_to FROM search.state"), {}, error);
+    };
+    std::optional<qint64> watermark = indexedUpTo();
+    const std::optional<qint64> newest =
+        scalar(*this, QStringLiteral("SELECT coalesce(max(id), 0) FROM deliveries"), {}, error);
+    if (!watermark || !newest)
+        return std::nullopt;
+    const qint64 top = maxId > 0 ? std::min(maxId, *newest) : *newest;
+    if (top - *watermark > FreshRowsLimit && m_searchAttached) {
+        // A new or rebuilt index: brought up to date once, rather than every filter indexing
+        // the same deliveries for itself.
+        SearchIndex index(m_path);
+        if (index.open(DefaultBusyTimeoutMs, error)) {
+            for (;;) {
+                const std::optional<int> indexed = index.catchUp(FreshRowsLimit, error);
+                if (!indexed || *indexed == 0 || index.indexedUpTo() >= top - FreshRowsLimit)
+                    break;
+            }
+        }
+        watermark = indexedUpTo();
+        if (!watermark)
+            return std::nullopt;
+    }
+    if (!m_freshCreated) {
+        if (!run(SearchIndex::ftsTable(QStringLiteral("temp"), QStringLiteral("fresh_fts")), {},
+                 error))
+            return std::nullopt;
+        m_freshCreated = true;
+        m_freshFrom = m_freshTo = *watermark;
+    }
+    if (*watermark < m_freshFrom || *watermark > m_freshTo ||
+        *watermark - m_freshFrom > StaleFreshRowsLimit) {
+        if (!run(QStringLiteral("INSERT INTO temp.fresh_fts (fresh_fts) VALUES ('delete-all')"), {},
+                 error))
+            return std::nullopt;
+        m_freshFrom = m_freshTo = *watermark;
+    }
+    if (top > m_freshTo) {
+        if (!run(QStringLiteral("INSERT INTO temp.fresh_fts (rowid, event_type, event_id, path, "
+                                "body) SELECT id, event_type, event_id, path, CAST(body AS TEXT) "
+                                "FROM deliveries WHERE id > ? AND id <= ? ORDER BY id"),
+                 {m_freshTo, top}, error))
+            return std::nullopt;
+        m_freshTo = top;
+    }
+    return TextSearchScope{*watermark, std::max(*watermark, m_freshTo)};
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "searchindex.h"
+
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -19,7 +21,7 @@ public:
     // Written into the SQLite header (PRAGMA application_id) so that a HookScope file can be
     // told from any other SQLite file: "HkSc".
     static constexpr qint32 ApplicationId = 0x486b5363;
-    static constexpr int SchemaVersion = 11;
+    static constexpr int SchemaVersion = 12;
     static constexpr int DefaultBusyTimeoutMs = 5000;
 
     Database();
@@ -48,6 +50,12 @@ public:
     // without FTS5 has none; free-text filters then scan with LIKE).
     bool hasFullText() const { return m_fullText; }
     QString path() const { return m_path; }
+
+    // Makes every delivery up to `maxId` (0: all) findable by a text filter on this
+    // connection, and says where each part of it is searched (see TextSearchScope). The index
+    // file is attached on first use; when it lags far behind (a new or rebuilt index), it is
+    // brought up to date here first. Needs hasFullText().
+    std::optional<TextSearchScope> prepareTextSearch(qint64 maxId, QString *error) const;
 
     // Runs `sql` with its positional `bindings` on this connection: the executed query (read
     // forward only), or nothing with `error` set.
@@ -98,14 +106,19 @@ private:
     std::optional<Kind> examine(QString *error);
     bool checkVersionForReading(QString *error);
     static QString newerSchema(int version);
-    bool hasTable(const QString &name) const;
     bool migrate(Kind before, QString *error);
     bool exec(const QString &statement, QString *error);
-    void ensureFullText();
+    bool hasFts5() const;
+    bool attachSearch() const;
 
     QString m_connectionName;
     QString m_path;
     bool m_fullText = false;
+    // The text search state of the connection (see prepareTextSearch()).
+    mutable bool m_searchAttached = false;
+    mutable bool m_freshCreated = false;
+    mutable qint64 m_freshFrom = 0; // temp.fresh_fts holds the ids in (m_freshFrom, m_freshTo]
+    mutable qint64 m_freshTo = 0;
     bool m_standIn = false;
     Failure m_failure = Failure::None;
 };

@@ -4,6 +4,7 @@
 #include <QRegularExpression>
 #include <QStringList>
 
+#include <algorithm>
 #include <limits>
 
 namespace {
@@ -142,8 +143,8 @@ bool DeliveryFilter::onlyText() const
     return !text.isEmpty() && withoutText.isEmpty();
 }
 
-QString DeliveryFilter::whereClause(QVariantList &bindings, bool fullText, qint64 minId,
-                                    qint64 maxId) const
+QString DeliveryFilter::whereClause(QVariantList &bindings, const TextSearchScope *textSearch,
+                                    qint64 minId, qint64 maxId) const
 {
     QStringList conditions;
     if (!eventType.isEmpty()) {
@@ -185,13 +186,32 @@ QString DeliveryFilter::whereClause(QVariantList &bindings, bool fullText, qint6
         bindings.append(*untilMs);
     }
     if (!text.isEmpty()) {
-        if (fullText) {
-            // Bounding the index's rowids keeps it from listing every match of a common word.
-            conditions.append(QStringLiteral("id IN (SELECT rowid FROM deliveries_fts WHERE "
-                                             "deliveries_fts MATCH ? AND rowid BETWEEN ? AND ?)"));
-            bindings.append(ftsQuery(text));
-            bindings.append(minId);
-            bindings.append(maxId > 0 ? maxId : std::numeric_limits<qint64>::max());
+        if (textSearch) {
+            // The index file up to its watermark, the connection's own index above it; bounding
+            // the ids keeps an index from listing every match of a common word.
+            const qint64 last = maxId > 0 ? maxId : std::numeric_limits<qint64>::max();
+            QStringList sources;
+            const QString query = ftsQuery(text);
+            if (textSearch->indexedUpTo >= std::max<qint64>(minId, 1)) {
+                sources.append(QStringLiteral("id IN (SELECT rowid FROM search.deliveries_fts "
+                                              "WHERE deliveries_fts MATCH ? AND rowid BETWEEN ? "
+                                              "AND ?)"));
+                bindings.append(query);
+                bindings.append(minId);
+                bindings.append(std::min(last, textSearch->indexedUpTo));
+            }
+            const qint64 freshFirst = std::max(minId, textSearch->indexedUpTo + 1);
+            const qint64 freshLast = std::min(last, textSearch->freshUpTo);
+            if (freshFirst <= freshLast) {
+                sources.append(QStringLiteral("id IN (SELECT rowid FROM temp.fresh_fts WHERE "
+                                              "fresh_fts MATCH ? AND rowid BETWEEN ? AND ?)"));
+                bindings.append(query);
+                bindings.append(freshFirst);
+                bindings.append(freshLast);
+            }
+            conditions.append(sources.isEmpty()
+                                  ? QStringLiteral("0")
+                                  : u'(' + sources.join(QStringLiteral(" OR ")) + u')');
         } else {
             const QString pattern = u'%' + escapeLike(text) + u'%';
             conditions.append(QStringLiteral(

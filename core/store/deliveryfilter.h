@@ -1,5 +1,7 @@
 #pragma once
 
+#include "searchindex.h"
+
 #include "verification.h"
 
 #include <QString>
@@ -32,9 +34,10 @@ struct DeliveryFilter
     bool onlyText() const;
 
     // SQL for a WHERE clause over `deliveries` (without "WHERE"), with positional bindings.
-    // `fullText` selects the FTS5 index for the free text; without it, LIKE is used. Ids
-    // outside [minId, maxId] (when given) are not asked of the index at all.
-    QString whereClause(QVariantList &bindings, bool fullText, qint64 minId = 0,
+    // With `textSearch` (see Database::prepareTextSearch()) the free text is searched in the
+    // full-text indexes; without it, with LIKE. Ids outside [minId, maxId] (when given) are not
+    // asked of the indexes at all.
+    QString whereClause(QVariantList &bindings, const TextSearchScope *textSearch, qint64 minId = 0,
                         qint64 maxId = 0) const;
 
     // FTS5 query text for `text`: each word a quoted prefix phrase, all required.

@@ -55,6 +55,74 @@ std::optional<QList<DeliverySummary>> summaries(const Database &database, const 
     return rows;
 }
 
+// The text search for `filter` prepared up to `bound`, when the filter has text and the
+// connection can search it in the full-text indexes; `ok` is false on an error.
+std::optional<TextSearchScope> textSearch(const Database &database, const DeliveryFilter &filter,
+                                          qint64 bound, bool *ok, QString *error)
+{
+    *ok = true;
+    if (filter.text.isEmpty() || !database.hasFullText())
+        return std::nullopt;
+    auto scope = database.prepareTextSearch(bound, error);
+    *ok = scope.has_value();
+    return scope;
+}
+
+// How many deliveries up to `bound` the connection's own index (above the watermark) finds
+// for a text-only filter.
+std::optional<qint64> freshMatches(const Database &database, const QString &ftsQuery,
+                                   const TextSearchScope &scope, qint64 bound, QString *error)
+{
+    const qint64 last = std::min(bound, scope.freshUpTo);
+    if (last <= scope.indexedUpTo)
+        return 0;
+    auto query = database.run(QStringLiteral("SELECT count(*) FROM temp.fresh_fts WHERE "
+                                             "fresh_fts MATCH ? AND rowid BETWEEN ? AND ?"),
+                              {ftsQuery, scope.indexedUpTo + 1, last}, error);
+    if (!query || !query->next())
+        return std::nullopt;
+    return query->value(0).toLongLong();
+}
+
+// The newest deliveries up to `bound` a text-only filter finds, skipping `offset` of them: the
+// indexes list matching ids newest first by themselves, the connection's own (the newest
+// ids) before the file's.
+std::optional<QList<DeliverySummary>> textPage(const Database &database, const QString &text,
+                                               const TextSearchScope &scope, qint64 bound,
+                                               qint64 offset, int limit, QString *error)
+{
+    const QString ftsQuery = DeliveryFilter::ftsQuery(text);
+    const std::optional<qint64> fresh = freshMatches(database, ftsQuery, scope, bound, error);
+    if (!fresh)
+        return std::nullopt;
+    const qint64 freshLimit = std::clamp<qint64>(*fresh - offset, 0, limit);
+    const qint64 indexLimit = limit - freshLimit;
+    QStringList sources;
+    QVariantList bindings;
+    if (freshLimit > 0) {
+        sources.append(QStringLiteral("SELECT rowid FROM (SELECT rowid FROM temp.fresh_fts WHERE "
+                                      "fresh_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid "
+                                      "DESC LIMIT ? OFFSET ?)"));
+        bindings << ftsQuery << scope.indexedUpTo + 1 << std::min(bound, scope.freshUpTo)
+                 << freshLimit << offset;
+    }
+    if (indexLimit > 0 && scope.indexedUpTo > 0) {
+        sources.append(QStringLiteral("SELECT rowid FROM (SELECT rowid FROM search.deliveries_fts "
+                                      "WHERE deliveries_fts MATCH ? AND rowid <= ? ORDER BY rowid "
+                                      "DESC LIMIT ? OFFSET ?)"));
+        bindings << ftsQuery << std::min(bound, scope.indexedUpTo) << indexLimit
+                 << std::max<qint64>(0, offset - *fresh);
+    }
+    if (sources.isEmpty())
+        return QList<DeliverySummary>();
+    return summaries(database,
+                     QStringLiteral("SELECT ") + SummaryColumns +
+                         QStringLiteral(" FROM deliveries WHERE id IN (") +
+                         sources.join(QStringLiteral(" UNION ALL ")) +
+                         QStringLiteral(") ORDER BY id DESC"),
+                     bindings, error);
+}
+
 } // namespace
 
 std::optional<QList<DeliverySummary>> DeliveryReader::latest(int limit, QString *error,
@@ -68,18 +136,14 @@ std::optional<QList<DeliverySummary>> DeliveryReader::page(const DeliveryFilter 
                                                            QString *error, qint64 total) const
 {
     const qint64 bound = maxId > 0 ? maxId : std::numeric_limits<qint64>::max();
-    if (m_database.hasFullText() && filter.onlyText()) {
-        // The index lists matching ids newest first by itself.
-        return summaries(m_database,
-                         QStringLiteral("SELECT ") + SummaryColumns +
-                             QStringLiteral(" FROM deliveries WHERE id IN (SELECT rowid FROM "
-                                            "deliveries_fts WHERE deliveries_fts MATCH ? AND "
-                                            "rowid <= ? ORDER BY rowid DESC LIMIT ? OFFSET ?) "
-                                            "ORDER BY id DESC"),
-                         {DeliveryFilter::ftsQuery(filter.text), bound, limit, offset}, error);
-    }
+    bool ok = true;
+    const auto scope = textSearch(m_database, filter, bound, &ok, error);
+    if (!ok)
+        return std::nullopt;
+    if (scope && filter.onlyText())
+        return textPage(m_database, filter.text, *scope, bound, offset, limit, error);
     QVariantList bindings;
-    const QString where = filter.whereClause(bindings, m_database.hasFullText(), 0, bound);
+    const QString where = filter.whereClause(bindings, scope ? &*scope : nullptr, 0, bound);
     if (total >= 0 && offset > total / 2) {
         const qint64 count = std::min<qint64>(limit, total - offset);
         if (count <= 0)
@@ -111,17 +175,14 @@ std::optional<QList<DeliverySummary>> DeliveryReader::pageBefore(const DeliveryF
                                                                  QString *error) const
 {
     const qint64 bound = beforeId > 0 ? beforeId - 1 : std::numeric_limits<qint64>::max();
-    if (m_database.hasFullText() && filter.onlyText()) {
-        return summaries(m_database,
-                         QStringLiteral("SELECT ") + SummaryColumns +
-                             QStringLiteral(" FROM deliveries WHERE id IN (SELECT rowid FROM "
-                                            "deliveries_fts WHERE deliveries_fts MATCH ? AND "
-                                            "rowid <= ? ORDER BY rowid DESC LIMIT ?) "
-                                            "ORDER BY id DESC"),
-                         {DeliveryFilter::ftsQuery(filter.text), bound, limit}, error);
-    }
+    bool ok = true;
+    const auto scope = textSearch(m_database, filter, bound, &ok, error);
+    if (!ok)
+        return std::nullopt;
+    if (scope && filter.onlyText())
+        return textPage(m_database, filter.text, *scope, bound, 0, limit, error);
     QVariantList bindings;
-    const QString where = filter.whereClause(bindings, m_database.hasFullText(), 0, bound);
+    const QString where = filter.whereClause(bindings, scope ? &*scope : nullptr, 0, bound);
     bindings.append(beforeId > 0 ? beforeId : std::numeric_limits<qint64>::max());
     bindings.append(limit);
     return summaries(m_database,
@@ -135,8 +196,12 @@ std::optional<QList<DeliverySummary>> DeliveryReader::matching(const DeliveryFil
                                                                qint64 firstId, qint64 lastId,
                                                                QString *error) const
 {
+    bool ok = true;
+    const auto scope = textSearch(m_database, filter, lastId, &ok, error);
+    if (!ok)
+        return std::nullopt;
     QVariantList bindings;
-    const QString where = filter.whereClause(bindings, m_database.hasFullText(), firstId, lastId);
+    const QString where = filter.whereClause(bindings, scope ? &*scope : nullptr, firstId, lastId);
     bindings.append(firstId);
     bindings.append(lastId);
     return summaries(m_database,
@@ -150,13 +215,24 @@ std::optional<qint64> DeliveryReader::count(const DeliveryFilter &filter, qint64
                                             QString *error) const
 {
     const qint64 bound = maxId > 0 ? maxId : std::numeric_limits<qint64>::max();
+    bool ok = true;
+    const auto scope = textSearch(m_database, filter, bound, &ok, error);
+    if (!ok)
+        return std::nullopt;
     QVariantList bindings;
     QString sql;
-    if (m_database.hasFullText() && filter.onlyText()) {
-        // Counted in the index alone, without visiting the deliveries.
-        sql = QStringLiteral("SELECT count(*) FROM deliveries_fts WHERE deliveries_fts MATCH ? AND "
-                             "rowid <= ?");
-        bindings = {DeliveryFilter::ftsQuery(filter.text), bound};
+    if (scope && filter.onlyText()) {
+        // Counted in the indexes alone, without visiting the deliveries.
+        const QString ftsQuery = DeliveryFilter::ftsQuery(filter.text);
+        const std::optional<qint64> fresh =
+            freshMatches(m_database, ftsQuery, *scope, bound, error);
+        if (!fresh)
+            return std::nullopt;
+        if (scope->indexedUpTo == 0)
+            return fresh;
+        sql = QStringLiteral("SELECT ? + count(*) FROM search.deliveries_fts WHERE "
+                             "deliveries_fts MATCH ? AND rowid <= ?");
+        bindings = {*fresh, ftsQuery, std::min(bound, scope->indexedUpTo)};
     } else if (filter.isEmpty()) {
         // Counting the rows up to an id walks the table itself, bodies and all; counting rows
         // with a larger id (few) and subtracting from the total (an index count) does not.
@@ -165,7 +241,7 @@ std::optional<qint64> DeliveryReader::count(const DeliveryFilter &filter, qint64
         bindings = {bound};
     } else {
         sql = QStringLiteral("SELECT count(*) FROM deliveries WHERE ") +
-              filter.whereClause(bindings, m_database.hasFullText(), 0, bound) +
+              filter.whereClause(bindings, scope ? &*scope : nullptr, 0, bound) +
               QStringLiteral(" AND id <= ?");
         bindings.append(bound);
     }

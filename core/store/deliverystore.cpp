@@ -4,6 +4,7 @@
 #include "endpointrepository.h"
 #include "platform.h"
 #include "replayrepository.h"
+#include "searchindex.h"
 #include "secretvault.h"
 #include "storedverification.h"
 
@@ -118,6 +119,7 @@ public:
         m_identity = identityOf(m_store.m_options.path);
         m_walIdentity = identityOf(m_store.m_options.path + u"-wal");
         m_shmIdentity = identityOf(m_store.m_options.path + u"-shm");
+        m_store.m_openGeneration.fetch_add(1);
         pollEndpoints(true);
         return true;
     }
@@ -298,9 +300,7 @@ private:
         if (!ok)
             error = lastError(begin);
         // The deliveries without an external id (all of the listener's) wait in `run` and go
-        // in many to a statement: the full-text index (FTS5, kept by a trigger) writes out its
-        // pending terms at every statement of a transaction, so a statement per delivery
-        // wrote an index segment per delivery.
+        // in many to a statement: one statement binds and inserts them all.
         std::vector<Delivery *> run;
         for (PendingWrite &item : batch) {
             if (!ok)
@@ -376,6 +376,11 @@ private:
             bytes += item.delivery.bodySize() + 512;
         m_bytesSinceCheckpoint += bytes;
         m_lastWrite = Clock::now();
+        {
+            std::lock_guard lock(m_store.m_mutex);
+            m_store.m_indexDue = true;
+        }
+        m_store.m_indexWake.notify_one();
         Q_EMIT m_store.stored(written);
         if (m_subscribersTouched) {
             m_subscribersTouched = false;
@@ -599,6 +604,11 @@ bool DeliveryStore::open(const Options &options, QString *error)
     m_thread->setObjectName(QStringLiteral("hookscope-store"));
     m_thread->start();
     const QString openError = openResult.get();
+    if (openError.isEmpty()) {
+        m_indexThread = QThread::create([this] { runIndexer(); });
+        m_indexThread->setObjectName(QStringLiteral("hookscope-search"));
+        m_indexThread->start(QThread::LowPriority);
+    }
     if (!openError.isEmpty()) {
         {
             std::lock_guard lock(m_mutex);
@@ -624,9 +634,15 @@ void DeliveryStore::close()
         m_stopping = true;
     }
     m_wake.notify_all();
+    m_indexWake.notify_all();
     m_thread->wait();
     delete m_thread;
     m_thread = nullptr;
+    if (m_indexThread) {
+        m_indexThread->wait();
+        delete m_indexThread;
+        m_indexThread = nullptr;
+    }
     m_open = false;
 }
 
@@ -684,4 +700,53 @@ void DeliveryStore::recordForward(const Replay &forward, int answeredStatus)
         m_forwards.emplace_back(forward, answeredStatus);
     }
     m_wake.notify_one();
+}
+
+void DeliveryStore::runIndexer()
+{
+    // Deliveries indexed per transaction: a delivery is findable before it is indexed (see
+    // Database::prepareTextSearch()), so the index may take its time, but not hold its lock long.
+    constexpr int Chunk = 5000;
+    // Commits arriving faster than this are indexed together: FTS5 writes a segment per
+    // statement, and fewer, larger segments need less merging.
+    constexpr std::chrono::milliseconds Interval{50};
+    // Other processes' commits are found by looking.
+    constexpr std::chrono::seconds Poll{1};
+    SearchIndex index(m_options.path);
+    quint64 generation = 0;
+    auto nextOpen = Clock::now();
+    for (;;) {
+        {
+            std::unique_lock lock(m_mutex);
+            m_indexWake.wait_for(lock, Poll, [this] { return m_indexDue || m_stopping; });
+            if (m_stopping)
+                break;
+            m_indexDue = false;
+        }
+        const quint64 opened = m_openGeneration.load();
+        if (generation != opened)
+            index.close(); // the writer opened the file again (a replaced file, a recovery)
+        if (!index.isOpen()) {
+            if (Clock::now() < nextOpen)
+                continue;
+            QString error;
+            if (!index.open(m_options.busyTimeoutMs, &error)) {
+                nextOpen = Clock::now() + Poll;
+                continue;
+            }
+            generation = opened;
+        }
+        for (;;) {
+            QString error;
+            const std::optional<int> indexed = index.catchUp(Chunk, &error);
+            m_indexedUpTo.store(index.indexedUpTo(), std::memory_order_relaxed);
+            if (!indexed || *indexed < Chunk)
+                break;
+            std::lock_guard lock(m_mutex);
+            if (m_stopping)
+                break;
+        }
+        std::unique_lock lock(m_mutex);
+        m_indexWake.wait_for(lock, Interval, [this] { return m_stopping; });
+    }
 }

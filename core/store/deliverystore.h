@@ -7,6 +7,7 @@
 #include <QList>
 #include <QObject>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -79,6 +80,10 @@ public:
     // How many submitted deliveries wait for the writer.
     qsizetype pendingCount() const;
 
+    // The full-text index's watermark: every delivery up to this id is in the index file (see
+    // SearchIndex). Thread-safe.
+    qint64 indexedUpTo() const { return m_indexedUpTo.load(std::memory_order_relaxed); }
+
 Q_SIGNALS:
     // Emitted on the writer thread after each commit, with the rows it wrote.
     void stored(const QList<DeliverySummary> &batch);
@@ -101,8 +106,16 @@ private:
 
     class Writer;
 
+    // Keeps the full-text index file up to date on its own thread, after the commits.
+    void runIndexer();
+
     Options m_options;
     QThread *m_thread = nullptr;
+    QThread *m_indexThread = nullptr;
+    std::condition_variable m_indexWake;
+    bool m_indexDue = false;                  // guarded by m_mutex
+    std::atomic<quint64> m_openGeneration{0}; // counts the writer's opens of the file
+    std::atomic<qint64> m_indexedUpTo{0};
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<PendingWrite> m_queue;
