@@ -3,6 +3,7 @@
 #include "deliverystore.h"
 #include "endpointrepository.h"
 #include "searchindex.h"
+#include "subscriberrepository.h"
 #include "testsupport.h"
 
 #include <QDir>
@@ -19,6 +20,7 @@
 #include <atomic>
 #include <mutex>
 #include <sys/stat.h>
+#include <thread>
 
 namespace {
 
@@ -750,6 +752,104 @@ private Q_SLOTS:
         QVERIFY(db.open(path, nullptr));
         QCOMPARE(DeliveryReader(db).count(DeliveryFilter::parse(u"banana"_qs), 0, nullptr),
                  std::optional<qint64>(20));
+    }
+
+    // Two writers on one file (as two processes are), each with its own thread that keeps the
+    // mapping: retries of each event cross between them, and the mapping must still be what
+    // the deliveries say in the order they were committed.
+    void subscriberMappingFollowsTheCommitOrderAcrossWriters()
+    {
+        const QString path = TestSupport::temporaryPath(QStringLiteral("mapping-order.db"));
+        constexpr int Subscribers = 40;
+        constexpr int EventsEach = 2;
+        constexpr int Attempts = 3;
+        DeliveryStore first;
+        DeliveryStore second;
+        DeliveryStore::Options options;
+        options.path = path;
+        QVERIFY(first.open(options, nullptr));
+        QVERIFY(second.open(options, nullptr));
+        std::mutex mutex;
+        int answered = 0;
+        const auto send = [&](DeliveryStore &store, int parity) {
+            for (int attempt = 0; attempt < Attempts; ++attempt) {
+                for (int s = 0; s < Subscribers; ++s) {
+                    for (int e = 0; e < EventsEach; ++e) {
+                        if ((s + e + attempt) % 2 != parity)
+                            continue;
+                        Delivery d = sampleDelivery(s);
+                        d.verification.verdict = Verdict::Valid;
+                        d.headers.append("Content-Type", "application/json");
+                        d.eventId = QStringLiteral("evt_%1_%2").arg(s).arg(e);
+                        d.subscriberId = QStringLiteral("sub_%1").arg(s);
+                        d.body = QStringLiteral(R"({"event_type":"subscriber.created","data":)"
+                                                R"({"id":"sub_%1","name":"event %2 attempt %3"}})")
+                                     .arg(s)
+                                     .arg(e)
+                                     .arg(attempt)
+                                     .toUtf8();
+                        store.submit(std::move(d), DeliveryStore::Clock::now(),
+                                     [&](qint64, int, const QString &) {
+                                         std::lock_guard lock(mutex);
+                                         ++answered;
+                                     });
+                    }
+                }
+                QThread::usleep(200);
+            }
+        };
+        std::thread a([&] { send(first, 0); });
+        std::thread b([&] { send(second, 1); });
+        a.join();
+        b.join();
+        constexpr int Total = Subscribers * EventsEach * Attempts;
+        QTRY_COMPARE_WITH_TIMEOUT(
+            [&] {
+                std::lock_guard lock(mutex);
+                return answered;
+            }(),
+            Total, 30000);
+
+        Database db;
+        QVERIFY(db.open(path, nullptr));
+        // Kept by the writers' own threads, within a second, without anyone reading it.
+        const auto mappedAll = [&db] {
+            QSqlQuery query(db.connection());
+            return query.exec(QStringLiteral("SELECT mapped_up_to = (SELECT max(id) FROM "
+                                             "deliveries) FROM mapping_state")) &&
+                   query.next() && query.value(0).toBool();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(mappedAll(), 1000);
+        first.close();
+        second.close();
+
+        // What the mapping must say, from the deliveries in id order: the first attempt of
+        // each event applies, a later event of the same subscriber updates its data.
+        QMap<QString, qint64> firstAttempt; // event id -> smallest delivery id
+        QMap<QString, QByteArray> nameOf;   // event id -> name its first attempt carries
+        QSqlQuery rows(db.connection());
+        QVERIFY(rows.exec(QStringLiteral("SELECT id, event_id, body FROM deliveries ORDER BY id")));
+        while (rows.next()) {
+            const QString event = rows.value(1).toString();
+            if (firstAttempt.contains(event))
+                continue;
+            firstAttempt.insert(event, rows.value(0).toLongLong());
+            const QJsonObject body = QJsonDocument::fromJson(rows.value(2).toByteArray()).object();
+            nameOf.insert(event, body.value(u"data").toObject().value(u"name").toString().toUtf8());
+        }
+        QCOMPARE(firstAttempt.size(), Subscribers * EventsEach);
+        const auto mapping = SubscriberRepository(db).list(nullptr);
+        QVERIFY(mapping);
+        QCOMPARE(mapping->size(), Subscribers);
+        for (const Subscriber &subscriber : *mapping) {
+            const QString s = subscriber.subscriberId.mid(4);
+            const QString e0 = QStringLiteral("evt_%1_0").arg(s);
+            const QString e1 = QStringLiteral("evt_%1_1").arg(s);
+            const QString created = firstAttempt.value(e0) < firstAttempt.value(e1) ? e0 : e1;
+            const QString latest = created == e0 ? e1 : e0;
+            QCOMPARE(subscriber.createdDeliveryId, firstAttempt.value(created));
+            QCOMPARE(subscriber.field(QStringLiteral("name")).toUtf8(), nameOf.value(latest));
+        }
     }
 
     void longestPrefixMatch()

@@ -782,6 +782,9 @@ struct FileContents
     QString integrity;
     QMap<int, int> deliveries;  // how many rows carry each event number
     QMap<int, int> subscribers; // how many mapping rows carry each subscriber number
+    // Subscribers of deliveries stored above the mapping's watermark: the mapping follows the
+    // commits, and the next process to open the file applies them.
+    QSet<int> pendingSubscribers;
     int rows = 0;
 };
 
@@ -822,6 +825,15 @@ FileContents readFile(const QString &db)
                 while (query.next())
                     contents.subscribers[numberOf(query.value(0).toString(), u"sub_")] =
                         query.value(1).toInt();
+            } else {
+                contents.error = query.lastError().text();
+            }
+            if (query.exec(QStringLiteral("SELECT subscriber_id FROM deliveries WHERE "
+                                          "event_type = 'subscriber.created' AND id > (SELECT "
+                                          "mapped_up_to FROM mapping_state)"))) {
+                while (query.next())
+                    contents.pendingSubscribers.insert(
+                        numberOf(query.value(0).toString(), u"sub_"));
             } else {
                 contents.error = query.lastError().text();
             }
@@ -1178,6 +1190,7 @@ private:
                         .arg(examples(twice)));
             QSet<int> unmapped = acknowledged;
             unmapped.subtract(keysOf(contents.subscribers));
+            unmapped.subtract(contents.pendingSubscribers);
             QSet<int> mappedTwice;
             for (auto it = contents.subscribers.cbegin(); it != contents.subscribers.cend(); ++it) {
                 if (it.value() > 1)

@@ -7,31 +7,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-std::optional<SubscriberUpdate> DeliveryProcessor::subscriberUpdate(const Delivery &delivery,
-                                                                    const DecodedPayload &payload)
-{
-    // Only a delivery that verified, or that could not be verified for want of a secret, may
-    // change the mapping; a failed verification never does.
-    const Verdict verdict = delivery.verification.verdict;
-    if (delivery.eventType != u"subscriber.created" || delivery.subscriberId.isEmpty() ||
-        delivery.endpoint.isEmpty() ||
-        (verdict != Verdict::Valid && verdict != Verdict::Unverified))
-        return std::nullopt;
-    SubscriberUpdate update;
-    update.subscriberId = delivery.subscriberId;
-    update.verified = verdict == Verdict::Valid;
-    QJsonObject fields;
-    for (const DecodedField &field : payload.fields) {
-        if (!field.path.startsWith(QStringLiteral("data.")) || field.type == u"object" ||
-            field.type == u"array" || fields.size() >= MaxSubscriberFields)
-            continue;
-        fields.insert(field.path.mid(5), field.value);
-    }
-    update.fields = QJsonDocument(fields).toJson(QJsonDocument::Compact);
-    update.data = PayloadDecoder::rawMember(delivery.body, QStringLiteral("data"));
-    return update;
-}
-
 Delivery DeliveryProcessor::process(const RequestHead &head, const QByteArray &body,
                                     const QString &remoteAddress, qint64 receivedAtMs,
                                     const QList<Endpoint> &endpoints)
@@ -65,11 +40,7 @@ Delivery DeliveryProcessor::process(const RequestHead &head, const QByteArray &b
     delivery.eventType = identity.eventType;
     delivery.eventId = identity.eventId;
     delivery.subscriberId = identity.subscriberId;
-    // A sample leaves the subscriber mapping alone unless it was sent to update it.
-    const QByteArray sample = delivery.headers.value(Delivery::SampleHeader);
-    delivery.sample = !sample.isNull();
-    if (!delivery.sample || sample.trimmed() == "update-mapping")
-        delivery.subscriber = subscriberUpdate(delivery, payload);
+    delivery.sample = delivery.headers.contains(Delivery::SampleHeader);
 
     if (!endpoint) {
         delivery.responseStatus = 404;

@@ -13,10 +13,4 @@ public:
     static Delivery process(const RequestHead &head, const QByteArray &body,
                             const QString &remoteAddress, qint64 receivedAtMs,
                             const QList<Endpoint> &endpoints);
-
-    // The change a delivery makes to the subscriber mapping, if any.
-    static std::optional<SubscriberUpdate> subscriberUpdate(const Delivery &delivery,
-                                                            const DecodedPayload &payload);
-
-    static constexpr int MaxSubscriberFields = 50;
 };

@@ -327,7 +327,6 @@ void ListenerServer::keepRefused(const FramingRefusal &refusal, const QString &p
     delivery.responseStatus = refusal.status;
     delivery.truncated = true;
     delivery.failFirstAttempts = 0;
-    delivery.subscriber.reset(); // a part of a body changes no mapping
     delivery.verification.reason = refusal.detail + u' ' + delivery.verification.reason;
     const DeliverySummary summary = DeliverySummary::of(delivery);
     m_store.submit(std::move(delivery), DeliveryStore::Clock::now(),

@@ -8,8 +8,8 @@
 
 #include <optional>
 
-// What a verified (or unverifiable) subscriber.created delivery says of its subscriber; the
-// store writes it into the subscriber mapping in the same transaction as the delivery.
+// What a verified (or unverifiable) subscriber.created delivery says of its subscriber, as
+// applied to the subscriber mapping after the delivery is stored (see SubscriberMapper).
 struct SubscriberUpdate
 {
     QString subscriberId;
@@ -44,7 +44,6 @@ struct Delivery
     // mapping only when the sample asked to.
     bool sample = false;
     static constexpr const char *SampleHeader = "HookScope-Sample";
-    std::optional<SubscriberUpdate> subscriber; // not a column: applied to the mapping
     // Not columns: the endpoint's "fail the first N attempts of each event" policy, applied
     // by the store, which knows the earlier attempts.
     int failFirstAttempts = 0;

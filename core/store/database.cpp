@@ -143,11 +143,18 @@ const char *const Migrations[] = {
     ALTER TABLE deliveries ADD COLUMN sample INTEGER NOT NULL DEFAULT 0;
     )sql",
     // 11 -> 12: the full-text index moves to a file of its own (see SearchIndex), out of the
-    // writer's transactions; the one kept here by triggers goes.
+    // writer's transactions; the one kept here by triggers goes. The subscriber mapping is
+    // kept after the commits (see SubscriberMapper), up to a watermark: every delivery stored
+    // before was applied in its own transaction.
     R"sql(
     DROP TRIGGER IF EXISTS deliveries_fts_insert;
     DROP TRIGGER IF EXISTS deliveries_fts_delete;
     DROP TABLE IF EXISTS deliveries_fts;
+    CREATE TABLE mapping_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        mapped_up_to INTEGER NOT NULL
+    );
+    INSERT INTO mapping_state VALUES (1, (SELECT coalesce(max(id), 0) FROM deliveries));
     )sql",
 };
 

@@ -7,6 +7,7 @@
 #include "searchindex.h"
 #include "secretvault.h"
 #include "storedverification.h"
+#include "subscribermapper.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -98,19 +99,6 @@ public:
         m_attempts = std::make_unique<QSqlQuery>(m_database.connection());
         m_attempts->prepare(
             QStringLiteral("SELECT count(*) FROM deliveries WHERE event_id = ? AND endpoint = ?"));
-        m_subscriberEvent = std::make_unique<QSqlQuery>(m_database.connection());
-        m_subscriberEvent->prepare(QStringLiteral(
-            "INSERT OR IGNORE INTO subscriber_events (endpoint, event_id, delivery_id) "
-            "VALUES (?, ?, ?)"));
-        m_subscriberUpsert = std::make_unique<QSqlQuery>(m_database.connection());
-        // A later event updates what the payload says; the user's own fields (local
-        // reference, notes) are never touched here.
-        m_subscriberUpsert->prepare(QStringLiteral(
-            "INSERT INTO subscribers (endpoint, subscriber_id, verified, fields, data, first_seen, "
-            "last_seen, created_event_id, created_delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (endpoint, subscriber_id) DO UPDATE SET "
-            "verified = max(verified, excluded.verified), fields = excluded.fields, "
-            "data = excluded.data, last_seen = excluded.last_seen"));
         m_dataVersion = std::make_unique<QSqlQuery>(m_database.connection());
         m_dataVersion->prepare(QStringLiteral("PRAGMA data_version"));
         // Checkpoints run between batches (see checkpointIfDue()), not in the commits.
@@ -138,8 +126,6 @@ public:
         m_multiRowInserts.clear();
         m_dataVersion.reset();
         m_attempts.reset();
-        m_subscriberEvent.reset();
-        m_subscriberUpsert.reset();
         m_database.close();
     }
 
@@ -337,10 +323,6 @@ private:
             Delivery &d = item.delivery;
             if (d.id == 0)
                 continue; // an external id stored before: nothing to do
-            if (d.subscriber && !applySubscriber(d, &error)) {
-                ok = false;
-                break;
-            }
             written.append(DeliverySummary::of(d));
         }
         if (ok && !db.commit()) {
@@ -356,7 +338,6 @@ private:
                     item.done(0, 503, error);
             }
             m_failing = true;
-            m_subscribersTouched = false;
             Q_EMIT m_store.storageFailed(error);
             return;
         }
@@ -382,10 +363,6 @@ private:
         }
         m_store.m_indexWake.notify_one();
         Q_EMIT m_store.stored(written);
-        if (m_subscribersTouched) {
-            m_subscribersTouched = false;
-            Q_EMIT m_store.subscribersChanged();
-        }
     }
 
     static void bind(QSqlQuery &insert, const Delivery &d)
@@ -487,40 +464,6 @@ private:
         }
     }
 
-    // Once per event id: HostedHooks retries until it gets a 200, each time with a new
-    // signature, and only the first attempt that arrives may create or update the subscriber.
-    bool applySubscriber(const Delivery &d, QString *error)
-    {
-        const SubscriberUpdate &update = *d.subscriber;
-        if (!d.eventId.isEmpty()) {
-            m_subscriberEvent->addBindValue(d.endpoint);
-            m_subscriberEvent->addBindValue(d.eventId);
-            m_subscriberEvent->addBindValue(d.id);
-            if (!m_subscriberEvent->exec()) {
-                *error = lastError(*m_subscriberEvent);
-                return false;
-            }
-            if (m_subscriberEvent->numRowsAffected() == 0)
-                return true; // this event has been applied already
-        }
-        m_subscriberUpsert->addBindValue(d.endpoint);
-        m_subscriberUpsert->addBindValue(update.subscriberId);
-        m_subscriberUpsert->addBindValue(update.verified ? 1 : 0);
-        m_subscriberUpsert->addBindValue(
-            QString::fromUtf8(update.fields.isEmpty() ? QByteArray("{}") : update.fields));
-        m_subscriberUpsert->addBindValue(QString::fromUtf8(update.data));
-        m_subscriberUpsert->addBindValue(d.receivedAtMs);
-        m_subscriberUpsert->addBindValue(d.receivedAtMs);
-        m_subscriberUpsert->addBindValue(notNull(d.eventId));
-        m_subscriberUpsert->addBindValue(d.id);
-        if (!m_subscriberUpsert->exec()) {
-            *error = lastError(*m_subscriberUpsert);
-            return false;
-        }
-        m_subscribersTouched = true;
-        return true;
-    }
-
     // PRAGMA data_version changes when another connection commits; only then are the
     // endpoints read again.
     void pollEndpoints(bool force)
@@ -557,9 +500,6 @@ private:
     std::map<int, std::unique_ptr<QSqlQuery>> m_multiRowInserts; // by rows, 2 and more
     std::unique_ptr<QSqlQuery> m_dataVersion;
     std::unique_ptr<QSqlQuery> m_attempts;
-    std::unique_ptr<QSqlQuery> m_subscriberEvent;
-    std::unique_ptr<QSqlQuery> m_subscriberUpsert;
-    bool m_subscribersTouched = false;
     qint64 m_lastDataVersion = -1;
     quint64 m_secretGeneration = 0;
     QList<Endpoint> m_endpoints;
@@ -605,7 +545,7 @@ bool DeliveryStore::open(const Options &options, QString *error)
     m_thread->start();
     const QString openError = openResult.get();
     if (openError.isEmpty()) {
-        m_indexThread = QThread::create([this] { runIndexer(); });
+        m_indexThread = QThread::create([this] { runAfterCommits(); });
         m_indexThread->setObjectName(QStringLiteral("hookscope-search"));
         m_indexThread->start(QThread::LowPriority);
     }
@@ -702,19 +642,28 @@ void DeliveryStore::recordForward(const Replay &forward, int answeredStatus)
     m_wake.notify_one();
 }
 
-void DeliveryStore::runIndexer()
+void DeliveryStore::runAfterCommits()
 {
-    // Deliveries indexed per transaction: a delivery is findable before it is indexed (see
-    // Database::prepareTextSearch()), so the index may take its time, but not hold its lock long.
-    constexpr int Chunk = 5000;
-    // Commits arriving faster than this are indexed together: FTS5 writes a segment per
-    // statement, and fewer, larger segments need less merging.
+    // Deliveries taken per transaction: a delivery is findable before it is indexed (see
+    // Database::prepareTextSearch()), so the index may take its time, but not hold its lock
+    // long; the mapping's transactions hold the database's write lock, so they stay short.
+    constexpr int IndexChunk = 5000;
+    constexpr int MappingChunk = 500;
+    // Commits arriving faster than this are followed together: FTS5 writes a segment per
+    // statement, and each mapping transaction is a commit of the database.
     constexpr std::chrono::milliseconds Interval{50};
     // Other processes' commits are found by looking.
     constexpr std::chrono::seconds Poll{1};
     SearchIndex index(m_options.path);
+    Database database;
+    std::unique_ptr<SubscriberMapper> mapper;
     quint64 generation = 0;
+    qint64 mappedUpTo = -1;
     auto nextOpen = Clock::now();
+    const auto stopping = [this] {
+        std::lock_guard lock(m_mutex);
+        return m_stopping;
+    };
     for (;;) {
         {
             std::unique_lock lock(m_mutex);
@@ -724,26 +673,52 @@ void DeliveryStore::runIndexer()
             m_indexDue = false;
         }
         const quint64 opened = m_openGeneration.load();
-        if (generation != opened)
-            index.close(); // the writer opened the file again (a replaced file, a recovery)
-        if (!index.isOpen()) {
+        if (generation != opened) {
+            // The writer opened the file again (a replaced file, a recovery).
+            mapper.reset();
+            database.close();
+            index.close();
+        }
+        if (!database.isOpen()) {
             if (Clock::now() < nextOpen)
                 continue;
             QString error;
-            if (!index.open(m_options.busyTimeoutMs, &error)) {
+            if (!database.open(m_options.path, &error, m_options.busyTimeoutMs) ||
+                !index.open(m_options.busyTimeoutMs, &error)) {
+                database.close();
                 nextOpen = Clock::now() + Poll;
                 continue;
             }
+            mapper = std::make_unique<SubscriberMapper>(database);
             generation = opened;
         }
+        const auto watermark = [&database]() -> qint64 {
+            auto mark =
+                database.run(QStringLiteral("SELECT mapped_up_to FROM mapping_state"), {}, nullptr);
+            return mark && mark->next() ? mark->value(0).toLongLong() : -1;
+        };
+        // Announced whoever applied them: this thread, or (when the watermark moved since this
+        // thread last looked) another process, or a command that brought the mapping up to
+        // date before reading it.
+        bool changed = mappedUpTo >= 0 && watermark() != mappedUpTo;
         for (;;) {
             QString error;
-            const std::optional<int> indexed = index.catchUp(Chunk, &error);
-            m_indexedUpTo.store(index.indexedUpTo(), std::memory_order_relaxed);
-            if (!indexed || *indexed < Chunk)
+            int changes = 0;
+            const std::optional<int> read = mapper->catchUp(MappingChunk, &error, &changes);
+            changed = changed || changes > 0;
+            if (!read || *read < MappingChunk || stopping())
                 break;
-            std::lock_guard lock(m_mutex);
-            if (m_stopping)
+        }
+        mappedUpTo = watermark();
+        if (changed)
+            Q_EMIT subscribersChanged();
+        if (!index.isOpen())
+            index.open(m_options.busyTimeoutMs, nullptr); // closed when found damaged
+        while (index.isOpen()) {
+            QString error;
+            const std::optional<int> indexed = index.catchUp(IndexChunk, &error);
+            m_indexedUpTo.store(index.indexedUpTo(), std::memory_order_relaxed);
+            if (!indexed || *indexed < IndexChunk || stopping())
                 break;
         }
         std::unique_lock lock(m_mutex);

@@ -88,7 +88,8 @@ Q_SIGNALS:
     // Emitted on the writer thread after each commit, with the rows it wrote.
     void stored(const QList<DeliverySummary> &batch);
     void endpointsChanged(const QList<Endpoint> &endpoints);
-    // A commit created or updated subscribers in the mapping.
+    // The subscriber mapping moved on: stored deliveries were applied to it, here or by another
+    // connection (emitted on the thread that keeps the mapping, within a second).
     void subscribersChanged();
     void storageFailed(const QString &error);
     // The file at the path stopped being the one open (moved, deleted, replaced); what the
@@ -106,8 +107,9 @@ private:
 
     class Writer;
 
-    // Keeps the full-text index file up to date on its own thread, after the commits.
-    void runIndexer();
+    // On a thread of its own, after the commits: keeps the subscriber mapping (see
+    // SubscriberMapper) and the full-text index file (see SearchIndex) up to date.
+    void runAfterCommits();
 
     Options m_options;
     QThread *m_thread = nullptr;

@@ -148,16 +148,18 @@ bool SearchIndex::open(int busyTimeoutMs, QString *error)
     QUrl uri = QUrl::fromLocalFile(QFileInfo(m_databasePath).absoluteFilePath());
     uri.setQuery(QStringLiteral("mode=ro"));
     attach.addBindValue(uri.toString(QUrl::FullyEncoded));
-    // NORMAL in WAL mode: never damaged by a crash, never an fsync per commit; what a power
-    // loss takes from the end of the index is indexed again from the watermark.
-    if (!exec(QStringLiteral("PRAGMA journal_mode = WAL"), error) ||
-        !exec(QStringLiteral("PRAGMA synchronous = NORMAL"), error) || !attach.exec()) {
-        if (error->isEmpty())
-            *error = Database::errorText(attach.lastError());
+    if (!attach.exec()) {
+        *error = Database::errorText(attach.lastError());
         close();
         return false;
     }
-    if (!createSchema(error)) {
+    // The schema first, the application id with it, in one transaction of the rollback journal
+    // a new file starts with: another connection never sees a file with pages that is not yet
+    // marked as an index (and would take it for a foreign one). WAL after; NORMAL in WAL mode:
+    // never damaged by a crash, never an fsync per commit; what a power loss takes from the end
+    // of the index is indexed again from the watermark.
+    if (!createSchema(error) || !exec(QStringLiteral("PRAGMA journal_mode = WAL"), error) ||
+        !exec(QStringLiteral("PRAGMA synchronous = NORMAL"), error)) {
         close();
         return false;
     }

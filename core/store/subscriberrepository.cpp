@@ -3,6 +3,7 @@
 #include "csvcodec.h"
 #include "database.h"
 #include "deliveryjson.h"
+#include "subscribermapper.h"
 
 #include <QHash>
 #include <QJsonArray>
@@ -62,6 +63,9 @@ std::optional<QList<Subscriber>> select(const Database &database, const QString 
 
 std::optional<QList<Subscriber>> SubscriberRepository::list(QString *error) const
 {
+    // Exact as of now: what was stored and not yet applied is applied first. When that cannot
+    // be done (a read-only file system), what is there is read.
+    SubscriberMapper::bringUpToDate(m_database, nullptr);
     return select(m_database, QString(), {}, error);
 }
 
@@ -69,6 +73,7 @@ std::optional<QList<Subscriber>> SubscriberRepository::find(const QString &subsc
                                                             const QString &endpoint,
                                                             QString *error) const
 {
+    SubscriberMapper::bringUpToDate(m_database, nullptr);
     if (endpoint.isEmpty())
         return select(m_database, QStringLiteral("WHERE subscriber_id = ?"), {subscriberId}, error);
     return select(m_database, QStringLiteral("WHERE subscriber_id = ? AND endpoint = ?"),

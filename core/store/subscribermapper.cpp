@@ -1,0 +1,209 @@
+#include "subscribermapper.h"
+
+#include "database.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlError>
+
+namespace {
+
+const QString CreatedEvent = QStringLiteral("subscriber.created");
+
+} // namespace
+
+SubscriberMapper::SubscriberMapper(const Database &database)
+    : m_database(database)
+{}
+
+SubscriberMapper::~SubscriberMapper() = default;
+
+std::optional<SubscriberUpdate> SubscriberMapper::updateFor(const Delivery &delivery,
+                                                            const DecodedPayload &payload)
+{
+    // Only a delivery that verified, or that could not be verified for want of a secret, may
+    // change the mapping; a failed verification never does, nor a part of a body.
+    const Verdict verdict = delivery.verification.verdict;
+    if (delivery.eventType != CreatedEvent || delivery.subscriberId.isEmpty() ||
+        delivery.endpoint.isEmpty() || delivery.truncated ||
+        (verdict != Verdict::Valid && verdict != Verdict::Unverified))
+        return std::nullopt;
+    // A sample leaves the subscriber mapping alone unless it was sent to update it.
+    const QByteArray sample = delivery.headers.value(Delivery::SampleHeader);
+    if (!sample.isNull() && sample.trimmed() != "update-mapping")
+        return std::nullopt;
+    SubscriberUpdate update;
+    update.subscriberId = delivery.subscriberId;
+    update.verified = verdict == Verdict::Valid;
+    QJsonObject fields;
+    for (const DecodedField &field : payload.fields) {
+        if (!field.path.startsWith(QStringLiteral("data.")) || field.type == u"object" ||
+            field.type == u"array" || fields.size() >= MaxSubscriberFields)
+            continue;
+        fields.insert(field.path.mid(5), field.value);
+    }
+    update.fields = QJsonDocument(fields).toJson(QJsonDocument::Compact);
+    update.data = PayloadDecoder::rawMember(delivery.body, QStringLiteral("data"));
+    return update;
+}
+
+namespace {
+
+// Whether deliveries above the watermark may change the mapping.
+std::optional<bool> pending(const Database &database, QString *error)
+{
+    auto query = database.run(
+        QStringLiteral("SELECT 1 FROM deliveries WHERE event_type = ? AND id > (SELECT "
+                       "mapped_up_to FROM mapping_state) LIMIT 1"),
+        {CreatedEvent}, error);
+    if (!query)
+        return std::nullopt;
+    return query->next();
+}
+
+} // namespace
+
+bool SubscriberMapper::bringUpToDate(const Database &reading, QString *error)
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    if (reading.isStandIn())
+        return true;
+    const std::optional<bool> behind = pending(reading, error);
+    if (!behind || !*behind)
+        return behind.has_value();
+    Database writing;
+    if (!writing.open(reading.path(), error))
+        return false;
+    SubscriberMapper mapper(writing);
+    constexpr int Chunk = 500;
+    for (;;) {
+        const std::optional<int> read = mapper.catchUp(Chunk, error);
+        if (!read)
+            return false;
+        if (*read < Chunk)
+            return true;
+    }
+}
+
+std::optional<int> SubscriberMapper::catchUp(int maxRows, QString *error, int *changes)
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    int ignoredChanges = 0;
+    if (!changes)
+        changes = &ignoredChanges;
+    *changes = 0;
+    // Looked for first without a lock: most of the time there is nothing to apply.
+    const std::optional<bool> behind = pending(m_database, error);
+    if (!behind || !*behind)
+        return behind ? std::optional<int>(0) : std::nullopt;
+    QSqlDatabase db = m_database.connection();
+    QSqlQuery begin(db);
+    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+        *error = Database::errorText(begin.lastError());
+        return std::nullopt;
+    }
+    const auto fail = [&db, error](const QSqlQuery &query) -> std::optional<int> {
+        if (error->isEmpty())
+            *error = Database::errorText(query.lastError());
+        db.rollback();
+        return std::nullopt;
+    };
+    // Read again under the lock: another process may have applied them meanwhile.
+    auto rows = m_database.run(
+        QStringLiteral("SELECT id, received_at, endpoint, event_id, subscriber_id, verdict, "
+                       "headers, body, truncated FROM deliveries WHERE event_type = ? AND id > "
+                       "(SELECT mapped_up_to FROM mapping_state) ORDER BY id LIMIT ?"),
+        {CreatedEvent, maxRows}, error);
+    if (!rows)
+        return fail(begin);
+    int read = 0;
+    qint64 last = 0;
+    while (rows->next()) {
+        ++read;
+        Delivery d;
+        d.id = rows->value(0).toLongLong();
+        d.receivedAtMs = rows->value(1).toLongLong();
+        d.endpoint = rows->value(2).toString();
+        d.eventType = CreatedEvent;
+        d.eventId = rows->value(3).toString();
+        d.subscriberId = rows->value(4).toString();
+        d.verification.verdict =
+            verdictFromName(rows->value(5).toString()).value_or(Verdict::Unverified);
+        d.headers = HeaderList::deserialize(rows->value(6).toByteArray());
+        d.body = rows->value(7).toByteArray();
+        d.truncated = rows->value(8).toInt() != 0;
+        last = d.id;
+        // Cheap refusals before the body is decoded.
+        if (d.subscriberId.isEmpty() || d.endpoint.isEmpty() || d.truncated)
+            continue;
+        const std::optional<SubscriberUpdate> update =
+            updateFor(d, PayloadDecoder::decode(d.body, d.headers.value("Content-Type")));
+        bool changed = false;
+        if (update && !apply(d, *update, &changed, error))
+            return fail(*rows);
+        *changes += changed ? 1 : 0;
+    }
+    if (last > 0 &&
+        !m_database.run(QStringLiteral("UPDATE mapping_state SET mapped_up_to = ?"), {last}, error))
+        return fail(*rows);
+    rows.reset();
+    if (!db.commit()) {
+        *error = Database::errorText(db.lastError());
+        db.rollback();
+        return std::nullopt;
+    }
+    return read;
+}
+
+bool SubscriberMapper::apply(const Delivery &d, const SubscriberUpdate &update, bool *changed,
+                             QString *error)
+{
+    if (!m_event) {
+        m_event = std::make_unique<QSqlQuery>(m_database.connection());
+        m_event->prepare(QStringLiteral(
+            "INSERT OR IGNORE INTO subscriber_events (endpoint, event_id, delivery_id) "
+            "VALUES (?, ?, ?)"));
+        // A later event updates what the payload says; the user's own fields (local
+        // reference, notes) are never touched here.
+        m_upsert = std::make_unique<QSqlQuery>(m_database.connection());
+        m_upsert->prepare(QStringLiteral(
+            "INSERT INTO subscribers (endpoint, subscriber_id, verified, fields, data, first_seen, "
+            "last_seen, created_event_id, created_delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (endpoint, subscriber_id) DO UPDATE SET "
+            "verified = max(verified, excluded.verified), fields = excluded.fields, "
+            "data = excluded.data, last_seen = excluded.last_seen"));
+    }
+    // Once per event id: HostedHooks retries until it gets a 200, each time with a new
+    // signature, and only the first attempt stored may create or update the subscriber.
+    if (!d.eventId.isEmpty()) {
+        m_event->addBindValue(d.endpoint);
+        m_event->addBindValue(d.eventId);
+        m_event->addBindValue(d.id);
+        if (!m_event->exec()) {
+            *error = Database::errorText(m_event->lastError());
+            return false;
+        }
+        if (m_event->numRowsAffected() == 0)
+            return true; // this event has been applied already
+    }
+    m_upsert->addBindValue(d.endpoint);
+    m_upsert->addBindValue(update.subscriberId);
+    m_upsert->addBindValue(update.verified ? 1 : 0);
+    m_upsert->addBindValue(
+        QString::fromUtf8(update.fields.isEmpty() ? QByteArray("{}") : update.fields));
+    m_upsert->addBindValue(QString::fromUtf8(update.data));
+    m_upsert->addBindValue(d.receivedAtMs);
+    m_upsert->addBindValue(d.receivedAtMs);
+    m_upsert->addBindValue(d.eventId.isNull() ? QStringLiteral("") : d.eventId);
+    m_upsert->addBindValue(d.id);
+    if (!m_upsert->exec()) {
+        *error = Database::errorText(m_upsert->lastError());
+        return false;
+    }
+    *changed = true;
+    return true;
+}
