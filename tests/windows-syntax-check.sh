@@ -40,7 +40,7 @@ trap 'rm -rf "$work"' EXIT
 # Third-party headers one by one, so that /usr/include (glibc's headers) stays out of the
 # search path: a Linux header must not stand in for a missing Windows one.
 mkdir -p "$work/include/openssl"
-ln -s /usr/include/simdjson.h /usr/include/http_parser.h /usr/include/csv.h \
+ln -s /usr/include/simdjson.h /usr/include/http_parser.h /usr/include/csv.h /usr/include/sqlite3.h \
     /usr/include/qt6keychain "$work/include/"
 ln -s /usr/include/openssl/* "$work/include/openssl/"
 # OpenSSL's configuration.h is generated per platform; Debian's amd64 one holds nothing that

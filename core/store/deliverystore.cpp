@@ -6,6 +6,7 @@
 #include "replayrepository.h"
 #include "searchindex.h"
 #include "secretvault.h"
+#include "sqlitestatement.h"
 #include "storedverification.h"
 #include "subscribermapper.h"
 
@@ -34,27 +35,21 @@ QString notNull(const QString &text)
     return text.isNull() ? QStringLiteral("") : text;
 }
 
-QByteArray notNull(const QByteArray &bytes)
+// The INSERT of `rows` deliveries in one statement.
+QByteArray insertDeliveries(int rows)
 {
-    return bytes.isNull() ? QByteArray("") : bytes;
+    QByteArray values = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    for (int row = 1; row < rows; ++row)
+        values += ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    return "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
+           "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
+           "verification, response_status, handling_us, source, external_id, truncated, "
+           "trailers, sample) VALUES " +
+           values + " ON CONFLICT (external_id) WHERE external_id <> '' DO NOTHING";
 }
 
-// The INSERT of `rows` deliveries in one statement.
-QString insertDeliveries(int rows)
-{
-    QString values =
-        QStringLiteral("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    for (int row = 1; row < rows; ++row)
-        values +=
-            QStringLiteral(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    return QStringLiteral(
-               "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
-               "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
-               "verification, response_status, handling_us, source, external_id, truncated, "
-               "trailers, sample) "
-               "VALUES ") +
-           values + QStringLiteral(" ON CONFLICT (external_id) WHERE external_id <> '' DO NOTHING");
-}
+// The values of one delivery's row.
+constexpr int ValuesPerRow = 21;
 
 // The most deliveries one INSERT takes: 21 values each, well within SQLite's limit of 32,766.
 constexpr int MaxRowsPerInsert = 256;
@@ -94,8 +89,14 @@ public:
         }
         if (!opened)
             return false;
-        m_insert = std::make_unique<QSqlQuery>(m_database.connection());
-        m_insert->prepare(insertDeliveries(1));
+        m_sqlite = SqliteStatement::handleOf(m_database.connection());
+        if (!m_sqlite) {
+            *error = QStringLiteral("this build's Qt SQL driver uses a copy of SQLite of its own, "
+                                    "not the library HookScope is linked with (%1)")
+                         .arg(SqliteStatement::libraryVersion());
+            m_database.close();
+            return false;
+        }
         m_attempts = std::make_unique<QSqlQuery>(m_database.connection());
         m_attempts->prepare(
             QStringLiteral("SELECT count(*) FROM deliveries WHERE event_id = ? AND endpoint = ?"));
@@ -122,8 +123,8 @@ public:
 
     void closeDatabase()
     {
-        m_insert.reset();
-        m_multiRowInserts.clear();
+        m_inserts.clear();
+        m_sqlite = nullptr;
         m_dataVersion.reset();
         m_attempts.reset();
         m_database.close();
@@ -287,7 +288,7 @@ private:
             error = lastError(begin);
         // The deliveries without an external id (all of the listener's) wait in `run` and go
         // in many to a statement: one statement binds and inserts them all.
-        std::vector<Delivery *> run;
+        std::vector<PendingWrite *> run;
         for (PendingWrite &item : batch) {
             if (!ok)
                 break;
@@ -298,9 +299,11 @@ private:
                 // happened in between.
                 m_attempts->addBindValue(d.eventId);
                 m_attempts->addBindValue(notNull(d.endpoint));
-                const auto waiting = std::count_if(run.cbegin(), run.cend(), [&d](Delivery *r) {
-                    return r->eventId == d.eventId && r->endpoint == d.endpoint;
-                });
+                const auto waiting =
+                    std::count_if(run.cbegin(), run.cend(), [&d](const PendingWrite *r) {
+                        return r->delivery.eventId == d.eventId &&
+                               r->delivery.endpoint == d.endpoint;
+                    });
                 if (m_attempts->exec() && m_attempts->next() &&
                     m_attempts->value(0).toInt() + waiting < d.failFirstAttempts)
                     d.responseStatus = d.failStatus;
@@ -310,10 +313,10 @@ private:
                                    Clock::now() - item.requestEnd)
                                    .count();
             if (d.externalId.isEmpty()) {
-                run.push_back(&d);
+                run.push_back(&item);
                 continue;
             }
-            ok = insertRun(run, &error) && insertOne(d, &error);
+            ok = insertRun(run, &error) && insertOne(item, &error);
             run.clear();
         }
         ok = ok && insertRun(run, &error);
@@ -365,72 +368,89 @@ private:
         Q_EMIT m_store.stored(written);
     }
 
-    static void bind(QSqlQuery &insert, const Delivery &d)
+    // The row of `item` as the `row`th of the statement's rows (from 0).
+    static void bind(SqliteStatement &insert, int row, const PendingWrite &item)
     {
-        insert.addBindValue(d.receivedAtMs);
-        insert.addBindValue(notNull(d.remoteAddress));
-        insert.addBindValue(notNull(d.method));
-        insert.addBindValue(notNull(d.path));
-        insert.addBindValue(notNull(d.httpVersion));
-        insert.addBindValue(notNull(d.headers.serialize()));
-        insert.addBindValue(notNull(d.body));
-        insert.addBindValue(d.bodySize());
-        insert.addBindValue(notNull(d.endpoint));
-        insert.addBindValue(notNull(d.eventType));
-        insert.addBindValue(notNull(d.eventId));
-        insert.addBindValue(notNull(d.subscriberId));
-        insert.addBindValue(verdictName(d.verification.verdict));
-        insert.addBindValue(
-            QString::fromUtf8(StoredVerification::encode(d.verification, d.headers, d.truncated)));
-        insert.addBindValue(d.responseStatus);
-        insert.addBindValue(d.handlingMicros);
-        insert.addBindValue(notNull(d.source));
-        insert.addBindValue(notNull(d.externalId));
-        insert.addBindValue(d.truncated ? 1 : 0);
-        insert.addBindValue(notNull(d.trailers.serialize()));
-        insert.addBindValue(d.sample ? 1 : 0);
+        const Delivery &d = item.delivery;
+        const PendingWrite::Encoded &e = item.encoded;
+        const int p = row * ValuesPerRow;
+        insert.bind(p + 1, d.receivedAtMs);
+        insert.bindText(p + 2, e.remoteAddress);
+        insert.bindText(p + 3, e.method);
+        insert.bindText(p + 4, e.path);
+        insert.bindText(p + 5, e.httpVersion);
+        insert.bindBlob(p + 6, e.headers);
+        insert.bindBlob(p + 7, d.body);
+        insert.bind(p + 8, d.bodySize());
+        insert.bindText(p + 9, e.endpoint);
+        insert.bindText(p + 10, e.eventType);
+        insert.bindText(p + 11, e.eventId);
+        insert.bindText(p + 12, e.subscriberId);
+        insert.bindText(p + 13, e.verdict);
+        insert.bindText(p + 14, e.verification);
+        insert.bind(p + 15, d.responseStatus);
+        insert.bind(p + 16, d.handlingMicros);
+        insert.bindText(p + 17, e.source);
+        insert.bindText(p + 18, e.externalId);
+        insert.bind(p + 19, d.truncated ? 1 : 0);
+        insert.bindBlob(p + 20, e.trailers);
+        insert.bind(p + 21, d.sample ? 1 : 0);
+    }
+
+    // The prepared INSERT of `rows` deliveries, kept across batches.
+    SqliteStatement *insertOf(int rows, QString *error)
+    {
+        std::unique_ptr<SqliteStatement> &insert = m_inserts[rows];
+        if (!insert) {
+            insert = std::make_unique<SqliteStatement>(m_sqlite, insertDeliveries(rows).constData(),
+                                                       error);
+            if (!insert->isValid()) {
+                insert.reset();
+                return nullptr;
+            }
+        }
+        return insert.get();
     }
 
     // One delivery with an external id; its id stays 0 when that id is stored already.
-    bool insertOne(Delivery &d, QString *error)
+    bool insertOne(PendingWrite &item, QString *error)
     {
-        bind(*m_insert, d);
-        if (!m_insert->exec()) {
-            *error = lastError(*m_insert);
+        SqliteStatement *insert = insertOf(1, error);
+        if (!insert)
             return false;
-        }
-        d.id = m_insert->numRowsAffected() == 0 ? 0 : m_insert->lastInsertId().toLongLong();
+        bind(*insert, 0, item);
+        if (!insert->run(error))
+            return false;
+        item.delivery.id = insert->changes() == 0 ? 0 : insert->lastInsertId();
         return true;
     }
 
     // Deliveries without an external id, in statements of 1, 2, 4, ... rows, so that a few
     // prepared statements serve every batch.
-    bool insertRun(const std::vector<Delivery *> &run, QString *error)
+    bool insertRun(const std::vector<PendingWrite *> &run, QString *error)
     {
         for (size_t done = 0; done < run.size();) {
             int rows = 1;
             while (rows < MaxRowsPerInsert && done + size_t(rows) * 2 <= run.size())
                 rows *= 2;
-            std::unique_ptr<QSqlQuery> &insert = rows == 1 ? m_insert : m_multiRowInserts[rows];
-            if (!insert) {
-                insert = std::make_unique<QSqlQuery>(m_database.connection());
-                if (!insert->prepare(insertDeliveries(rows))) {
-                    *error = lastError(*insert);
-                    insert.reset();
-                    return false;
-                }
-            }
+            SqliteStatement *insert = insertOf(rows, error);
+            if (!insert)
+                return false;
             for (int row = 0; row < rows; ++row)
-                bind(*insert, *run[done + size_t(row)]);
-            if (!insert->exec() || insert->numRowsAffected() != rows) {
-                *error = lastError(*insert);
+                bind(*insert, row, *run[done + size_t(row)]);
+            if (!insert->run(error))
+                return false;
+            if (insert->changes() != rows) {
+                *error = QStringLiteral("%1 of %2 deliveries were stored")
+                             .arg(insert->changes())
+                             .arg(rows);
                 return false;
             }
             // A row inserted without an id gets the largest id plus one: the rows of one
             // statement have consecutive ids, in the order of their values.
-            const qint64 last = insert->lastInsertId().toLongLong();
+            const qint64 last = insert->lastInsertId();
             for (int row = 0; row < rows; ++row)
-                run[done + size_t(row)]->id = last - rows + 1 + row;
+                run[done + size_t(row)]->delivery.id = last - rows + 1 + row;
             done += size_t(rows);
         }
         return true;
@@ -496,8 +516,8 @@ private:
     Database m_database;
     qint64 m_bytesSinceCheckpoint = 0; // written since the last checkpoint, roughly
     Clock::time_point m_lastWrite;
-    std::unique_ptr<QSqlQuery> m_insert;
-    std::map<int, std::unique_ptr<QSqlQuery>> m_multiRowInserts; // by rows, 2 and more
+    sqlite3 *m_sqlite = nullptr;                               // the connection's own handle
+    std::map<int, std::unique_ptr<SqliteStatement>> m_inserts; // by rows
     std::unique_ptr<QSqlQuery> m_dataVersion;
     std::unique_ptr<QSqlQuery> m_attempts;
     qint64 m_lastDataVersion = -1;
@@ -593,10 +613,27 @@ bool DeliveryStore::isOpen() const
 
 void DeliveryStore::submit(Delivery delivery, Clock::time_point requestEnd, Completion done)
 {
+    PendingWrite::Encoded encoded{
+        delivery.remoteAddress.toUtf8(),
+        delivery.method.toUtf8(),
+        delivery.path.toUtf8(),
+        delivery.httpVersion.toUtf8(),
+        delivery.headers.serialize(),
+        delivery.endpoint.toUtf8(),
+        delivery.eventType.toUtf8(),
+        delivery.eventId.toUtf8(),
+        delivery.subscriberId.toUtf8(),
+        QByteArray(verdictName(delivery.verification.verdict).toLatin1()),
+        StoredVerification::encode(delivery.verification, delivery.headers, delivery.truncated),
+        delivery.source.toUtf8(),
+        delivery.externalId.toUtf8(),
+        delivery.trailers.serialize(),
+    };
     {
         std::lock_guard lock(m_mutex);
         if (!m_stopping) {
-            m_queue.push_back({std::move(delivery), requestEnd, std::move(done)});
+            m_queue.push_back(
+                {std::move(delivery), requestEnd, std::move(done), std::move(encoded)});
             done = nullptr;
         }
     }

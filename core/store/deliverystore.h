@@ -103,6 +103,13 @@ private:
         Delivery delivery;
         Clock::time_point requestEnd;
         Completion done;
+        // The delivery's columns as they are bound, encoded by the submitting thread so that
+        // the writer thread only binds and inserts (see submit()).
+        struct Encoded
+        {
+            QByteArray remoteAddress, method, path, httpVersion, headers, endpoint, eventType,
+                eventId, subscriberId, verdict, verification, source, externalId, trailers;
+        } encoded;
     };
 
     class Writer;
