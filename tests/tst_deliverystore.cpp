@@ -3,6 +3,7 @@
 #include "deliverystore.h"
 #include "endpointrepository.h"
 #include "searchindex.h"
+#include "storedverification.h"
 #include "subscriberrepository.h"
 #include "testsupport.h"
 
@@ -850,6 +851,35 @@ private Q_SLOTS:
             QCOMPARE(subscriber.createdDeliveryId, firstAttempt.value(created));
             QCOMPARE(subscriber.field(QStringLiteral("name")).toUtf8(), nameOf.value(latest));
         }
+    }
+
+    void storedVerificationReadsBackExactly()
+    {
+        Verification v;
+        v.verdict = Verdict::Invalid;
+        v.scheme = QStringLiteral("generic-hmac");
+        v.reason = QStringLiteral("quote \" backslash \\ tab \t newline \n bell \a end");
+        v.signedString = QStringLiteral("zoë ✓ \U0001F600 \x01");
+        v.expected = QStringLiteral("ab");
+        v.received = QString();
+        v.timestamp = 1700000000;
+        v.skewSeconds = -12;
+        v.matchedSecret = QStringLiteral("secret \"2\"");
+        v.diagnosis = QStringLiteral("");
+        HeaderList headers;
+        const QByteArray json = StoredVerification::encode(v, headers, false);
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(json, &error);
+        QCOMPARE(error.error, QJsonParseError::NoError);
+        QCOMPARE(document.object(), v.toJson());
+        const Verification back = StoredVerification::decode(json, headers, QByteArray());
+        QCOMPARE(back.reason, v.reason);
+        QCOMPARE(back.signedString, v.signedString);
+        QCOMPARE(back.timestamp, v.timestamp);
+        QCOMPARE(back.skewSeconds, v.skewSeconds);
+        v.timestamp.reset();
+        QCOMPARE(QJsonDocument::fromJson(StoredVerification::encode(v, headers, false)).object(),
+                 v.toJson());
     }
 
     void longestPrefixMatch()
