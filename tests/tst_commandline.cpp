@@ -9,8 +9,10 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTcpServer>
 #include <QTest>
+#include <csignal>
 
 #include <sys/stat.h>
 
@@ -547,6 +549,45 @@ private Q_SLOTS:
         Result listed =
             runHookscope({QStringLiteral("endpoint"), QStringLiteral("list")}, environment);
         QCOMPARE(listed.exitCode, 0); // the new database works
+    }
+
+    void serveStatsSayWhereTheTimeWent()
+    {
+        const QStringList db{QStringLiteral("--db"),
+                             TestSupport::temporaryPath(QStringLiteral("stats.db"))};
+        QVERIFY(addHostedHooksEndpoint(db));
+        QProcess serve;
+        serve.setProcessEnvironment(environmentWithSecret());
+        const quint16 port = startServe(serve, db + QStringList{QStringLiteral("--stats")});
+        QVERIFY(port != 0);
+        for (int i = 0; i < 5; ++i) {
+            const QByteArray body = "{\"event_type\":\"ping\",\"event_id\":\"evt_stats_" +
+                                    QByteArray::number(i) + "\"}";
+            HeaderList headers;
+            headers.append("Content-Type", "application/json");
+            headers.append("HostedHooks-Signature",
+                           TestSupport::hostedHooksSignature(
+                               Secret, QDateTime::currentSecsSinceEpoch(), body));
+            QCOMPARE(sendRaw(port, buildRequest("POST", "/hooks/hh", headers, body)).status, 200);
+        }
+        // SIGUSR1 prints the table and serving goes on; stopping prints it again (--stats).
+        ::kill(pid_t(serve.processId()), SIGUSR1);
+        QByteArray errors;
+        QTRY_VERIFY((errors += serve.readAllStandardError()).contains("CPU time per thread"));
+        QVERIFY2(errors.contains("5 deliveries stored in"), errors.constData());
+        QCOMPARE(serve.state(), QProcess::Running);
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(10000));
+        errors += serve.readAllStandardError();
+        QCOMPARE(errors.count("5 deliveries stored in"), 2);
+        // Each stage a delivery passes has counted it, on its thread.
+        const QRegularExpression insert(
+            QStringLiteral(R"(insert: bind and INSERT\s+writer\s+\d+\s+5\s)"));
+        QVERIFY2(insert.match(QString::fromUtf8(errors)).hasMatch(), errors.constData());
+        const QRegularExpression process(
+            QStringLiteral(R"(process: endpoint, signature, decode\s+listener\s+5\s+5\s)"));
+        QVERIFY2(process.match(QString::fromUtf8(errors)).hasMatch(), errors.constData());
+        QVERIFY2(errors.contains("hookscope-store"), errors.constData());
     }
 
     void portInUse()

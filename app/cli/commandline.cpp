@@ -799,7 +799,7 @@ QString CommandLine::usage()
                "  hookscope [--db FILE] [--listen HOST:PORT] [--no-listen]   (the window)\n"
                "  hookscope serve [--listen HOST:PORT] [--db FILE] [--json] [--max-body BYTES]\n"
                "        [--idle-timeout SECONDS] [--header-timeout SECONDS]\n"
-               "        [--max-connections N]\n"
+               "        [--max-connections N] [--stats]\n"
                "  hookscope endpoint add NAME --path PATH [--scheme SCHEME]\n"
                "        [--secret-env VAR | --secret-file FILE]... [--tolerance SECONDS]\n"
                "        [--header NAME] [--prefix TEXT] [--algorithm sha1|sha256|sha512]\n"

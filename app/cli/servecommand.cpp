@@ -6,7 +6,9 @@
 #include "deliverystore.h"
 #include "listener.h"
 #include "output.h"
+#include "platform.h"
 #include "signalwatcher.h"
+#include "stagecounters.h"
 
 #include <QBasicTimer>
 #include <QCoreApplication>
@@ -85,7 +87,8 @@ int ServeCommand::run(const QStringList &arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Listen for webhook deliveries, verify and store each one, and print a line "
-                       "per delivery. Stops on Ctrl+C (SIGINT) or SIGTERM."));
+                       "per delivery. Stops on Ctrl+C (SIGINT) or SIGTERM; SIGUSR1 prints where "
+                       "the time went, stage by stage, and goes on."));
     parser.addOption({QStringLiteral("listen"),
                       QStringLiteral("Address to listen on (default: 127.0.0.1:%1; port 0 picks a "
                                      "free port).")
@@ -112,11 +115,15 @@ int ServeCommand::run(const QStringList &arguments)
          QStringLiteral("N")});
     parser.addOption(dbOption());
     parser.addOption(jsonOption(QStringLiteral("one JSON object per delivery")));
+    parser.addOption({QStringLiteral("stats"),
+                      QStringLiteral("On stopping, print where the time went, stage by stage "
+                                     "and thread by thread, to standard error.")});
     if (!parse(parser, command, arguments, 0, 0))
         return CommandLine::Failure;
     if (helpRequested(parser, QStringLiteral("serve [--listen HOST:PORT] [--db FILE] [--json] "
                                              "[--max-body BYTES] [--idle-timeout SECONDS] "
-                                             "[--header-timeout SECONDS] [--max-connections N]")))
+                                             "[--header-timeout SECONDS] [--max-connections N] "
+                                             "[--stats]")))
         return CommandLine::Success;
 
     QString error;
@@ -233,9 +240,23 @@ int ServeCommand::run(const QStringList &arguments)
                          errorLine(QStringLiteral("endpoints reloaded (%1)").arg(changed.size()));
                      });
 
+    const auto started = std::chrono::steady_clock::now();
+    const auto printStats = [started] {
+        QList<std::pair<QString, std::chrono::nanoseconds>> threads;
+        for (const Platform::ThreadTime &thread : Platform::threadTimes())
+            threads.append({thread.name, thread.cpu});
+        const QString report =
+            StageCounters::instance().report(std::chrono::steady_clock::now() - started, threads);
+        for (const QString &line : report.split(u'\n'))
+            errorLine(line);
+    };
     SignalWatcher signals;
+    QObject::connect(&signals, &SignalWatcher::reportRequested, &context, printStats);
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &context,
-                     [&listener, &store](int) {
+                     [&listener, &store, printStats, stats = parser.isSet(u"stats"_qs)](int) {
+                         // Before the threads end, so that each is in the table.
+                         if (stats)
+                             printStats();
                          listener.stop();
                          store.close();
                          QCoreApplication::exit(CommandLine::Success);

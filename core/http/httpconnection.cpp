@@ -1,5 +1,7 @@
 #include "httpconnection.h"
 
+#include "stagecounters.h"
+
 #include "platform.h"
 
 #include <QPointer>
@@ -140,6 +142,7 @@ void HttpConnection::stop()
 
 void HttpConnection::readClient()
 {
+    const StageTimer timer(StageCounters::Receive);
     if (m_closing || m_framer.finished() || m_stopping) {
         // A refused, closing or finished client: what it still sends is read and dropped.
         m_client->skip(m_client->bytesAvailable());

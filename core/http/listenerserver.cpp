@@ -1,5 +1,7 @@
 #include "listenerserver.h"
 
+#include "stagecounters.h"
+
 #include "deliveryprocessor.h"
 #include "deliverystore.h"
 #include "guardedtcpserver.h"
@@ -119,9 +121,11 @@ bool ListenerServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
         return true;
     }
     QTcpSocket *client = connection->clientSocket();
+    std::optional<StageTimer> processing(std::in_place, StageCounters::Process);
     Delivery delivery =
         DeliveryProcessor::process(framed->head, framed->body, connection->peer(),
                                    QDateTime::currentMSecsSinceEpoch(), endpoints());
+    processing.reset();
     delivery.trailers = framed->trailers;
     const quint64 ticket = m_nextTicket++;
     const Endpoint *endpoint = Endpoint::match(endpoints(), delivery.pathWithoutQuery());
@@ -195,6 +199,7 @@ void ListenerServer::answer(quint64 ticket, qint64 id, int status, const QString
 
 void ListenerServer::write(OwedAnswer &owed, const QString &error)
 {
+    const StageTimer timer(StageCounters::Answer);
     const DeliverySummary &summary = owed.summary;
     if (owed.socket && owed.socket->state() == QAbstractSocket::ConnectedState) {
         const auto status = static_cast<QHttpServerResponder::StatusCode>(summary.responseStatus);

@@ -175,6 +175,11 @@ void ignoreBrokenPipe() {}
 
 void ignoreFileSizeLimit() {}
 
+QList<ThreadTime> threadTimes()
+{
+    return {};
+}
+
 #else // POSIX
 
 #ifndef SOCK_CLOEXEC
@@ -286,6 +291,32 @@ void ignoreBrokenPipe()
 void ignoreFileSizeLimit()
 {
     std::signal(SIGXFSZ, SIG_IGN);
+}
+
+QList<ThreadTime> threadTimes()
+{
+    QList<ThreadTime> times;
+    const long ticksPerSecond = ::sysconf(_SC_CLK_TCK);
+    const QDir tasks(QStringLiteral("/proc/self/task"));
+    for (const QString &task : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile stat(tasks.filePath(task + QStringLiteral("/stat")));
+        if (ticksPerSecond <= 0 || !stat.open(QIODevice::ReadOnly))
+            continue;
+        // pid (name) state ...: the name may hold spaces and parentheses; the fields after
+        // its last ")" are fixed, utime and stime the 12th and 13th of them.
+        const QByteArray line = stat.readAll();
+        const qsizetype open = line.indexOf('(');
+        const qsizetype close = line.lastIndexOf(')');
+        if (open < 0 || close < open)
+            continue;
+        const QList<QByteArray> fields = line.mid(close + 2).split(' ');
+        if (fields.size() < 13)
+            continue;
+        const qint64 ticks = fields[11].toLongLong() + fields[12].toLongLong();
+        times.append({QString::fromUtf8(line.mid(open + 1, close - open - 1)),
+                      std::chrono::nanoseconds(ticks * 1'000'000'000 / ticksPerSecond)});
+    }
+    return times;
 }
 
 #endif

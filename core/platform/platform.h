@@ -1,5 +1,10 @@
 #pragma once
 
+#include <QList>
+#include <QString>
+
+#include <chrono>
+
 #include <QByteArrayView>
 #include <QString>
 #include <QtGlobal>
@@ -62,5 +67,14 @@ void ignoreBrokenPipe();
 // A write beyond the file-size limit fails with an error instead of ending the process
 // (SIGXFSZ; Windows has none).
 void ignoreFileSizeLimit();
+
+// The CPU time (user and system) each thread of this process has used so far, by thread
+// name; empty where the system does not say (Linux's /proc does).
+struct ThreadTime
+{
+    QString name;
+    std::chrono::nanoseconds cpu{0};
+};
+QList<ThreadTime> threadTimes();
 
 } // namespace Platform

@@ -71,12 +71,14 @@ SignalWatcher::SignalWatcher(QObject *parent)
     action.sa_flags = SA_RESTART;
     ::sigaction(SIGINT, &action, nullptr);
     ::sigaction(SIGTERM, &action, nullptr);
+    ::sigaction(SIGUSR1, &action, nullptr);
 }
 
 SignalWatcher::~SignalWatcher()
 {
     ::signal(SIGINT, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
+    ::signal(SIGUSR1, SIG_DFL);
     delete m_notifier;
     for (qintptr &fd : signalSockets) {
         if (fd >= 0)
@@ -94,7 +96,11 @@ void SignalWatcher::handle(int signalNumber)
 void SignalWatcher::readSignal()
 {
     char byte = 0;
-    if (::read(static_cast<int>(signalSockets[1]), &byte, 1) == 1)
+    if (::read(static_cast<int>(signalSockets[1]), &byte, 1) != 1)
+        return;
+    if (byte == SIGUSR1)
+        Q_EMIT reportRequested();
+    else
         Q_EMIT terminationRequested(byte);
 }
 

@@ -18,6 +18,8 @@ public:
 
 Q_SIGNALS:
     void terminationRequested(int signalNumber);
+    // SIGUSR1 (POSIX only): say how things stand, and go on.
+    void reportRequested();
 
 private:
     static void handle(int signalNumber);

@@ -7,6 +7,7 @@
 #include "searchindex.h"
 #include "secretvault.h"
 #include "sqlitestatement.h"
+#include "stagecounters.h"
 #include "storedverification.h"
 #include "subscribermapper.h"
 
@@ -279,6 +280,7 @@ private:
     void write(std::vector<PendingWrite> &batch)
     {
         QString error;
+        std::optional<StageTimer> inserting(std::in_place, StageCounters::Insert, batch.size());
         QList<DeliverySummary> written;
         written.reserve(static_cast<qsizetype>(batch.size()));
         QSqlDatabase db = m_database.connection();
@@ -328,9 +330,13 @@ private:
                 continue; // an external id stored before: nothing to do
             written.append(DeliverySummary::of(d));
         }
-        if (ok && !db.commit()) {
-            ok = false;
-            error = Database::errorText(db.lastError());
+        inserting.reset();
+        if (ok) {
+            const StageTimer committing(StageCounters::Commit);
+            if (!db.commit()) {
+                ok = false;
+                error = Database::errorText(db.lastError());
+            }
         }
         if (!ok) {
             db.rollback();
@@ -613,6 +619,7 @@ bool DeliveryStore::isOpen() const
 
 void DeliveryStore::submit(Delivery delivery, Clock::time_point requestEnd, Completion done)
 {
+    std::optional<StageTimer> encoding(std::in_place, StageCounters::Encode);
     PendingWrite::Encoded encoded{
         delivery.remoteAddress.toUtf8(),
         delivery.method.toUtf8(),
@@ -629,6 +636,7 @@ void DeliveryStore::submit(Delivery delivery, Clock::time_point requestEnd, Comp
         delivery.externalId.toUtf8(),
         delivery.trailers.serialize(),
     };
+    encoding.reset();
     {
         std::lock_guard lock(m_mutex);
         if (!m_stopping) {
@@ -741,7 +749,9 @@ void DeliveryStore::runAfterCommits()
         for (;;) {
             QString error;
             int changes = 0;
+            StageTimer timer(StageCounters::Mapping, 0);
             const std::optional<int> read = mapper->catchUp(MappingChunk, &error, &changes);
+            timer.setUnits(quint64(read.value_or(0)));
             changed = changed || changes > 0;
             if (!read || *read < MappingChunk || stopping())
                 break;
@@ -753,7 +763,9 @@ void DeliveryStore::runAfterCommits()
             index.open(m_options.busyTimeoutMs, nullptr); // closed when found damaged
         while (index.isOpen()) {
             QString error;
+            StageTimer timer(StageCounters::Indexing, 0);
             const std::optional<int> indexed = index.catchUp(IndexChunk, &error);
+            timer.setUnits(quint64(indexed.value_or(0)));
             m_indexedUpTo.store(index.indexedUpTo(), std::memory_order_relaxed);
             if (!indexed || *indexed < IndexChunk || stopping())
                 break;

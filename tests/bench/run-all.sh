@@ -204,7 +204,8 @@ new_database() {
 
 start_hookscope() {
     local db="$1" log="$2"
-    "$hookscope" serve --db "$db" --listen 127.0.0.1:0 >"$log" 2>"$log.err" &
+    # --stats: on stopping, the server's own per-stage table goes to "$log.err".
+    "$hookscope" serve --db "$db" --listen 127.0.0.1:0 --stats >"$log" 2>"$log.err" &
     server_pid=$!
     servers+=("$server_pid")
     server_port="$(announced_port "$server_pid" "$log" "hookscope serve")"
@@ -397,7 +398,9 @@ run_ingest() {
         add ingest_hookscope_2xx "$ok"
         add ingest_hookscope_rows "$rows"
         add ingest_hookscope_in_flight "$((rows - ok))"
-        rm -f "$db" "$db-wal" "$db-shm"
+        rm -f "$db" "$db-wal" "$db-shm" "$db-search" "$db-search-wal" "$db-search-shm"
+        # The server's per-stage table of the last round (serve --stats).
+        stage_table="$(sed -n '/deliveries stored in/,$p' "$work/serve-ingest-$run.log.err")"
         echo "  round $run: hookscope $(wrk_field rate "$wrk_result")/s, $ok answered 2xx, $rows rows ($((rows - ok)) in flight when wrk stopped)"
     done
 }
@@ -420,7 +423,7 @@ run_latency() {
         collect latency_ "$out"
         rows="$(sqlite3 "$db" "SELECT count(*) FROM deliveries WHERE response_status = 200")"
         add latency_rows "$rows"
-        rm -f "$db" "$db-wal" "$db-shm"
+        rm -f "$db" "$db-wal" "$db-shm" "$db-search" "$db-search-wal" "$db-search-shm"
         [ "$rows" = "$(awk '$1 == "paced_answered_2xx:" { print int($2) }' "$out")" ] ||
             fail "latency run $run: 2xx answers and rows differ"
     done
@@ -668,6 +671,11 @@ echo
     printf 'benchmark\tmedian\ttarget\tmet\truns\tall runs\n'
     cat "$rows_file"
 } | awk -F'\t' '{ printf "%-54s %-14s %-10s %-7s %-4s %s\n", $1, $2, $3, $4, $5, $6 }'
+if [ -n "${stage_table:-}" ]; then
+    echo
+    echo "hookscope serve under the ingest load, its own per-stage counters (last round, serve --stats):"
+    sed 's/^/  /' <<<"$stage_table"
+fi
 if [ -n "$deep_outcome$deep_http" ]; then
     echo
     echo "Deep nesting ($depth levels): decoder: $deep_outcome"
