@@ -6,7 +6,9 @@
 
 #include <QSqlQuery>
 #include <QTest>
+
 #include <QThread>
+#include <limits>
 
 #include <atomic>
 
@@ -192,6 +194,45 @@ private Q_SLOTS:
     {
         QCOMPARE(eventIds(QStringLiteral("100%_off"), false), QStringList{QStringLiteral("evt_3")});
         QCOMPARE(eventIds(QStringLiteral("1_0"), false), QStringList{});
+    }
+
+    // Each filter token is answered through its index, not by walking the table: the plans
+    // SQLite chooses, as EXPLAIN QUERY PLAN says.
+    void filtersUseTheirIndexes_data()
+    {
+        QTest::addColumn<QString>("filter");
+        QTest::addColumn<QString>("index");
+        QTest::newRow("event") << u"event:invoice.paid"_qs << u"deliveries_event_type"_qs;
+        QTest::newRow("verdict") << u"verdict:invalid"_qs << u"deliveries_verdict"_qs;
+        QTest::newRow("endpoint") << u"endpoint:hh"_qs << u"deliveries_endpoint"_qs;
+        QTest::newRow("subscriber") << u"subscriber:sub_beta"_qs << u"deliveries_subscriber"_qs;
+    }
+
+    void filtersUseTheirIndexes()
+    {
+        QFETCH(QString, filter);
+        QFETCH(QString, index);
+        Database db;
+        QVERIFY(db.open(m_path, nullptr));
+        QVariantList bindings;
+        const QString where =
+            DeliveryFilter::parse(filter, nullptr, Now).whereClause(bindings, nullptr);
+        bindings.append(std::numeric_limits<qint64>::max());
+        auto plan = db.run(u"EXPLAIN QUERY PLAN SELECT id FROM deliveries WHERE "_qs + where +
+                               u" AND id <= ? ORDER BY id DESC LIMIT 100"_qs,
+                           bindings, nullptr);
+        QVERIFY(plan);
+        QString steps;
+        while (plan->next())
+            steps += plan->value(3).toString() + u'\n';
+        QVERIFY2(steps.contains(index), qPrintable(steps));
+        // And the attempts of one event, through the index on event ids.
+        auto attempts = db.run(u"EXPLAIN QUERY PLAN SELECT id FROM deliveries WHERE "
+                               u"event_id = ? AND event_id <> '' ORDER BY id"_qs,
+                               {u"evt_1"_qs}, nullptr);
+        QVERIFY(attempts && attempts->next());
+        QVERIFY2(attempts->value(3).toString().contains(u"deliveries_event_id"_qs),
+                 qPrintable(attempts->value(3).toString()));
     }
 
     void readerCountsAndPages()

@@ -172,7 +172,9 @@ QString DeliveryFilter::whereClause(QVariantList &bindings, const TextSearchScop
         }
     }
     if (!subscriberId.isEmpty()) {
-        conditions.append(QStringLiteral("subscriber_id = ?"));
+        // "<> ''" lets SQLite use the partial index on subscriber_id, whose WHERE it does not
+        // infer from "= ?".
+        conditions.append(QStringLiteral("subscriber_id = ? AND subscriber_id <> ''"));
         bindings.append(subscriberId);
     }
     if (sample)

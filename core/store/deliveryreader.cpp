@@ -298,7 +298,10 @@ std::optional<QList<DeliverySummary>> DeliveryReader::attempts(const QString &ev
 {
     return summaries(m_database,
                      QStringLiteral("SELECT ") + SummaryColumns +
-                         QStringLiteral(" FROM deliveries WHERE event_id = ? ORDER BY id"),
+                         // "<> ''" lets SQLite use the partial index on event_id, whose WHERE it
+                         // does not infer from "= ?".
+                         QStringLiteral(" FROM deliveries WHERE event_id = ? AND event_id <> '' "
+                                        "ORDER BY id"),
                      {eventId}, error);
 }
 

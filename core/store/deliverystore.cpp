@@ -100,7 +100,9 @@ public:
         }
         m_attempts = std::make_unique<QSqlQuery>(m_database.connection());
         m_attempts->prepare(
-            QStringLiteral("SELECT count(*) FROM deliveries WHERE event_id = ? AND endpoint = ?"));
+            // "<> ''": the partial index on event_id, whose WHERE SQLite does not infer.
+            QStringLiteral("SELECT count(*) FROM deliveries WHERE event_id = ? AND event_id <> '' "
+                           "AND endpoint = ?"));
         m_dataVersion = std::make_unique<QSqlQuery>(m_database.connection());
         m_dataVersion->prepare(QStringLiteral("PRAGMA data_version"));
         // Checkpoints run between batches (see checkpointIfDue()), not in the commits.
