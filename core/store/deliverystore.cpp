@@ -736,6 +736,10 @@ void DeliveryStore::runAfterCommits()
                 nextOpen = Clock::now() + Poll;
                 continue;
             }
+            // Without an fsync of its own: the mapping and its watermark are committed
+            // together, so a power loss can only take both back (and they are applied again),
+            // and the writer's next commit syncs the log they are in.
+            database.run(QStringLiteral("PRAGMA synchronous = NORMAL"), {}, nullptr);
             mapper = std::make_unique<SubscriberMapper>(database);
             generation = opened;
         }

@@ -6,6 +6,8 @@
 #include <QJsonObject>
 #include <QSqlError>
 
+#include <vector>
+
 namespace {
 
 const QString CreatedEvent = QStringLiteral("subscriber.created");
@@ -100,29 +102,32 @@ std::optional<int> SubscriberMapper::catchUp(int maxRows, QString *error, int *c
     const std::optional<bool> behind = pending(m_database, error);
     if (!behind || !*behind)
         return behind ? std::optional<int>(0) : std::nullopt;
+    // The deliveries are read and decoded before the write lock is taken, so that the writer
+    // (and the senders waiting on its commits) wait only for the few statements that apply
+    // them. In one read transaction: the watermark and the rows above it agree.
     QSqlDatabase db = m_database.connection();
-    QSqlQuery begin(db);
-    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
-        *error = Database::errorText(begin.lastError());
+    if (!db.transaction()) {
+        *error = Database::errorText(db.lastError());
         return std::nullopt;
     }
-    const auto fail = [&db, error](const QSqlQuery &query) -> std::optional<int> {
-        if (error->isEmpty())
-            *error = Database::errorText(query.lastError());
-        db.rollback();
-        return std::nullopt;
-    };
-    // Read again under the lock: another process may have applied them meanwhile.
-    auto rows = m_database.run(
-        QStringLiteral("SELECT id, received_at, endpoint, event_id, subscriber_id, verdict, "
-                       "headers, body, truncated FROM deliveries WHERE event_type = ? AND id > "
-                       "(SELECT mapped_up_to FROM mapping_state) ORDER BY id LIMIT ?"),
-        {CreatedEvent, maxRows}, error);
-    if (!rows)
-        return fail(begin);
+    const std::optional<qint64> from = [&]() -> std::optional<qint64> {
+        auto mark =
+            m_database.run(QStringLiteral("SELECT mapped_up_to FROM mapping_state"), {}, error);
+        if (!mark || !mark->next())
+            return std::nullopt;
+        return mark->value(0).toLongLong();
+    }();
+    std::vector<std::pair<Delivery, SubscriberUpdate>> updates;
     int read = 0;
     qint64 last = 0;
-    while (rows->next()) {
+    auto rows = from ? m_database.run(
+                           QStringLiteral("SELECT id, received_at, endpoint, event_id, "
+                                          "subscriber_id, verdict, headers, body, truncated FROM "
+                                          "deliveries WHERE event_type = ? AND id > ? ORDER BY id "
+                                          "LIMIT ?"),
+                           {CreatedEvent, *from, maxRows}, error)
+                     : std::nullopt;
+    while (rows && rows->next()) {
         ++read;
         Delivery d;
         d.id = rows->value(0).toLongLong();
@@ -140,20 +145,56 @@ std::optional<int> SubscriberMapper::catchUp(int maxRows, QString *error, int *c
         // Cheap refusals before the body is decoded.
         if (d.subscriberId.isEmpty() || d.endpoint.isEmpty() || d.truncated)
             continue;
-        const std::optional<SubscriberUpdate> update =
+        std::optional<SubscriberUpdate> update =
             updateFor(d, PayloadDecoder::decode(d.body, d.headers.value("Content-Type")));
+        if (update) {
+            d.body.clear();
+            d.headers = HeaderList();
+            updates.emplace_back(std::move(d), std::move(*update));
+        }
+    }
+    const bool readOk = rows.has_value();
+    rows.reset();
+    db.commit();
+    if (!readOk)
+        return std::nullopt;
+    if (last == 0)
+        return 0;
+
+    QSqlQuery begin(db);
+    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+        *error = Database::errorText(begin.lastError());
+        return std::nullopt;
+    }
+    // Under the lock: when another process applied these meanwhile, nothing is done here
+    // (what is left is read again next time).
+    auto mark = m_database.run(QStringLiteral("SELECT mapped_up_to FROM mapping_state"), {}, error);
+    const bool readMark = mark && mark->next();
+    if (!readMark || mark->value(0).toLongLong() != *from) {
+        mark.reset();
+        db.rollback();
+        if (!readMark)
+            return std::nullopt;
+        // Another process applied some of them meanwhile: read again from where it stopped
+        // (it only ever moves forward).
+        return catchUp(maxRows, error, changes);
+    }
+    mark.reset();
+    for (const auto &[d, update] : updates) {
         bool changed = false;
-        if (update && !apply(d, *update, &changed, error))
-            return fail(*rows);
+        if (!apply(d, update, &changed, error)) {
+            db.rollback();
+            return std::nullopt;
+        }
         *changes += changed ? 1 : 0;
     }
-    if (last > 0 &&
-        !m_database.run(QStringLiteral("UPDATE mapping_state SET mapped_up_to = ?"), {last}, error))
-        return fail(*rows);
-    rows.reset();
-    if (!db.commit()) {
-        *error = Database::errorText(db.lastError());
+    if (!m_database.run(QStringLiteral("UPDATE mapping_state SET mapped_up_to = ?"), {last},
+                        error) ||
+        !db.commit()) {
+        if (error->isEmpty())
+            *error = Database::errorText(db.lastError());
         db.rollback();
+        *changes = 0;
         return std::nullopt;
     }
     return read;
