@@ -211,6 +211,12 @@ std::optional<QSqlQuery> Database::run(const QString &sql, const QVariantList &b
     return query;
 }
 
+bool Database::isDamage(const QSqlError &error)
+{
+    const int code = nativeCode(error);
+    return code == SqliteCorrupt || code == SqliteNotADatabase;
+}
+
 QString Database::errorText(const QSqlError &error)
 {
     return (error.databaseText().isEmpty() ? error.text() : error.databaseText()).trimmed();

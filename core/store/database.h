@@ -69,6 +69,8 @@ public:
     // SQLite's own message when there is one (it names the cause: "database is locked"),
     // else Qt's.
     static QString errorText(const QSqlError &error);
+    // Whether SQLite said the file is damaged or is not a database at all.
+    static bool isDamage(const QSqlError &error);
 
     // hookscope.db in the per-user application data folder.
     static QString defaultPath();

@@ -108,6 +108,7 @@ public:
         // Checkpoints run between batches (see checkpointIfDue()), not in the commits.
         QSqlQuery(m_database.connection()).exec(QStringLiteral("PRAGMA wal_autocheckpoint = 0"));
         m_bytesSinceCheckpoint = 0;
+        m_logBytes = 0;
         m_identity = identityOf(m_store.m_options.path);
         m_walIdentity = identityOf(m_store.m_options.path + u"-wal");
         m_shmIdentity = identityOf(m_store.m_options.path + u"-shm");
@@ -266,17 +267,25 @@ private:
     // after every CheckpointBytes written without a pause, which bounds the log as SQLite's
     // own 1,000 pages of 4 KB would. PASSIVE: it never waits for readers.
     static constexpr qint64 CheckpointBytes = 4 * 1024 * 1024;
+    static constexpr qint64 PageBytes = 4096; // SQLite's default page size, HookScope's
     static constexpr std::chrono::milliseconds IdleCheckpointDelay{200};
 
     void checkpointIfDue(bool idle)
     {
         if (m_bytesSinceCheckpoint == 0 || !m_database.isOpen())
             return;
-        if (m_bytesSinceCheckpoint < CheckpointBytes &&
+        // A checkpoint only copies the log into the file; the log starts over at the next
+        // write after one, unless a reader is in it then (the store's own thread indexing and
+        // mapping just after each commit, a window). While the last checkpoint found the log
+        // long, one runs after every batch, each a new chance for it to start over.
+        if (m_logBytes < CheckpointBytes && m_bytesSinceCheckpoint < CheckpointBytes &&
             !(idle && Clock::now() >= m_lastWrite + IdleCheckpointDelay))
             return;
         m_bytesSinceCheckpoint = 0;
-        QSqlQuery(m_database.connection()).exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"));
+        QSqlQuery checkpoint(m_database.connection());
+        // Its second column: the frames in the log, about a page each.
+        if (checkpoint.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)")) && checkpoint.next())
+            m_logBytes = checkpoint.value(1).toLongLong() * PageBytes;
     }
 
     void write(std::vector<PendingWrite> &batch)
@@ -523,6 +532,7 @@ private:
     DeliveryStore &m_store;
     Database m_database;
     qint64 m_bytesSinceCheckpoint = 0; // written since the last checkpoint, roughly
+    qint64 m_logBytes = 0;             // the log's length as the last checkpoint found it
     Clock::time_point m_lastWrite;
     sqlite3 *m_sqlite = nullptr;                               // the connection's own handle
     std::map<int, std::unique_ptr<SqliteStatement>> m_inserts; // by rows
@@ -743,10 +753,8 @@ void DeliveryStore::runAfterCommits()
             mapper = std::make_unique<SubscriberMapper>(database);
             generation = opened;
         }
-        const auto watermark = [&database]() -> qint64 {
-            auto mark =
-                database.run(QStringLiteral("SELECT mapped_up_to FROM mapping_state"), {}, nullptr);
-            return mark && mark->next() ? mark->value(0).toLongLong() : -1;
+        const auto watermark = [&mapper] {
+            return mapper->mappedUpTo(nullptr).value_or(-1);
         };
         // Announced whoever applied them: this thread, or (when the watermark moved since this
         // thread last looked) another process, or a command that brought the mapping up to

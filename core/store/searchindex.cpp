@@ -19,16 +19,6 @@ QAtomicInteger<quint64> connectionCounter;
 // Written into the index file's header: "HkSi", to tell it from the database ("HkSc").
 constexpr qint32 IndexApplicationId = 0x486b5369;
 
-// SQLite's primary result codes for a damaged file.
-constexpr int SqliteCorrupt = 11;
-constexpr int SqliteNotADatabase = 26;
-
-bool isDamage(const QSqlError &error)
-{
-    const int code = error.nativeErrorCode().toInt() & 0xff;
-    return code == SqliteCorrupt || code == SqliteNotADatabase;
-}
-
 } // namespace
 
 SearchIndex::SearchIndex(const QString &databasePath)
@@ -120,7 +110,7 @@ bool SearchIndex::open(int busyTimeoutMs, QString *error)
         QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
         bool damaged = false;
         if (!query.exec(QStringLiteral("PRAGMA application_id")) || !query.next()) {
-            damaged = isDamage(query.lastError());
+            damaged = Database::isDamage(query.lastError());
             if (!damaged) {
                 *error = Database::errorText(query.lastError());
                 close();
@@ -159,7 +149,11 @@ bool SearchIndex::open(int busyTimeoutMs, QString *error)
     // never damaged by a crash, never an fsync per commit; what a power loss takes from the end
     // of the index is indexed again from the watermark.
     if (!createSchema(error) || !exec(QStringLiteral("PRAGMA journal_mode = WAL"), error) ||
-        !exec(QStringLiteral("PRAGMA synchronous = NORMAL"), error)) {
+        !exec(QStringLiteral("PRAGMA synchronous = NORMAL"), error) ||
+        // Where catchUp() copies the next deliveries to index, this connection's own.
+        !exec(QStringLiteral("CREATE TEMP TABLE staging (id INTEGER PRIMARY KEY, received_at "
+                             "INTEGER, event_type TEXT, event_id TEXT, path TEXT, body TEXT)"),
+              error)) {
         close();
         return false;
     }
@@ -246,48 +240,75 @@ std::optional<int> SearchIndex::catchUp(int maxRows, QString *error)
             newest.next() && newest.value(0).toLongLong() == m_indexedUpTo)
             return 0;
     }
+    // The database is read only outside the index's write transaction, each read a short one
+    // of its own: inside it, the first read would hold the database's log until the commit,
+    // while the rows are tokenised, and a reader in the log keeps the writer's checkpoints
+    // from starting it over (it grew to 10-15 MB under a burst instead of 6).
+    const std::optional<bool> matches = matchesDatabase(error);
+    if (!matches)
+        return std::nullopt;
+    if (!*matches && !(exec(QStringLiteral("BEGIN"), error) &&
+                       exec(QStringLiteral("UPDATE state SET id = 1"), error) && reset(error) &&
+                       exec(QStringLiteral("COMMIT"), error))) {
+        exec(QStringLiteral("ROLLBACK"), &ignored);
+        return std::nullopt;
+    }
+    const qint64 from = m_indexedUpTo;
+    // The next rows, copied out of the database in one statement.
+    QSqlQuery copy(db);
+    copy.prepare(QStringLiteral(
+        "INSERT INTO temp.staging SELECT id, received_at, event_type, event_id, path, "
+        "CAST(body AS TEXT) FROM store.deliveries WHERE id > ? ORDER BY id LIMIT ?"));
+    copy.addBindValue(from);
+    copy.addBindValue(maxRows);
+    if (!exec(QStringLiteral("DELETE FROM temp.staging"), error) || !copy.exec()) {
+        if (error->isEmpty())
+            *error = Database::errorText(copy.lastError());
+        return std::nullopt;
+    }
+    qint64 last = 0;
+    qint64 lastReceivedAt = 0;
+    {
+        QSqlQuery newest(db);
+        if (!newest.exec(QStringLiteral(
+                "SELECT id, received_at FROM temp.staging ORDER BY id DESC LIMIT 1"))) {
+            *error = Database::errorText(newest.lastError());
+            return std::nullopt;
+        }
+        if (!newest.next())
+            return 0;
+        last = newest.value(0).toLongLong();
+        lastReceivedAt = newest.value(1).toLongLong();
+    }
     // The write to the index comes first, so the transaction waits for the index's write lock
-    // (another process may be indexing) before it reads anything.
+    // (another process may be indexing) before it reads the watermark again.
     if (!exec(QStringLiteral("BEGIN"), error))
         return std::nullopt;
     int indexed = 0;
     bool damaged = false;
     bool ok = exec(QStringLiteral("UPDATE state SET id = 1"), error);
     if (ok) {
-        const std::optional<bool> matches = matchesDatabase(error);
-        ok = matches && (*matches || reset(error));
-    }
-    qint64 last = 0;
-    qint64 lastReceivedAt = 0;
-    if (ok) {
-        QSqlQuery query(db);
-        query.prepare(
-            QStringLiteral("SELECT id, received_at FROM (SELECT id, received_at FROM "
-                           "store.deliveries WHERE id > ? ORDER BY id LIMIT ?) ORDER BY id DESC "
-                           "LIMIT 1"));
-        query.addBindValue(m_indexedUpTo);
-        query.addBindValue(maxRows);
-        ok = query.exec();
-        if (!ok)
-            *error = Database::errorText(query.lastError());
-        else if (query.next()) {
-            last = query.value(0).toLongLong();
-            lastReceivedAt = query.value(1).toLongLong();
+        QSqlQuery state(db);
+        ok = state.exec(QStringLiteral("SELECT indexed_up_to FROM state")) && state.next();
+        if (!ok) {
+            *error = Database::errorText(state.lastError());
+        } else if (state.value(0).toLongLong() != from) {
+            // Another process indexed meanwhile: read again from where it stopped.
+            state.finish();
+            exec(QStringLiteral("ROLLBACK"), &ignored);
+            m_indexedUpTo = state.value(0).toLongLong();
+            return catchUp(maxRows, error);
         }
     }
-    if (ok && last > m_indexedUpTo) {
+    if (ok) {
         // One statement for the lot: FTS5 writes its pending terms out at each statement's end.
         QSqlQuery insert(db);
-        insert.prepare(QStringLiteral(
+        ok = insert.exec(QStringLiteral(
             "INSERT INTO deliveries_fts (rowid, event_type, event_id, path, body) SELECT id, "
-            "event_type, event_id, path, CAST(body AS TEXT) FROM store.deliveries WHERE id > ? "
-            "AND id <= ? ORDER BY id"));
-        insert.addBindValue(m_indexedUpTo);
-        insert.addBindValue(last);
-        ok = insert.exec();
+            "event_type, event_id, path, body FROM temp.staging ORDER BY id"));
         if (!ok) {
             *error = Database::errorText(insert.lastError());
-            damaged = isDamage(insert.lastError());
+            damaged = Database::isDamage(insert.lastError());
         } else {
             indexed = insert.numRowsAffected();
             QSqlQuery state(db);
@@ -302,6 +323,7 @@ std::optional<int> SearchIndex::catchUp(int maxRows, QString *error)
     }
     if (ok && !exec(QStringLiteral("COMMIT"), error))
         ok = false;
+    exec(QStringLiteral("DELETE FROM temp.staging"), &ignored);
     if (!ok) {
         exec(QStringLiteral("ROLLBACK"), &ignored);
         QSqlQuery state(db);
@@ -313,7 +335,6 @@ std::optional<int> SearchIndex::catchUp(int maxRows, QString *error)
         }
         return std::nullopt;
     }
-    if (last > m_indexedUpTo)
-        m_indexedUpTo = last;
+    m_indexedUpTo = last;
     return indexed;
 }

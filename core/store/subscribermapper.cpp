@@ -89,6 +89,14 @@ bool SubscriberMapper::bringUpToDate(const Database &reading, QString *error)
     }
 }
 
+std::optional<qint64> SubscriberMapper::mappedUpTo(QString *error) const
+{
+    auto mark = m_database.run(QStringLiteral("SELECT mapped_up_to FROM mapping_state"), {}, error);
+    if (!mark || !mark->next())
+        return std::nullopt;
+    return mark->value(0).toLongLong();
+}
+
 std::optional<int> SubscriberMapper::catchUp(int maxRows, QString *error, int *changes)
 {
     QString ignored;
@@ -102,35 +110,39 @@ std::optional<int> SubscriberMapper::catchUp(int maxRows, QString *error, int *c
     const std::optional<bool> behind = pending(m_database, error);
     if (!behind || !*behind)
         return behind ? std::optional<int>(0) : std::nullopt;
-    // The deliveries are read and decoded before the write lock is taken, so that the writer
-    // (and the senders waiting on its commits) wait only for the few statements that apply
-    // them. In one read transaction: the watermark and the rows above it agree.
+    // The deliveries are read, then decoded, before the write lock is taken, so that the
+    // writer (and the senders waiting on its commits) wait only for the few statements that
+    // apply them; and the read is short, with only the bodies that may change the mapping:
+    // a reader in the write-ahead log keeps the writer's checkpoints from starting it over.
+    // In one read transaction: the watermark and the rows above it agree.
     QSqlDatabase db = m_database.connection();
     if (!db.transaction()) {
         *error = Database::errorText(db.lastError());
         return std::nullopt;
     }
-    const std::optional<qint64> from = [&]() -> std::optional<qint64> {
-        auto mark =
-            m_database.run(QStringLiteral("SELECT mapped_up_to FROM mapping_state"), {}, error);
-        if (!mark || !mark->next())
-            return std::nullopt;
-        return mark->value(0).toLongLong();
-    }();
-    std::vector<std::pair<Delivery, SubscriberUpdate>> updates;
+    const std::optional<qint64> from = mappedUpTo(error);
+    std::vector<Delivery> candidates;
     int read = 0;
     qint64 last = 0;
-    auto rows = from ? m_database.run(
-                           QStringLiteral("SELECT id, received_at, endpoint, event_id, "
-                                          "subscriber_id, verdict, headers, body, truncated FROM "
-                                          "deliveries WHERE event_type = ? AND id > ? ORDER BY id "
-                                          "LIMIT ?"),
-                           {CreatedEvent, *from, maxRows}, error)
-                     : std::nullopt;
+    auto rows =
+        from ? m_database.run(
+                   QStringLiteral(
+                       "SELECT id, received_at, endpoint, event_id, subscriber_id, verdict, "
+                       "CASE WHEN candidate THEN headers END, CASE WHEN candidate THEN body END, "
+                       "candidate FROM (SELECT id, received_at, endpoint, event_id, "
+                       "subscriber_id, verdict, headers, body, subscriber_id <> '' AND endpoint "
+                       "<> '' AND truncated = 0 AND verdict IN ('valid', 'unverified') AS "
+                       "candidate FROM deliveries WHERE event_type = ? AND id > ? ORDER BY id "
+                       "LIMIT ?)"),
+                   {CreatedEvent, *from, maxRows}, error)
+             : std::nullopt;
     while (rows && rows->next()) {
         ++read;
+        last = rows->value(0).toLongLong();
+        if (rows->value(8).toInt() != 1)
+            continue; // refused without its body: see updateFor()
         Delivery d;
-        d.id = rows->value(0).toLongLong();
+        d.id = last;
         d.receivedAtMs = rows->value(1).toLongLong();
         d.endpoint = rows->value(2).toString();
         d.eventType = CreatedEvent;
@@ -140,18 +152,7 @@ std::optional<int> SubscriberMapper::catchUp(int maxRows, QString *error, int *c
             verdictFromName(rows->value(5).toString()).value_or(Verdict::Unverified);
         d.headers = HeaderList::deserialize(rows->value(6).toByteArray());
         d.body = rows->value(7).toByteArray();
-        d.truncated = rows->value(8).toInt() != 0;
-        last = d.id;
-        // Cheap refusals before the body is decoded.
-        if (d.subscriberId.isEmpty() || d.endpoint.isEmpty() || d.truncated)
-            continue;
-        std::optional<SubscriberUpdate> update =
-            updateFor(d, PayloadDecoder::decode(d.body, d.headers.value("Content-Type")));
-        if (update) {
-            d.body.clear();
-            d.headers = HeaderList();
-            updates.emplace_back(std::move(d), std::move(*update));
-        }
+        candidates.push_back(std::move(d));
     }
     const bool readOk = rows.has_value();
     rows.reset();
@@ -160,6 +161,16 @@ std::optional<int> SubscriberMapper::catchUp(int maxRows, QString *error, int *c
         return std::nullopt;
     if (last == 0)
         return 0;
+    std::vector<std::pair<Delivery, SubscriberUpdate>> updates;
+    for (Delivery &d : candidates) {
+        std::optional<SubscriberUpdate> update =
+            updateFor(d, PayloadDecoder::decode(d.body, d.headers.value("Content-Type")));
+        if (update) {
+            d.body.clear();
+            d.headers = HeaderList();
+            updates.emplace_back(std::move(d), std::move(*update));
+        }
+    }
 
     QSqlQuery begin(db);
     if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
@@ -168,18 +179,15 @@ std::optional<int> SubscriberMapper::catchUp(int maxRows, QString *error, int *c
     }
     // Under the lock: when another process applied these meanwhile, nothing is done here
     // (what is left is read again next time).
-    auto mark = m_database.run(QStringLiteral("SELECT mapped_up_to FROM mapping_state"), {}, error);
-    const bool readMark = mark && mark->next();
-    if (!readMark || mark->value(0).toLongLong() != *from) {
-        mark.reset();
+    const std::optional<qint64> mark = mappedUpTo(error);
+    if (mark != from) {
         db.rollback();
-        if (!readMark)
+        if (!mark)
             return std::nullopt;
         // Another process applied some of them meanwhile: read again from where it stopped
         // (it only ever moves forward).
         return catchUp(maxRows, error, changes);
     }
-    mark.reset();
     for (const auto &[d, update] : updates) {
         bool changed = false;
         if (!apply(d, update, &changed, error)) {

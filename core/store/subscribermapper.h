@@ -30,6 +30,9 @@ public:
     // something to apply.
     std::optional<int> catchUp(int maxRows, QString *error, int *changes = nullptr);
 
+    // The watermark: every delivery up to this id has been applied to the mapping.
+    std::optional<qint64> mappedUpTo(QString *error) const;
+
     // Brings the mapping of the database `reading` is open on up to date, through a
     // connection of its own when there is something to apply (`reading` may be read-only), so
     // that what is read next is exact: a delivery answered before is in it.
