@@ -9,6 +9,8 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSet>
 #include <QSignalSpy>
 #include <QSqlQuery>
@@ -111,6 +113,12 @@ private Q_SLOTS:
         QCOMPARE(delivery->subscriberId, QStringLiteral("sub_evt_valid"));
         QCOMPARE(delivery->responseStatus, 200);
         QCOMPARE(delivery->remoteAddress, QStringLiteral("127.0.0.1"));
+        // The answer's body says the same, as JSON.
+        QCOMPARE(response.headers.value("Content-Type"), QByteArray("application/json"));
+        const QJsonObject answer = QJsonDocument::fromJson(response.body).object();
+        QCOMPARE(answer, (QJsonObject{{QStringLiteral("stored"), true},
+                                      {QStringLiteral("delivery"), id},
+                                      {QStringLiteral("verdict"), QStringLiteral("valid")}}));
     }
 
     void tamperedDeliveryIsStoredInvalidWithAReason()
@@ -137,6 +145,11 @@ private Q_SLOTS:
         QCOMPARE(delivery->path, QStringLiteral("/elsewhere?x=1"));
         QCOMPARE(delivery->responseStatus, 404);
         QCOMPARE(delivery->verification.verdict, Verdict::Unverified);
+        const QJsonObject answer = QJsonDocument::fromJson(response.body).object();
+        QCOMPARE(answer, (QJsonObject{{QStringLiteral("stored"), true},
+                                      {QStringLiteral("delivery"), delivery->id},
+                                      {QStringLiteral("error"),
+                                       QStringLiteral("no endpoint covers this path")}}));
     }
 
     void anyMethodOnAnyPath_data()

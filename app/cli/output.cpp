@@ -2,6 +2,7 @@
 
 #include <QList>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace Output {
@@ -30,11 +31,22 @@ void write(const QString &text, FILE *stream)
 
 QString terminalSafe(const QString &text, bool keepLineBreaks)
 {
+    // Every character acted on is in the Basic Multilingual Plane, and no half of a surrogate
+    // pair is one of them, so UTF-16 units can be checked one by one. Most lines have none,
+    // and are returned as they are.
+    const auto acts = [keepLineBreaks](QChar unit) {
+        return actsOnTerminal(unit.unicode(), keepLineBreaks);
+    };
+    const auto first = std::find_if(text.cbegin(), text.cend(), acts);
+    if (first == text.cend())
+        return text;
     QString safe;
-    safe.reserve(text.size());
-    for (const char32_t c : text.toUcs4()) {
+    safe.reserve(text.size() + 16);
+    safe.append(text.constData(), first - text.cbegin());
+    for (auto it = first; it != text.cend(); ++it) {
+        const char16_t c = it->unicode();
         if (!actsOnTerminal(c, keepLineBreaks)) {
-            safe += QString::fromUcs4(&c, 1);
+            safe += *it;
         } else if (c == u'\n') {
             safe += QStringLiteral("\\n");
         } else if (c == u'\r') {

@@ -4,6 +4,7 @@
 #include "commandparsing.h"
 #include "deliveryjson.h"
 #include "deliverystore.h"
+#include "handoff.h"
 #include "listener.h"
 #include "output.h"
 #include "platform.h"
@@ -40,19 +41,45 @@ QString deliveryLine(const DeliverySummary &d, const QString &error)
     return line;
 }
 
-// The delivery lines of standard output, written together at most every FlushIntervalMs
-// instead of one write (and flush) per delivery; a run of deliveries costs one write.
+// The delivery lines of standard output. The listener thread reports each answer; this
+// thread is woken once for a run of them and formats them, and the lines are written together
+// at most every FlushIntervalMs instead of one write (and flush) per delivery.
 class LineBatcher : public QObject
 {
 public:
     static constexpr int FlushIntervalMs = 20;
 
-    ~LineBatcher() override { flush(); }
-
-    void add(const QByteArray &line)
+    explicit LineBatcher(bool json)
+        : m_json(json)
+    {}
+    ~LineBatcher() override
     {
-        m_pending += line;
-        if (!m_timer.isActive())
+        format();
+        flush();
+    }
+
+    // Called on the listener thread.
+    void answered(const DeliverySummary &delivery, const QString &failure)
+    {
+        if (m_answered.push({delivery, failure}))
+            QMetaObject::invokeMethod(this, &LineBatcher::format, Qt::QueuedConnection);
+    }
+
+private:
+    void format()
+    {
+        for (const auto &[delivery, failure] : m_answered.take()) {
+            if (m_json) {
+                QJsonObject object = DeliveryJson::summary(delivery);
+                if (!failure.isEmpty())
+                    object.insert(QStringLiteral("error"), failure);
+                m_pending += QJsonDocument(object).toJson(QJsonDocument::Compact);
+            } else {
+                m_pending += Output::terminalSafe(deliveryLine(delivery, failure), false).toUtf8();
+            }
+            m_pending += '\n';
+        }
+        if (!m_pending.isEmpty() && !m_timer.isActive())
             m_timer.start(FlushIntervalMs, Qt::PreciseTimer, this);
     }
 
@@ -75,6 +102,8 @@ protected:
     }
 
 private:
+    const bool m_json;
+    Handoff<std::pair<DeliverySummary, QString>> m_answered;
     QByteArray m_pending;
     QBasicTimer m_timer;
 };
@@ -207,20 +236,10 @@ int ServeCommand::run(const QStringList &arguments)
     }
 
     QObject context;
-    LineBatcher lines;
-    QObject::connect(
-        &listener, &Listener::answered, &lines,
-        [json, &lines](const DeliverySummary &delivery, const QString &failure) {
-            if (json) {
-                QJsonObject object = DeliveryJson::summary(delivery);
-                if (!failure.isEmpty())
-                    object.insert(QStringLiteral("error"), failure);
-                lines.add(QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n');
-            } else {
-                lines.add(Output::terminalSafe(deliveryLine(delivery, failure), false).toUtf8() +
-                          '\n');
-            }
-        });
+    LineBatcher lines(json);
+    // Reported on the listener thread, which is stopped before `lines` goes.
+    QObject::connect(&listener, &Listener::answered, &lines, &LineBatcher::answered,
+                     Qt::DirectConnection);
     QObject::connect(&store, &DeliveryStore::storageFailed, &context, [](const QString &failure) {
         errorLine(QStringLiteral("storage error: %1; answering 503 until it clears").arg(failure));
     });
@@ -261,5 +280,7 @@ int ServeCommand::run(const QStringList &arguments)
                          store.close();
                          QCoreApplication::exit(CommandLine::Success);
                      });
-    return QCoreApplication::exec();
+    const int code = QCoreApplication::exec();
+    listener.stop();
+    return code;
 }

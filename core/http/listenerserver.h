@@ -2,6 +2,7 @@
 
 #include "delivery.h"
 #include "endpoint.h"
+#include "handoff.h"
 #include "httpconnection.h"
 #include "httpsender.h"
 #include "listenerlimits.h"
@@ -68,6 +69,15 @@ private:
     QList<HttpConnection *> connections() const;
     void answerDone(const OwedAnswer &owed) const;
 
+    struct Completed
+    {
+        quint64 ticket = 0;
+        qint64 id = 0;
+        int status = 0;
+        QString error;
+    };
+    // The answers whose deliveries the store has finished with, in the order it finished them.
+    void answerCompleted();
     void answer(quint64 ticket, qint64 id, int status, const QString &error);
     void write(OwedAnswer &owed, const QString &error);
     // Passes the delivery on to the endpoint's app; with answerWithApp, answers the sender
@@ -84,6 +94,8 @@ private:
     {
         std::mutex mutex;
         ListenerServer *server = nullptr;
+        // Written on the store's thread, a whole batch before the listener thread is woken.
+        Handoff<Completed> completed;
     };
 
     DeliveryStore &m_store;
