@@ -6,6 +6,7 @@
 #include "storedverification.h"
 #include "subscriberrepository.h"
 #include "testsupport.h"
+#include "writeturns.h"
 
 #include <QDir>
 #include <QFile>
@@ -322,6 +323,33 @@ private Q_SLOTS:
     // Checkpoints run between batches, not in the commits (SQLite's automatic ones are off): a
     // pause in the writing copies the log into the file, and a long run of writing without a
     // pause keeps the log as small as SQLite's own checkpoints would.
+    void writeTurnsAreTakenInTheOrderAsked()
+    {
+        // The writer commits and begins again at once; a plain mutex would let it take the
+        // lock again before the mapping's thread wakes. A turn asked for first is served first.
+        WriteTurns turns;
+        QStringList order;
+        std::mutex orderMutex;
+        const auto record = [&](const QString &who) {
+            std::lock_guard lock(orderMutex);
+            order.append(who);
+        };
+        turns.lock();
+        std::thread other([&] {
+            turns.lock();
+            record(QStringLiteral("other"));
+            turns.unlock();
+        });
+        QTRY_COMPARE(turns.waiting(), std::uint64_t(1));
+        turns.unlock();
+        turns.lock(); // at once, as the writer does
+        record(QStringLiteral("first"));
+        turns.unlock();
+        other.join();
+        QCOMPARE(order, (QStringList{QStringLiteral("other"), QStringLiteral("first")}));
+        QCOMPARE(turns.waiting(), std::uint64_t(0));
+    }
+
     void checkpointsRunBetweenBatches()
     {
         DeliveryStore deliveryStore;

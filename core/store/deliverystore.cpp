@@ -295,6 +295,7 @@ private:
         QList<DeliverySummary> written;
         written.reserve(static_cast<qsizetype>(batch.size()));
         QSqlDatabase db = m_database.connection();
+        std::unique_lock turn(m_store.m_writeTurns);
         QSqlQuery begin(db);
         bool ok = begin.exec(QStringLiteral("BEGIN IMMEDIATE"));
         if (!ok)
@@ -349,8 +350,10 @@ private:
                 error = Database::errorText(db.lastError());
             }
         }
-        if (!ok) {
+        if (!ok)
             db.rollback();
+        turn.unlock();
+        if (!ok) {
             if (error.isEmpty())
                 error = QStringLiteral("the database could not be written");
             for (PendingWrite &item : batch) {
@@ -477,6 +480,7 @@ private:
     {
         QSqlDatabase db = m_database.connection();
         QString error;
+        const std::lock_guard turn(m_store.m_writeTurns);
         bool ok = db.transaction();
         QSqlQuery status(db);
         status.prepare(QStringLiteral("UPDATE deliveries SET response_status = ? WHERE id = ?"));
@@ -750,7 +754,7 @@ void DeliveryStore::runAfterCommits()
             // together, so a power loss can only take both back (and they are applied again),
             // and the writer's next commit syncs the log they are in.
             database.run(QStringLiteral("PRAGMA synchronous = NORMAL"), {}, nullptr);
-            mapper = std::make_unique<SubscriberMapper>(database);
+            mapper = std::make_unique<SubscriberMapper>(database, &m_writeTurns);
             generation = opened;
         }
         const auto watermark = [&mapper] {

@@ -3,6 +3,7 @@
 #include "delivery.h"
 #include "endpoint.h"
 #include "replay.h"
+#include "writeturns.h"
 
 #include <QList>
 #include <QObject>
@@ -122,6 +123,8 @@ private:
     QThread *m_thread = nullptr;
     QThread *m_indexThread = nullptr;
     std::condition_variable m_indexWake;
+    // The writer's and the mapping's turns at the write lock.
+    WriteTurns m_writeTurns;
     bool m_indexDue = false;                  // guarded by m_mutex
     std::atomic<quint64> m_openGeneration{0}; // counts the writer's opens of the file
     std::atomic<qint64> m_indexedUpTo{0};

@@ -1,6 +1,7 @@
 #include "subscribermapper.h"
 
 #include "database.h"
+#include "writeturns.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -16,6 +17,11 @@ const QString CreatedEvent = QStringLiteral("subscriber.created");
 
 SubscriberMapper::SubscriberMapper(const Database &database)
     : m_database(database)
+{}
+
+SubscriberMapper::SubscriberMapper(const Database &database, WriteTurns *turns)
+    : m_database(database)
+    , m_turns(turns)
 {}
 
 SubscriberMapper::~SubscriberMapper() = default;
@@ -172,6 +178,9 @@ std::optional<int> SubscriberMapper::catchUp(int maxRows, QString *error, int *c
         }
     }
 
+    std::unique_lock<WriteTurns> turn;
+    if (m_turns)
+        turn = std::unique_lock(*m_turns);
     QSqlQuery begin(db);
     if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
         *error = Database::errorText(begin.lastError());
@@ -182,6 +191,8 @@ std::optional<int> SubscriberMapper::catchUp(int maxRows, QString *error, int *c
     const std::optional<qint64> mark = mappedUpTo(error);
     if (mark != from) {
         db.rollback();
+        if (turn)
+            turn.unlock();
         if (!mark)
             return std::nullopt;
         // Another process applied some of them meanwhile: read again from where it stopped

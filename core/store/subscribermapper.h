@@ -17,11 +17,16 @@ class Database;
 // "the first valid attempt of an event creates or updates the subscriber, once per event id"
 // holds exactly, across processes and across a crash: what one did not finish, the next
 // does.
+class WriteTurns;
+
 class SubscriberMapper
 {
 public:
     // On `database`'s connection and thread; the database must be open for writing.
     explicit SubscriberMapper(const Database &database);
+    // With `turns`, the mapper takes a turn before it takes the write lock (see WriteTurns):
+    // for a mapper that shares its process with a busy writer.
+    SubscriberMapper(const Database &database, WriteTurns *turns);
     ~SubscriberMapper();
 
     // Applies up to `maxRows` subscriber.created deliveries above the watermark: how many
@@ -51,6 +56,7 @@ private:
                QString *error);
 
     const Database &m_database;
+    WriteTurns *m_turns = nullptr;
     std::unique_ptr<QSqlQuery> m_event;
     std::unique_ptr<QSqlQuery> m_upsert;
 };

@@ -9,7 +9,7 @@
 #
 # Options:
 #   --build-dir DIR     use the binaries built in DIR (no build)
-#   --only LIST         some of: ingest,latency,scale,decode,startup,live (comma-separated)
+#   --only LIST         some of: ingest,latency,catchup,scale,decode,startup,live (comma-separated)
 #   --runs N            runs of each benchmark (default 3, --quick 1)
 #   --scale-db FILE     keep the scale benchmark's database there (generated when missing)
 #   --markdown FILE     also write the table as Markdown
@@ -26,7 +26,7 @@ root="$(cd "$here/../.." && pwd)"
 
 quick="${HOOKSCOPE_BENCH_QUICK:-0}"
 build_dir=""
-only="ingest,latency,scale,decode,startup,live"
+only="ingest,latency,catchup,scale,decode,startup,live"
 runs=""
 scale_db=""
 markdown=""
@@ -48,6 +48,7 @@ if [ "$quick" = 1 ]; then
     runs="${runs:-1}"
     ingest_seconds=1 ingest_pool=4000
     latency_rate=200 latency_seconds=2
+    catchup_rate=500 catchup_seconds=2
     scale_count=2000
     decode_mb=0.5
     startup_runs=1 version_runs=3
@@ -56,6 +57,7 @@ else
     runs="${runs:-3}"
     ingest_seconds=10 ingest_pool=200000
     latency_rate=1000 latency_seconds=30
+    catchup_rate=10000 catchup_seconds=10
     scale_count=1000000
     decode_mb=10
     startup_runs=5 version_runs=30
@@ -66,7 +68,7 @@ secret="bench-secret"
 wrk_threads=2 wrk_connections=32
 
 missing=()
-for tool in wrk nginx webhook hyperfine sqlite3 curl openssl; do
+for tool in wrk nginx webhook hyperfine sqlite3 curl openssl python3; do
     command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -429,6 +431,34 @@ run_latency() {
     done
 }
 
+# --- 2b. the text index and the subscriber mapping catching up ---
+
+# They are made after the commit, on a thread of their own; catchup.py watches their
+# watermarks from outside while a paced load runs, and after it ends.
+run_catchup() {
+    echo "Catch-up: $catchup_rate deliveries/s for $catchup_seconds s, index and mapping lag, $runs run(s)"
+    local run db out sampler
+    for run in $(seq "$runs"); do
+        db="$work/catchup-$run.db"
+        new_database "$db"
+        settle
+        start_hookscope "$db" "$work/serve-catchup-$run.log"
+        out="$work/catchup-$run.txt"
+        rm -f "$work/catchup-stop"
+        python3 "$here/catchup.py" "$db" "$work/catchup-stop" >"$out.lag" 2>&1 &
+        sampler=$!
+        "$bench/bench_load" paced --port "$server_port" --rate "$catchup_rate" \
+            --seconds "$catchup_seconds" --connections "$wrk_connections" --secret "$secret" \
+            >"$out" || fail "the paced load failed: $(cat "$out")"
+        touch "$work/catchup-stop"
+        wait "$sampler" || fail "catchup.py failed: $(cat "$out.lag")"
+        stop_server
+        collect catchup_ "$out"
+        collect catchup_ "$out.lag"
+        rm -f "$db" "$db-wal" "$db-shm" "$db-search" "$db-search-wal" "$db-search-shm"
+    done
+}
+
 # --- 3. scale ---
 
 run_scale() {
@@ -561,6 +591,7 @@ deep_outcome="" deep_pane_outcome="" deep_http="" deep_show="" version_runs_done
 measure_disk
 wants ingest && run_ingest
 wants latency && run_latency
+wants catchup && run_catchup
 wants scale && run_scale
 wants decode && run_decode
 wants startup && run_startup
@@ -625,6 +656,11 @@ row "latency at $latency_rate/s: p99" latency_paced_p99_ms "ms" "<" 5 "< 5 ms"
 row "latency at $latency_rate/s: p99.9" latency_paced_p999_ms "ms"
 row "latency at $latency_rate/s: max" latency_paced_max_ms "ms"
 row "latency: rows = 2xx answers" latency_rows ""
+row "catch-up at $catchup_rate/s: achieved rate" catchup_paced_achieved_rate "/s"
+row "catch-up: text index, oldest delivery not indexed (max)" catchup_index_max_lag_ms "ms" "<" 1000 "< 1 s"
+row "catch-up: mapping, oldest delivery not mapped (max)" catchup_mapping_max_lag_ms "ms" "<" 1000 "< 1 s"
+row "catch-up: text index complete after the load" catchup_index_after_load_ms "ms"
+row "catch-up: mapping complete after the load" catchup_mapping_after_load_ms "ms"
 row "scale: generating the deliveries (bulk)" scale_generate_s "s"
 row "scale: deliveries in the database" scale_deliveries ""
 row "scale: text index from nothing (after generating)" scale_index_build_per_s "/s"
