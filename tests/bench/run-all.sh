@@ -409,18 +409,28 @@ run_ingest() {
 
 # --- 2. latency at a steady rate ---
 
+# Starts hookscope serve on a new database at `db`, logging to `log`.
+serve_fresh() {
+    new_database "$1"
+    settle
+    start_hookscope "$1" "$2"
+}
+
+# Sends signed deliveries to the server at `rate` a second for `seconds` over `connections`
+# keep-alive connections, open loop; its figures go to `out`.
+paced_load() {
+    "$bench/bench_load" paced --port "$server_port" --rate "$1" --seconds "$2" \
+        --connections "$3" --secret "$secret" >"$4" || fail "the paced load failed: $(cat "$4")"
+}
+
 run_latency() {
     echo "Latency: $latency_rate deliveries/s for $latency_seconds s, open loop, $runs run(s)"
     local run db out rows
     for run in $(seq "$runs"); do
         db="$work/latency-$run.db"
-        new_database "$db"
-        settle
-        start_hookscope "$db" "$work/serve-latency-$run.log"
         out="$work/paced-$run.txt"
-        "$bench/bench_load" paced --port "$server_port" --rate "$latency_rate" \
-            --seconds "$latency_seconds" --connections 8 --secret "$secret" >"$out" ||
-            fail "the paced load failed: $(cat "$out")"
+        serve_fresh "$db" "$work/serve-latency-$run.log"
+        paced_load "$latency_rate" "$latency_seconds" 8 "$out"
         stop_server
         collect latency_ "$out"
         rows="$(sqlite3 "$db" "SELECT count(*) FROM deliveries WHERE response_status = 200")"
@@ -440,16 +450,12 @@ run_catchup() {
     local run db out sampler
     for run in $(seq "$runs"); do
         db="$work/catchup-$run.db"
-        new_database "$db"
-        settle
-        start_hookscope "$db" "$work/serve-catchup-$run.log"
         out="$work/catchup-$run.txt"
+        serve_fresh "$db" "$work/serve-catchup-$run.log"
         rm -f "$work/catchup-stop"
         python3 "$here/catchup.py" "$db" "$work/catchup-stop" >"$out.lag" 2>&1 &
         sampler=$!
-        "$bench/bench_load" paced --port "$server_port" --rate "$catchup_rate" \
-            --seconds "$catchup_seconds" --connections "$wrk_connections" --secret "$secret" \
-            >"$out" || fail "the paced load failed: $(cat "$out")"
+        paced_load "$catchup_rate" "$catchup_seconds" "$wrk_connections" "$out"
         touch "$work/catchup-stop"
         wait "$sampler" || fail "catchup.py failed: $(cat "$out.lag")"
         stop_server
