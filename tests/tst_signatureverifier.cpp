@@ -1,6 +1,8 @@
+#include "hmac.h"
 #include "signatureverifier.h"
 #include "testsupport.h"
 
+#include <QMessageAuthenticationCode>
 #include <QTest>
 
 using TestSupport::hostedHooksSignature;
@@ -38,6 +40,31 @@ class TestSignatureVerifier : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void hmacAgreesWithQtsOwnAcrossKeysAndAlgorithms()
+    {
+        // Hmac keeps each thread's last few keyed contexts; keys and algorithms taken in turns,
+        // more of them than it keeps, must each give what Qt's own HMAC gives.
+        const std::pair<Hmac::Algorithm, QCryptographicHash::Algorithm> algorithms[] = {
+            {Hmac::Algorithm::Sha1, QCryptographicHash::Sha1},
+            {Hmac::Algorithm::Sha256, QCryptographicHash::Sha256},
+            {Hmac::Algorithm::Sha512, QCryptographicHash::Sha512}};
+        QList<QByteArray> keys{QByteArray(), QByteArray(200, 'k')};
+        for (int i = 0; i < 12; ++i)
+            keys.append("whsec_" + QByteArray::number(i));
+        const QList<QByteArray> messages{QByteArray(), "1700000000.{\"a\":1}",
+                                         QByteArray(5000, 'x')};
+        for (int round = 0; round < 3; ++round) {
+            for (const QByteArray &key : keys) {
+                for (const auto &[ours, qts] : algorithms) {
+                    for (const QByteArray &message : messages) {
+                        QCOMPARE(Hmac::compute(ours, key, message),
+                                 QMessageAuthenticationCode::hash(message, key, qts));
+                    }
+                }
+            }
+        }
+    }
+
     void documentedVectorIsValid()
     {
         // SIGNATURES.md: t 1700000000, signed string "1700000000." + body.

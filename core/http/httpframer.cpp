@@ -5,6 +5,16 @@
 
 namespace {
 
+// "1.1" and "1.0", the versions http_parser reads, without formatting them every request.
+QString httpVersion(unsigned short major, unsigned short minor)
+{
+    if (major == 1 && minor == 1)
+        return QStringLiteral("1.1");
+    if (major == 1 && minor == 0)
+        return QStringLiteral("1.0");
+    return QString::number(major) + u'.' + QString::number(minor);
+}
+
 // RFC 9110 §5.6.2: the characters of a token (a method or a header name).
 bool isTokenChar(char c)
 {
@@ -437,8 +447,7 @@ int HttpFramer::onHeadersComplete(http_parser *parser)
     FramedRequest &request = framer->m_current;
     request.head.method =
         QString::fromLatin1(http_method_str(static_cast<http_method>(parser->method)));
-    request.head.httpVersion =
-        QStringLiteral("%1.%2").arg(parser->http_major).arg(parser->http_minor);
+    request.head.httpVersion = httpVersion(parser->http_major, parser->http_minor);
     // Upgrade and Connection: upgrade are answered as any request; the protocol stays HTTP.
     parser->upgrade = 0;
     framer->m_headDone = true;
