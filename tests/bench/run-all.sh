@@ -198,6 +198,11 @@ settle() {
 }
 
 # A database with the HostedHooks endpoint /hooks/hh and its secret.
+# Removes the database at `db` with its log and its text index.
+remove_database() {
+    rm -f "$1" "$1-wal" "$1-shm" "$1-search" "$1-search-wal" "$1-search-shm"
+}
+
 new_database() {
     local db="$1"
     HH_SECRET="$secret" "$hookscope" endpoint add hh --path /hooks/hh --scheme hostedhooks \
@@ -400,7 +405,7 @@ run_ingest() {
         add ingest_hookscope_2xx "$ok"
         add ingest_hookscope_rows "$rows"
         add ingest_hookscope_in_flight "$((rows - ok))"
-        rm -f "$db" "$db-wal" "$db-shm" "$db-search" "$db-search-wal" "$db-search-shm"
+        remove_database "$db"
         # The server's per-stage table of the last round (serve --stats).
         stage_table="$(sed -n '/deliveries stored in/,$p' "$work/serve-ingest-$run.log.err")"
         echo "  round $run: hookscope $(wrk_field rate "$wrk_result")/s, $ok answered 2xx, $rows rows ($((rows - ok)) in flight when wrk stopped)"
@@ -435,7 +440,7 @@ run_latency() {
         collect latency_ "$out"
         rows="$(sqlite3 "$db" "SELECT count(*) FROM deliveries WHERE response_status = 200")"
         add latency_rows "$rows"
-        rm -f "$db" "$db-wal" "$db-shm" "$db-search" "$db-search-wal" "$db-search-shm"
+        remove_database "$db"
         [ "$rows" = "$(awk '$1 == "paced_answered_2xx:" { print int($2) }' "$out")" ] ||
             fail "latency run $run: 2xx answers and rows differ"
     done
@@ -461,7 +466,7 @@ run_catchup() {
         stop_server
         collect catchup_ "$out"
         collect catchup_ "$out.lag"
-        rm -f "$db" "$db-wal" "$db-shm" "$db-search" "$db-search-wal" "$db-search-shm"
+        remove_database "$db"
     done
 }
 
