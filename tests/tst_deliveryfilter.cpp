@@ -206,6 +206,7 @@ private Q_SLOTS:
         QTest::newRow("verdict") << u"verdict:invalid"_qs << u"deliveries_verdict"_qs;
         QTest::newRow("endpoint") << u"endpoint:hh"_qs << u"deliveries_endpoint"_qs;
         QTest::newRow("subscriber") << u"subscriber:sub_beta"_qs << u"deliveries_subscriber"_qs;
+        QTest::newRow("drift kind") << u"drift:missing"_qs << u"drift_kind"_qs;
     }
 
     void filtersUseTheirIndexes()

@@ -13,6 +13,8 @@
 #include "replayrepository.h"
 #include "reverifier.h"
 #include "samplecommand.h"
+#include "schemacommand.h"
+#include "schemakeeper.h"
 #include "servecommand.h"
 #include "subscriberscommand.h"
 
@@ -626,6 +628,11 @@ int deliveries(const QStringList &arguments)
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
     }
+    // Drift is learned after the commits: everything stored is learned before it is asked.
+    if (!filter.drift.isEmpty() && !SchemaKeeper::bringUpToDate(database, &error)) {
+        errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
+        return CommandLine::Failure;
+    }
     const auto rows = DeliveryReader(database).pageBefore(filter, 0, limit, &error);
     if (!rows) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
@@ -757,8 +764,18 @@ int show(const QStringList &arguments)
     }
     const QList<Replay> replays =
         ReplayRepository(database).ofDelivery(id, &error).value_or(QList<Replay>());
+    // What it carried against the deliveries of its type before it: learned first if it was
+    // not yet.
+    QList<SchemaDrift> drift;
+    if (!SchemaKeeper::bringUpToDate(database, &error) ||
+        !SchemaKeeper::driftOf(database, id, &error).has_value()) {
+        errorLine(QStringLiteral("%1 %2: drift not known: %3").arg(Program, command, error));
+    } else {
+        drift = *SchemaKeeper::driftOf(database, id, &error);
+    }
     if (parser.isSet(QStringLiteral("json"))) {
         QJsonObject object = DeliveryJson::full(*delivery);
+        object.insert(QStringLiteral("drift"), DeliveryJson::drift(drift));
         QJsonArray replayArray;
         for (const Replay &replay : replays) {
             replayArray.append(
@@ -774,6 +791,21 @@ int show(const QStringList &arguments)
         printJson(QJsonDocument(object));
     } else {
         printDelivery(*delivery);
+        if (!drift.isEmpty()) {
+            outLine(QString());
+            outLine(QStringLiteral("Drift from the %1 deliveries before it:")
+                        .arg(delivery->eventType.isEmpty() ? QStringLiteral("untyped")
+                                                           : delivery->eventType));
+            for (const SchemaDrift &d : drift)
+                outLine(QStringLiteral("  %1  %2%3")
+                            .arg(SchemaDrift::kindName(d.kind).leftJustified(12),
+                                 d.path.isEmpty() ? QStringLiteral("(body)") : d.path,
+                                 d.kind == SchemaDrift::Kind::NewField
+                                     ? QStringLiteral(" (%1)").arg(d.now)
+                                 : d.kind == SchemaDrift::Kind::Missing
+                                     ? QStringLiteral(" (was %1)").arg(d.before)
+                                     : QStringLiteral(": %1 -> %2").arg(d.before, d.now)));
+        }
         if (!replays.isEmpty()) {
             outLine(QString());
             outLine(QStringLiteral("Replays:"));
@@ -821,6 +853,9 @@ QString CommandLine::usage()
                "  hookscope subscribers delete SUBSCRIBER_ID [--endpoint NAME] [--db FILE]\n"
                "  hookscope subscribers export (--csv FILE | --json FILE) [--db FILE]\n"
                "  hookscope subscribers import FILE [--db FILE]\n"
+               "  hookscope events [--endpoint NAME] [--rebuild] [--json] [--db FILE]\n"
+               "  hookscope schema EVENT_TYPE [--endpoint NAME] [--json-schema] [--db FILE]\n"
+               "  hookscope diff ID1 [ID2] [--json] [--db FILE]\n"
                "  hookscope send-sample EVENT_TYPE --endpoint NAME [--scheme SCHEME] "
                "[--update-mapping] [--to URL] "
                "[--db FILE]\n"
@@ -863,6 +898,8 @@ int CommandLine::run(const QStringList &arguments)
         return SubscribersCommand::run(rest);
     if (command == u"send-sample")
         return SampleCommand::run(rest);
+    if (command == u"events" || command == u"schema" || command == u"diff")
+        return SchemaCommand::run(command, rest);
     if (command == u"replay")
         return ReplayCommand::run(rest);
     if (command == u"ngrok")

@@ -29,6 +29,12 @@ QCommandLineOption jsonOption(const QString &what)
 
 // Parses `arguments` (the words after the command) with `parser`; on a mistake prints it and
 // the command's usage line.
+int fail(const QString &command, const QString &message, int code)
+{
+    Output::errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, message));
+    return code;
+}
+
 bool parse(QCommandLineParser &parser, const QString &command, const QStringList &arguments,
            int minPositional, int maxPositional)
 {

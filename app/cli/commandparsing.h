@@ -1,5 +1,7 @@
 #pragma once
 
+#include "commandline.h"
+
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 #include <QHostAddress>
@@ -16,6 +18,8 @@ extern const QString Program;
 QCommandLineOption dbOption();
 QCommandLineOption jsonOption(const QString &what);
 // Parses the words after the command; on a mistake prints it with a hint and returns false.
+// Says "hookscope COMMAND: MESSAGE" on stderr; returns `code`.
+int fail(const QString &command, const QString &message, int code = CommandLine::Failure);
 bool parse(QCommandLineParser &parser, const QString &command, const QStringList &arguments,
            int minPositional, int maxPositional);
 // Prints the command's help when --help was given; `synopsis` follows "Usage: hookscope".

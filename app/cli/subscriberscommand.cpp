@@ -18,12 +18,6 @@ using Output::outLine;
 
 namespace {
 
-int fail(const QString &command, const QString &message, int code = CommandLine::Failure)
-{
-    errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, message));
-    return code;
-}
-
 QString orDash(const QString &text)
 {
     return text.isEmpty() ? QStringLiteral("-") : text;

@@ -145,7 +145,7 @@ void MainWindow::buildUi()
     m_filter->setObjectName(QStringLiteral("filterEdit"));
     m_filter->setClearButtonEnabled(true);
     m_filter->setPlaceholderText(tr("Filter (Ctrl+F): text, event:, verdict:, endpoint:, status:, "
-                                    "subscriber:, sample:, since:, until:"));
+                                    "subscriber:, sample:, drift:, since:, until:"));
     m_filterError = new QLabel(central);
     m_filterError->setTextFormat(Qt::PlainText);
     m_filterError->setStyleSheet(QStringLiteral("QLabel { color: #c62828; }"));

@@ -20,6 +20,7 @@ constexpr StageName Names[StageCounters::StageCount] = {
     {"commit: COMMIT and its fsync", "writer", "batch"},
     {"mapping: subscriber mapping", "after commits", "delivery read"},
     {"indexing: text index", "after commits", "delivery"},
+    {"schemas: event schemas and drift", "after commits", "delivery read"},
 };
 
 QString column(const QString &text, int width, bool right = true)

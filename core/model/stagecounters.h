@@ -24,6 +24,7 @@ public:
         Commit,   // writer: COMMIT, its fsync included (units: batches)
         Mapping,  // after the commits: the subscriber mapping (units: deliveries read)
         Indexing, // after the commits: the text index (units: deliveries indexed)
+        Schemas,  // after the commits: event schemas and drift (units: deliveries read)
         StageCount
     };
 

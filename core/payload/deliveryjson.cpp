@@ -108,4 +108,20 @@ QJsonObject endpoint(const Endpoint &e)
     };
 }
 
+QJsonArray drift(const QList<SchemaDrift> &drift)
+{
+    QJsonArray array;
+    for (const SchemaDrift &d : drift) {
+        array.append(QJsonObject{
+            {QStringLiteral("path"), d.path},
+            {QStringLiteral("kind"), SchemaDrift::kindName(d.kind)},
+            {QStringLiteral("before"),
+             d.before.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(d.before)},
+            {QStringLiteral("now"),
+             d.now.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(d.now)},
+        });
+    }
+    return array;
+}
+
 } // namespace DeliveryJson

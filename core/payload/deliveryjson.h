@@ -2,6 +2,9 @@
 
 #include "delivery.h"
 #include "endpoint.h"
+#include "eventschema.h"
+
+#include <QJsonArray>
 
 #include <QJsonObject>
 
@@ -14,5 +17,8 @@ QJsonObject summary(const DeliverySummary &delivery);
 QJsonObject full(const Delivery &delivery);
 // Name, path, scheme, tolerance and the number of secrets: never their values.
 QJsonObject endpoint(const Endpoint &endpoint);
+// [{path, kind, before, now}]: how a delivery drifted from its type's deliveries before it;
+// `before` is null for a new field, `now` for a missing one.
+QJsonArray drift(const QList<SchemaDrift> &drift);
 
 } // namespace DeliveryJson

@@ -260,6 +260,46 @@ QString formatName(DecodedPayload::Format format)
     return QStringLiteral("raw");
 }
 
+QString DecodedField::jsonText() const
+{
+    if (type == u"object")
+        return QStringLiteral("{…}");
+    if (type == u"array")
+        return QStringLiteral("[…]");
+    if (type != u"string")
+        return value;
+    // RFC 8259 section 7.
+    QString out;
+    out.reserve(value.size() + 2);
+    out += u'"';
+    for (QChar c : value) {
+        switch (c.unicode()) {
+        case u'"':
+            out += QStringLiteral("\\\"");
+            break;
+        case u'\\':
+            out += QStringLiteral("\\\\");
+            break;
+        case u'\n':
+            out += QStringLiteral("\\n");
+            break;
+        case u'\r':
+            out += QStringLiteral("\\r");
+            break;
+        case u'\t':
+            out += QStringLiteral("\\t");
+            break;
+        default:
+            if (c.unicode() < 0x20)
+                out += QStringLiteral("\\u%1").arg(c.unicode(), 4, 16, QLatin1Char('0'));
+            else
+                out += c;
+        }
+    }
+    out += u'"';
+    return out;
+}
+
 QString DecodedPayload::valueAt(const QString &path) const
 {
     for (const DecodedField &field : fields) {

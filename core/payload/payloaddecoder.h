@@ -12,6 +12,10 @@ struct DecodedField
     QString type; // object, array, string, number, boolean, null (JSON); string (form)
     QString value;
 
+    // The value as JSON text: a string quoted and escaped, a number as written, "{…}" and
+    // "[…]" for an object and an array.
+    QString jsonText() const;
+
     friend bool operator==(const DecodedField &, const DecodedField &) = default;
 };
 

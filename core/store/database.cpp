@@ -156,6 +156,51 @@ const char *const Migrations[] = {
     );
     INSERT INTO mapping_state VALUES (1, (SELECT coalesce(max(id), 0) FROM deliveries));
     )sql",
+    // 12 -> 13: what each event type's deliveries carried, and how each delivery drifted from
+    // the ones of its type before it, learned after the commits up to a watermark (see
+    // SchemaKeeper). Deliveries stored before are learned in the background.
+    R"sql(
+    CREATE TABLE schema_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        learned_up_to INTEGER NOT NULL
+    );
+    INSERT INTO schema_state VALUES (1, 0);
+    CREATE TABLE event_schemas (
+        endpoint TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        deliveries INTEGER NOT NULL,
+        drifted INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        last_delivery_id INTEGER NOT NULL,
+        PRIMARY KEY (endpoint, event_type)
+    ) WITHOUT ROWID;
+    CREATE TABLE schema_fields (
+        endpoint TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        path TEXT NOT NULL,
+        types INTEGER NOT NULL,
+        deliveries INTEGER NOT NULL,
+        occurrences INTEGER NOT NULL,
+        objects INTEGER NOT NULL,
+        strings INTEGER NOT NULL,
+        formats INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        first_delivery_id INTEGER NOT NULL,
+        examples TEXT NOT NULL,
+        PRIMARY KEY (endpoint, event_type, path)
+    ) WITHOUT ROWID;
+    CREATE TABLE drift (
+        delivery_id INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        before TEXT NOT NULL,
+        now TEXT NOT NULL,
+        UNIQUE (delivery_id, path, kind)
+    );
+    CREATE INDEX drift_kind ON drift(kind, delivery_id);
+    )sql",
 };
 
 static_assert(std::size(Migrations) == Database::SchemaVersion);

@@ -21,7 +21,7 @@ public:
     // Written into the SQLite header (PRAGMA application_id) so that a HookScope file can be
     // told from any other SQLite file: "HkSc".
     static constexpr qint32 ApplicationId = 0x486b5363;
-    static constexpr int SchemaVersion = 12;
+    static constexpr int SchemaVersion = 13;
     static constexpr int DefaultBusyTimeoutMs = 5000;
 
     Database();

@@ -1,5 +1,7 @@
 #include "deliveryfilter.h"
 
+#include "eventschema.h"
+
 #include <QDateTime>
 #include <QRegularExpression>
 #include <QStringList>
@@ -48,7 +50,8 @@ QString escapeLike(QString text)
 bool DeliveryFilter::isEmpty() const
 {
     return eventType.isEmpty() && !verdict && !failedOnly && endpoint.isEmpty() && status == 0 &&
-           subscriberId.isEmpty() && !sample && !sinceMs && !untilMs && text.isEmpty();
+           subscriberId.isEmpty() && !sample && drift.isEmpty() && !sinceMs && !untilMs &&
+           text.isEmpty();
 }
 
 DeliveryFilter DeliveryFilter::parse(const QString &input, QString *error, qint64 nowMs)
@@ -105,6 +108,18 @@ DeliveryFilter DeliveryFilter::parse(const QString &input, QString *error, qint6
                 filter.sample = false;
             else
                 problems.append(QStringLiteral("sample wants yes or no, not \"%1\"").arg(value));
+        } else if (key == u"drift") {
+            const QString answer = value.toLower();
+            if (answer == u"yes" || answer == u"true" || answer == u"1")
+                filter.drift = QStringLiteral("yes");
+            else if (answer == u"no" || answer == u"false" || answer == u"0")
+                filter.drift = QStringLiteral("no");
+            else if (SchemaDrift::kindFromName(answer))
+                filter.drift = answer;
+            else
+                problems.append(QStringLiteral("drift wants yes, no, new-field, missing or "
+                                               "type-changed, not \"%1\"")
+                                    .arg(value));
         } else if (key == u"since" || key == u"until") {
             const auto time = parseTime(value, nowMs);
             if (!time)
@@ -179,6 +194,14 @@ QString DeliveryFilter::whereClause(QVariantList &bindings, const TextSearchScop
     }
     if (sample)
         conditions.append(*sample ? QStringLiteral("sample <> 0") : QStringLiteral("sample = 0"));
+    if (drift == u"yes") {
+        conditions.append(QStringLiteral("id IN (SELECT delivery_id FROM drift)"));
+    } else if (drift == u"no") {
+        conditions.append(QStringLiteral("id NOT IN (SELECT delivery_id FROM drift)"));
+    } else if (!drift.isEmpty()) {
+        conditions.append(QStringLiteral("id IN (SELECT delivery_id FROM drift WHERE kind = ?)"));
+        bindings.append(drift);
+    }
     if (sinceMs) {
         conditions.append(QStringLiteral("received_at >= ?"));
         bindings.append(*sinceMs);

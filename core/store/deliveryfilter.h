@@ -10,7 +10,8 @@
 #include <optional>
 
 // What the filter field asks for: tokens (event:, verdict:, endpoint:, status:, subscriber:,
-// sample:, since:, until:) and free text, which matches event type, event id, path and body.
+// sample:, drift:, since:, until:) and free text, which matches event type, event id, path and
+// body.
 struct DeliveryFilter
 {
     QString eventType;
@@ -21,6 +22,9 @@ struct DeliveryFilter
     bool statusIsClass = false;
     QString subscriberId;
     std::optional<bool> sample; // sample:yes / sample:no
+    // drift:yes / drift:no, or one kind of drift (drift:new-field, drift:missing,
+    // drift:type-changed): how a delivery differed from its event type's deliveries before it.
+    QString drift;
     std::optional<qint64> sinceMs;
     std::optional<qint64> untilMs; // exclusive
     QString text;

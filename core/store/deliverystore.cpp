@@ -4,6 +4,7 @@
 #include "endpointrepository.h"
 #include "platform.h"
 #include "replayrepository.h"
+#include "schemakeeper.h"
 #include "searchindex.h"
 #include "secretvault.h"
 #include "sqlitestatement.h"
@@ -710,6 +711,9 @@ void DeliveryStore::runAfterCommits()
     // long; the mapping's transactions hold the database's write lock, so they stay short.
     constexpr int IndexChunk = 5000;
     constexpr int MappingChunk = 500;
+    // The schemas' transactions hold the write lock only to write what changed: a few rows for
+    // the fields of each type seen, and the drift.
+    constexpr int SchemaChunk = 2000;
     // Commits arriving faster than this are followed together: FTS5 writes a segment per
     // statement, and each mapping transaction is a commit of the database.
     constexpr std::chrono::milliseconds Interval{50};
@@ -718,6 +722,7 @@ void DeliveryStore::runAfterCommits()
     SearchIndex index(m_options.path);
     Database database;
     std::unique_ptr<SubscriberMapper> mapper;
+    std::unique_ptr<SchemaKeeper> schemas;
     quint64 generation = 0;
     qint64 mappedUpTo = -1;
     auto nextOpen = Clock::now();
@@ -737,6 +742,7 @@ void DeliveryStore::runAfterCommits()
         if (generation != opened) {
             // The writer opened the file again (a replaced file, a recovery).
             mapper.reset();
+            schemas.reset();
             database.close();
             index.close();
         }
@@ -755,6 +761,7 @@ void DeliveryStore::runAfterCommits()
             // and the writer's next commit syncs the log they are in.
             database.run(QStringLiteral("PRAGMA synchronous = NORMAL"), {}, nullptr);
             mapper = std::make_unique<SubscriberMapper>(database, &m_writeTurns);
+            schemas = std::make_unique<SchemaKeeper>(database, &m_writeTurns);
             generation = opened;
         }
         const auto watermark = [&mapper] {
@@ -777,6 +784,21 @@ void DeliveryStore::runAfterCommits()
         mappedUpTo = watermark();
         if (changed)
             Q_EMIT subscribersChanged();
+        int learned = 0;
+        int drifted = 0;
+        for (;;) {
+            QString error;
+            int drifting = 0;
+            StageTimer timer(StageCounters::Schemas, 0);
+            const std::optional<int> read = schemas->catchUp(SchemaChunk, &error, &drifting);
+            timer.setUnits(quint64(read.value_or(0)));
+            learned += read.value_or(0);
+            drifted += drifting;
+            if (!read || *read < SchemaChunk || stopping())
+                break;
+        }
+        if (learned > 0)
+            Q_EMIT schemasLearned(learned, drifted);
         if (!index.isOpen())
             index.open(m_options.busyTimeoutMs, nullptr); // closed when found damaged
         while (index.isOpen()) {

@@ -92,6 +92,9 @@ Q_SIGNALS:
     // The subscriber mapping moved on: stored deliveries were applied to it, here or by another
     // connection (emitted on the thread that keeps the mapping, within a second).
     void subscribersChanged();
+    // Event schemas were learned from new deliveries (see SchemaKeeper), by this process or
+    // another; `drifted` of them drifted.
+    void schemasLearned(int deliveries, int drifted);
     void storageFailed(const QString &error);
     // The file at the path stopped being the one open (moved, deleted, replaced); what the
     // open file held was copied to `keptCopy` (empty when copying failed).

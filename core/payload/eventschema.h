@@ -1,0 +1,150 @@
+#pragma once
+
+#include "payloaddecoder.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+// What the deliveries of one event type on one endpoint carried, learned one delivery at a
+// time in id order: every field path (array elements as "[]", so "data.items[].sku"), the
+// JSON types it had, how many deliveries carried it, a few distinct example values exactly as
+// sent, and the string formats all its values had. Only JSON bodies are learned.
+//
+// Paths are the decoder's (see PayloadDecoder): "" is the body itself, keys that are not
+// plain are quoted (a["x.y"]), and array indexes become "[]".
+namespace SchemaTypes {
+enum : unsigned
+{
+    Null = 1,
+    Boolean = 2,
+    Integer = 4, // a number written without a fraction or an exponent
+    Number = 8,  // any other number
+    String = 16,
+    Object = 32,
+    Array = 64,
+};
+// "integer", "number|string": the names of the types in `types`, in a fixed order.
+QString names(unsigned types);
+} // namespace SchemaTypes
+
+namespace StringFormats {
+enum : unsigned
+{
+    DateTime = 1,      // ISO 8601 / RFC 3339 date and time
+    Uuid = 2,          // 8-4-4-4-12 hexadecimal digits
+    Email = 4,         // local@domain.tld
+    Url = 8,           // scheme://...
+    IntegerString = 16 // an integer written as a string: "42"
+};
+constexpr unsigned All = DateTime | Uuid | Email | Url | IntegerString;
+unsigned of(const QString &text);
+QString names(unsigned formats); // "date-time", "uuid", "email", "url", "integer-string"
+} // namespace StringFormats
+
+struct SchemaField
+{
+    unsigned types = 0;
+    qint64 deliveries = 0;  // deliveries that carried the field at least once
+    qint64 occurrences = 0; // times it appeared (an array element field: once per element)
+    qint64 objects = 0;     // times it was an object: its members are required against this
+    qint64 strings = 0;     // times it was a string
+    unsigned formats = 0;   // the formats every one of its strings had
+    qint64 firstSeenMs = 0;
+    qint64 lastSeenMs = 0;
+    qint64 firstDeliveryId = 0;
+    // Distinct values as JSON text exactly as sent ("1.10", "\"a\""), at most MaxExamples.
+    QStringList examples;
+
+    static constexpr int MaxExamples = 3;
+    static constexpr int MaxExampleLength = 120; // longer values are not kept as examples
+
+    friend bool operator==(const SchemaField &, const SchemaField &) = default;
+};
+
+// One way a delivery differs from what its event type carried before it.
+struct SchemaDrift
+{
+    enum class Kind
+    {
+        NewField,    // never carried before
+        Missing,     // carried by every delivery before (where its parent was an object)
+        TypeChanged, // carried with a type never seen before
+    };
+    QString path;
+    Kind kind = Kind::NewField;
+    QString before; // the types seen before ("" for a new field)
+    QString now;    // the type(s) now ("" for a missing field)
+
+    static QString kindName(Kind kind); // "new-field", "missing", "type-changed"
+    static std::optional<Kind> kindFromName(const QString &name);
+    friend bool operator==(const SchemaDrift &, const SchemaDrift &) = default;
+};
+
+// A body's fields as the schema sees them: one entry per distinct path, in document order.
+struct SchemaObservation
+{
+    struct Path
+    {
+        QString path;
+        unsigned types = 0;
+        qint64 occurrences = 0;
+        qint64 objects = 0;
+        qint64 strings = 0;
+        unsigned formats = StringFormats::All; // of its strings
+        QStringList examples;
+    };
+    std::vector<Path> paths;
+    unsigned rootTypes = 0;
+
+    // Nothing when the body is not JSON (or is JSON nested too deeply to decode).
+    static std::optional<SchemaObservation> of(const QByteArray &body);
+    static std::optional<SchemaObservation> of(const QList<DecodedField> &fields);
+};
+
+class EventSchema
+{
+public:
+    QString endpoint;
+    QString eventType;
+    qint64 deliveries = 0; // JSON deliveries learned
+    qint64 drifted = 0;    // of which differed from what came before them
+    qint64 firstSeenMs = 0;
+    qint64 lastSeenMs = 0;
+    qint64 lastDeliveryId = 0;
+    std::map<QString, SchemaField> fields;
+
+    // How `observation` differs from the deliveries learned so far (nothing for the first).
+    QList<SchemaDrift> driftOf(const SchemaObservation &observation) const;
+    // Learns a delivery; returns its drift (computed before it is learned).
+    QList<SchemaDrift> learn(const SchemaObservation &observation, qint64 deliveryId,
+                             qint64 receivedAtMs);
+
+    // The paths learned, parents before children.
+    QStringList paths() const;
+
+    // JSON Schema (draft 2020-12) every delivery learned validates against: `required` lists
+    // the members present in every object seen at that place; types as seen.
+    QJsonObject toJsonSchema() const;
+
+    // Path helpers on the decoder's path syntax.
+    // The schema path of a decoded path: indexes become "[]" ("a[2].b" -> "a[].b").
+    static QString schemaPathOf(const QString &decodedPath);
+    // "a.b" -> "a"; "a[]" -> "a"; "b" -> ""; "" -> nullopt.
+    static std::optional<QString> parentOf(const QString &path);
+    // Whether the path names an array element ("a[]") rather than an object member.
+    static bool isElement(const QString &path);
+    // The member name the path ends with ("a[\"x.y\"]" -> "x.y"); empty for an element.
+    static QString memberName(const QString &path);
+
+private:
+    QJsonObject schemaAt(const QString &path, const SchemaField &field,
+                         const std::map<QString, std::vector<QString>> &children) const;
+};

@@ -1,0 +1,456 @@
+#include "schemakeeper.h"
+
+#include "database.h"
+#include "writeturns.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <set>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+// Text columns are NOT NULL: a null QString binds as NULL, an empty one as ''.
+QVariant text(const QString &value)
+{
+    return value.isNull() ? QVariant(QStringLiteral("")) : QVariant(value);
+}
+
+QString joinedExamples(const QStringList &examples)
+{
+    return u'[' + examples.join(u',') + u']';
+}
+
+// The stored examples ("[1.10,\"a\"]") back into their JSON texts, each exactly as sent.
+QStringList splitExamples(const QString &stored)
+{
+    QStringList examples;
+    if (stored.size() < 2)
+        return examples;
+    // Top-level commas of the array: outside strings (examples are scalars).
+    qsizetype start = 1;
+    bool inString = false;
+    for (qsizetype i = 1; i + 1 < stored.size(); ++i) {
+        const QChar c = stored.at(i);
+        if (inString) {
+            if (c == u'\\')
+                ++i;
+            else if (c == u'"')
+                inString = false;
+        } else if (c == u'"') {
+            inString = true;
+        } else if (c == u',') {
+            examples.append(stored.mid(start, i - start));
+            start = i + 1;
+        }
+    }
+    if (stored.size() - 1 > start)
+        examples.append(stored.mid(start, stored.size() - 1 - start));
+    return examples;
+}
+
+SchemaField fieldFrom(const QSqlQuery &row, int first)
+{
+    SchemaField f;
+    f.types = row.value(first).toUInt();
+    f.deliveries = row.value(first + 1).toLongLong();
+    f.occurrences = row.value(first + 2).toLongLong();
+    f.objects = row.value(first + 3).toLongLong();
+    f.strings = row.value(first + 4).toLongLong();
+    f.formats = row.value(first + 5).toUInt();
+    f.firstSeenMs = row.value(first + 6).toLongLong();
+    f.lastSeenMs = row.value(first + 7).toLongLong();
+    f.firstDeliveryId = row.value(first + 8).toLongLong();
+    f.examples = splitExamples(row.value(first + 9).toString());
+    return f;
+}
+
+const QString FieldColumns = QStringLiteral(
+    "types, deliveries, occurrences, objects, strings, formats, first_seen, last_seen, "
+    "first_delivery_id, examples");
+
+const QString TypeColumns = QStringLiteral(
+    "endpoint, event_type, deliveries, drifted, first_seen, last_seen, last_delivery_id");
+
+void typeFrom(const QSqlQuery &row, EventSchema &schema)
+{
+    schema.endpoint = row.value(0).toString();
+    schema.eventType = row.value(1).toString();
+    schema.deliveries = row.value(2).toLongLong();
+    schema.drifted = row.value(3).toLongLong();
+    schema.firstSeenMs = row.value(4).toLongLong();
+    schema.lastSeenMs = row.value(5).toLongLong();
+    schema.lastDeliveryId = row.value(6).toLongLong();
+}
+
+struct Learned
+{
+    qint64 id = 0;
+    qint64 receivedAtMs = 0;
+    QString endpoint;
+    QString eventType;
+    std::optional<SchemaObservation> observation;
+};
+
+} // namespace
+
+SchemaKeeper::SchemaKeeper(const Database &database, WriteTurns *turns)
+    : m_database(database)
+    , m_turns(turns)
+{}
+
+SchemaKeeper::~SchemaKeeper() = default;
+
+std::optional<qint64> SchemaKeeper::learnedUpTo(QString *error) const
+{
+    auto mark = m_database.run(QStringLiteral("SELECT learned_up_to FROM schema_state"), {}, error);
+    if (!mark || !mark->next())
+        return std::nullopt;
+    return mark->value(0).toLongLong();
+}
+
+bool SchemaKeeper::load(QString *error)
+{
+    m_schemas.clear();
+    m_loadedAt.reset();
+    QSqlDatabase db = m_database.connection();
+    if (!db.transaction()) {
+        *error = Database::errorText(db.lastError());
+        return false;
+    }
+    const auto finish = [&db](bool ok) {
+        db.commit();
+        return ok;
+    };
+    const std::optional<qint64> mark = learnedUpTo(error);
+    if (!mark)
+        return finish(false);
+    auto types = m_database.run(
+        QStringLiteral("SELECT ") + TypeColumns + QStringLiteral(" FROM event_schemas"), {}, error);
+    if (!types)
+        return finish(false);
+    while (types->next()) {
+        EventSchema schema;
+        typeFrom(*types, schema);
+        m_schemas.emplace(std::pair(schema.endpoint, schema.eventType), std::move(schema));
+    }
+    types.reset();
+    auto fields = m_database.run(QStringLiteral("SELECT endpoint, event_type, path, ") +
+                                     FieldColumns + QStringLiteral(" FROM schema_fields"),
+                                 {}, error);
+    if (!fields)
+        return finish(false);
+    while (fields->next()) {
+        EventSchema &schema =
+            m_schemas[std::pair(fields->value(0).toString(), fields->value(1).toString())];
+        schema.fields.emplace(fields->value(2).toString(), fieldFrom(*fields, 3));
+    }
+    fields.reset();
+    m_loadedAt = *mark;
+    return finish(true);
+}
+
+std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drifted)
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    int ignoredDrift = 0;
+    if (!drifted)
+        drifted = &ignoredDrift;
+    *drifted = 0;
+    const std::optional<qint64> from = learnedUpTo(error);
+    if (!from)
+        return std::nullopt;
+    {
+        auto newest = m_database.run(QStringLiteral("SELECT coalesce(max(id), 0) FROM deliveries"),
+                                     {}, error);
+        if (!newest || !newest->next())
+            return std::nullopt;
+        if (newest->value(0).toLongLong() <= *from)
+            return 0;
+    }
+    if (m_loadedAt != from && !load(error))
+        return std::nullopt;
+    if (m_loadedAt != from)
+        return catchUp(maxRows, error, drifted); // moved between the two reads
+
+    // Read and decoded before the write lock is taken (see SubscriberMapper::catchUp).
+    std::vector<Learned> batch;
+    {
+        auto rows = m_database.run(
+            QStringLiteral("SELECT id, received_at, endpoint, event_type, CASE WHEN sample = 0 "
+                           "AND truncated = 0 THEN body END FROM deliveries WHERE id > ? ORDER "
+                           "BY id LIMIT ?"),
+            {*from, maxRows}, error);
+        if (!rows)
+            return std::nullopt;
+        while (rows->next()) {
+            Learned l;
+            l.id = rows->value(0).toLongLong();
+            l.receivedAtMs = rows->value(1).toLongLong();
+            l.endpoint = rows->value(2).toString();
+            l.eventType = rows->value(3).toString();
+            const QVariant body = rows->value(4);
+            if (!body.isNull())
+                l.observation = SchemaObservation::of(body.toByteArray());
+            batch.push_back(std::move(l));
+        }
+    }
+    if (batch.empty())
+        return 0;
+    const qint64 last = batch.back().id;
+
+    // Learned in memory first; what changed is written below. If the write fails, what is in
+    // memory is read again from the file next time.
+    std::set<std::pair<QString, QString>> touchedTypes;
+    std::set<std::tuple<QString, QString, QString>> touchedFields;
+    std::vector<std::pair<qint64, SchemaDrift>> drift;
+    for (const Learned &l : batch) {
+        if (!l.observation)
+            continue;
+        const auto key = std::pair(l.endpoint, l.eventType);
+        EventSchema &schema = m_schemas[key];
+        schema.endpoint = l.endpoint;
+        schema.eventType = l.eventType;
+        const QList<SchemaDrift> found = schema.learn(*l.observation, l.id, l.receivedAtMs);
+        for (const SchemaDrift &d : found)
+            drift.emplace_back(l.id, d);
+        *drifted += found.isEmpty() ? 0 : 1;
+        touchedTypes.insert(key);
+        for (const SchemaObservation::Path &p : l.observation->paths)
+            touchedFields.emplace(l.endpoint, l.eventType, p.path);
+    }
+    m_loadedAt.reset();
+
+    QSqlDatabase db = m_database.connection();
+    std::unique_lock<WriteTurns> turn;
+    if (m_turns)
+        turn = std::unique_lock(*m_turns);
+    QSqlQuery begin(db);
+    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+        *error = Database::errorText(begin.lastError());
+        return std::nullopt;
+    }
+    const std::optional<qint64> mark = learnedUpTo(error);
+    if (mark != from) {
+        db.rollback();
+        if (turn)
+            turn.unlock();
+        if (!mark)
+            return std::nullopt;
+        // Another process learned these meanwhile: what it wrote is read again.
+        return catchUp(maxRows, error, drifted);
+    }
+    const auto failed = [&](const QSqlQuery &query) {
+        *error = Database::errorText(query.lastError());
+        db.rollback();
+        return std::nullopt;
+    };
+    QSqlQuery types(db);
+    types.prepare(QStringLiteral("INSERT OR REPLACE INTO event_schemas (") + TypeColumns +
+                  QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    for (const auto &key : touchedTypes) {
+        const EventSchema &s = m_schemas.at(key);
+        for (const QVariant &value :
+             {text(s.endpoint), text(s.eventType), QVariant(s.deliveries), QVariant(s.drifted),
+              QVariant(s.firstSeenMs), QVariant(s.lastSeenMs), QVariant(s.lastDeliveryId)})
+            types.addBindValue(value);
+        if (!types.exec())
+            return failed(types);
+    }
+    QSqlQuery fields(db);
+    fields.prepare(QStringLiteral("INSERT OR REPLACE INTO schema_fields (endpoint, event_type, "
+                                  "path, ") +
+                   FieldColumns +
+                   QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const auto &[endpoint, eventType, path] : touchedFields) {
+        const SchemaField &f = m_schemas.at(std::pair(endpoint, eventType)).fields.at(path);
+        for (const QVariant &value :
+             {text(endpoint), text(eventType), text(path), QVariant(f.types),
+              QVariant(f.deliveries), QVariant(f.occurrences), QVariant(f.objects),
+              QVariant(f.strings), QVariant(f.formats), QVariant(f.firstSeenMs),
+              QVariant(f.lastSeenMs), QVariant(f.firstDeliveryId),
+              QVariant(joinedExamples(f.examples))})
+            fields.addBindValue(value);
+        if (!fields.exec())
+            return failed(fields);
+    }
+    QSqlQuery drifts(db);
+    drifts.prepare(QStringLiteral("INSERT OR IGNORE INTO drift (delivery_id, path, kind, before, "
+                                  "now) VALUES (?, ?, ?, ?, ?)"));
+    for (const auto &[id, d] : drift) {
+        drifts.addBindValue(id);
+        drifts.addBindValue(text(d.path));
+        drifts.addBindValue(SchemaDrift::kindName(d.kind));
+        drifts.addBindValue(text(d.before));
+        drifts.addBindValue(text(d.now));
+        if (!drifts.exec())
+            return failed(drifts);
+    }
+    QSqlQuery state(db);
+    state.prepare(QStringLiteral("UPDATE schema_state SET learned_up_to = ?"));
+    state.addBindValue(last);
+    if (!state.exec())
+        return failed(state);
+    if (!db.commit()) {
+        *error = Database::errorText(db.lastError());
+        db.rollback();
+        return std::nullopt;
+    }
+    m_loadedAt = last;
+    return static_cast<int>(batch.size());
+}
+
+std::optional<qint64> SchemaKeeper::backlog(const Database &database, QString *error)
+{
+    // A range of the primary key: as quick as what is left is short.
+    auto query = database.run(QStringLiteral("SELECT count(*) FROM deliveries WHERE id > (SELECT "
+                                             "learned_up_to FROM schema_state)"),
+                              {}, error);
+    if (!query || !query->next())
+        return std::nullopt;
+    return query->value(0).toLongLong();
+}
+
+bool SchemaKeeper::bringUpToDate(const Database &reading, QString *error,
+                                 const std::function<void(qint64, qint64)> &progress)
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    if (reading.isStandIn())
+        return true;
+    const auto left = backlog(reading, error);
+    if (!left)
+        return false;
+    if (*left == 0)
+        return true;
+    Database writing;
+    if (!writing.open(reading.path(), error))
+        return false;
+    SchemaKeeper keeper(writing);
+    constexpr int Chunk = 5000;
+    const qint64 total = *left;
+    qint64 done = 0;
+    for (;;) {
+        const std::optional<int> read = keeper.catchUp(Chunk, error);
+        if (!read)
+            return false;
+        done += *read;
+        if (progress)
+            progress(std::min(done, total), total);
+        if (*read < Chunk)
+            return true;
+    }
+}
+
+bool SchemaKeeper::reset(const Database &database, QString *error)
+{
+    QSqlDatabase db = database.connection();
+    QSqlQuery begin(db);
+    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+        *error = Database::errorText(begin.lastError());
+        return false;
+    }
+    for (const char *statement :
+         {"DELETE FROM drift", "DELETE FROM schema_fields", "DELETE FROM event_schemas",
+          "UPDATE schema_state SET learned_up_to = 0"}) {
+        if (!database.run(QString::fromLatin1(statement), {}, error)) {
+            db.rollback();
+            return false;
+        }
+    }
+    if (!db.commit()) {
+        *error = Database::errorText(db.lastError());
+        db.rollback();
+        return false;
+    }
+    return true;
+}
+
+std::optional<QList<SchemaKeeper::EventType>>
+SchemaKeeper::eventTypes(const Database &database, const QString &endpoint, QString *error)
+{
+    QList<EventType> list;
+    if (database.isStandIn())
+        return list;
+    auto rows = database.run(
+        QStringLiteral("SELECT e.endpoint, e.event_type, e.deliveries, e.drifted, e.first_seen, "
+                       "e.last_seen, e.last_delivery_id, (SELECT count(*) FROM schema_fields f "
+                       "WHERE f.endpoint = e.endpoint AND f.event_type = e.event_type) FROM "
+                       "event_schemas e WHERE ? IS NULL OR e.endpoint = ? ORDER BY e.endpoint, "
+                       "e.event_type"),
+        {endpoint.isNull() ? QVariant() : QVariant(endpoint),
+         endpoint.isNull() ? QVariant() : QVariant(endpoint)},
+        error);
+    if (!rows)
+        return std::nullopt;
+    while (rows->next()) {
+        EventType t;
+        t.endpoint = rows->value(0).toString();
+        t.eventType = rows->value(1).toString();
+        t.deliveries = rows->value(2).toLongLong();
+        t.drifted = rows->value(3).toLongLong();
+        t.firstSeenMs = rows->value(4).toLongLong();
+        t.lastSeenMs = rows->value(5).toLongLong();
+        t.lastDeliveryId = rows->value(6).toLongLong();
+        t.fields = rows->value(7).toLongLong();
+        list.append(t);
+    }
+    return list;
+}
+
+std::optional<EventSchema> SchemaKeeper::schema(const Database &database, const QString &endpoint,
+                                                const QString &eventType, QString *error)
+{
+    EventSchema schema;
+    schema.endpoint = endpoint;
+    schema.eventType = eventType;
+    if (database.isStandIn())
+        return schema;
+    auto type = database.run(QStringLiteral("SELECT ") + TypeColumns +
+                                 QStringLiteral(" FROM event_schemas WHERE endpoint = ? AND "
+                                                "event_type = ?"),
+                             {text(endpoint), text(eventType)}, error);
+    if (!type)
+        return std::nullopt;
+    if (!type->next())
+        return schema;
+    typeFrom(*type, schema);
+    type.reset();
+    auto fields = database.run(QStringLiteral("SELECT path, ") + FieldColumns +
+                                   QStringLiteral(" FROM schema_fields WHERE endpoint = ? AND "
+                                                  "event_type = ?"),
+                               {text(endpoint), text(eventType)}, error);
+    if (!fields)
+        return std::nullopt;
+    while (fields->next())
+        schema.fields.emplace(fields->value(0).toString(), fieldFrom(*fields, 1));
+    return schema;
+}
+
+std::optional<QList<SchemaDrift>> SchemaKeeper::driftOf(const Database &database, qint64 deliveryId,
+                                                        QString *error)
+{
+    QList<SchemaDrift> list;
+    if (database.isStandIn())
+        return list;
+    auto rows = database.run(QStringLiteral("SELECT path, kind, before, now FROM drift WHERE "
+                                            "delivery_id = ? ORDER BY rowid"),
+                             {deliveryId}, error);
+    if (!rows)
+        return std::nullopt;
+    while (rows->next()) {
+        SchemaDrift d;
+        d.path = rows->value(0).toString();
+        d.kind = SchemaDrift::kindFromName(rows->value(1).toString())
+                     .value_or(SchemaDrift::Kind::NewField);
+        d.before = rows->value(2).toString();
+        d.now = rows->value(3).toString();
+        list.append(d);
+    }
+    return list;
+}
