@@ -45,12 +45,75 @@ QString escapeLike(QString text)
     return text;
 }
 
+// The SQLite JSON paths of a field path, one for each stretch between array elements:
+// "data.items[].sku" is "$.data.items" and "$.sku" (of each element); "items[]" is "$.items"
+// and "" (the element itself). Nothing when SQLite cannot name a key of it (one with a quote).
+std::optional<QStringList> jsonPathsOf(const QString &path)
+{
+    QStringList paths{QStringLiteral("$")};
+    const qsizetype n = path.size();
+    qsizetype i = 0;
+    while (i < n) {
+        const QChar c = path.at(i);
+        if (c == u'.') {
+            ++i;
+        } else if (c == u'[' && i + 1 < n && path.at(i + 1) == u']') {
+            paths.append(QStringLiteral("$"));
+            i += 2;
+        } else if (c == u'[' && i + 1 < n && path.at(i + 1) == u'"') {
+            QString key;
+            i += 2;
+            while (i < n && path.at(i) != u'"') {
+                if (path.at(i) == u'\\')
+                    return std::nullopt; // an escaped quote or backslash
+                key += path.at(i++);
+            }
+            if (i + 1 >= n || path.at(i + 1) != u']')
+                return std::nullopt;
+            i += 2;
+            paths.last() += QStringLiteral(".\"") + key + u'"';
+        } else if (c == u'[') {
+            return std::nullopt; // an index: fields are named by "[]"
+        } else {
+            const qsizetype start = i;
+            while (i < n && path.at(i) != u'.' && path.at(i) != u'[')
+                ++i;
+            const QString key = path.mid(start, i - start);
+            if (key.contains(u'"'))
+                return std::nullopt;
+            paths.last() += u'.' + key;
+        }
+    }
+    return paths;
+}
+
+// SQL true when the JSON text `value` carries the field `paths` (from `at`) names.
+QString carries(const QString &value, const QStringList &paths, int at, QVariantList &bindings)
+{
+    bindings.append(paths.at(at));
+    if (at + 1 == paths.size())
+        return QStringLiteral("json_type(%1, ?) IS NOT NULL").arg(value);
+    const QString element = QStringLiteral("e%1").arg(at);
+    // json_each walks an object's members too: the place must be an array.
+    QString sql = QStringLiteral("(json_type(%1, ?) = 'array' AND EXISTS (SELECT 1 FROM "
+                                 "json_each(%1, ?) AS %2")
+                      .arg(value, element);
+    bindings.append(paths.at(at));
+    if (paths.at(at + 1) == u"$" && at + 2 == paths.size())
+        return sql + QStringLiteral("))");
+    // An element that is an object or an array is JSON text in `value`; a scalar is not JSON.
+    sql += QStringLiteral(" WHERE %1.type IN ('object', 'array') AND ").arg(element) +
+           carries(element + QStringLiteral(".value"), paths, at + 1, bindings) +
+           QStringLiteral("))");
+    return sql;
+}
+
 } // namespace
 
 bool DeliveryFilter::isEmpty() const
 {
     return eventType.isEmpty() && !verdict && !failedOnly && endpoint.isEmpty() && status == 0 &&
-           subscriberId.isEmpty() && !sample && drift.isEmpty() && !sinceMs && !untilMs &&
+           subscriberId.isEmpty() && !sample && drift.isEmpty() && hasPath.isEmpty() && !sinceMs && !untilMs &&
            text.isEmpty();
 }
 
@@ -120,6 +183,13 @@ DeliveryFilter DeliveryFilter::parse(const QString &input, QString *error, qint6
                 problems.append(QStringLiteral("drift wants yes, no, new-field, missing or "
                                                "type-changed, not \"%1\"")
                                     .arg(value));
+        } else if (key == u"has") {
+            if (!jsonPathsOf(value))
+                problems.append(QStringLiteral("has wants a field path such as data.id or "
+                                               "data.items[].sku, not \"%1\"")
+                                    .arg(value));
+            else
+                filter.hasPath = value;
         } else if (key == u"since" || key == u"until") {
             const auto time = parseTime(value, nowMs);
             if (!time)
@@ -201,6 +271,13 @@ QString DeliveryFilter::whereClause(QVariantList &bindings, const TextSearchScop
     } else if (!drift.isEmpty()) {
         conditions.append(QStringLiteral("id IN (SELECT delivery_id FROM drift WHERE kind = ?)"));
         bindings.append(drift);
+    }
+    if (!hasPath.isEmpty()) {
+        if (const std::optional<QStringList> paths = jsonPathsOf(hasPath)) {
+            conditions.append(QStringLiteral("CASE WHEN json_valid(CAST(body AS TEXT)) THEN ") +
+                              carries(QStringLiteral("CAST(body AS TEXT)"), *paths, 0, bindings) +
+                              QStringLiteral(" ELSE 0 END"));
+        }
     }
     if (sinceMs) {
         conditions.append(QStringLiteral("received_at >= ?"));

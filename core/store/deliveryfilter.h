@@ -10,7 +10,7 @@
 #include <optional>
 
 // What the filter field asks for: tokens (event:, verdict:, endpoint:, status:, subscriber:,
-// sample:, drift:, since:, until:) and free text, which matches event type, event id, path and
+// sample:, drift:, has:, since:, until:) and free text, which matches event type, event id, path and
 // body.
 struct DeliveryFilter
 {
@@ -25,6 +25,9 @@ struct DeliveryFilter
     // drift:yes / drift:no, or one kind of drift (drift:new-field, drift:missing,
     // drift:type-changed): how a delivery differed from its event type's deliveries before it.
     QString drift;
+    // has:PATH: the body is JSON and carries the field at PATH, a field path as the schemas
+    // name it ("data.items[].sku": in any element).
+    QString hasPath;
     std::optional<qint64> sinceMs;
     std::optional<qint64> untilMs; // exclusive
     QString text;
