@@ -1323,6 +1323,147 @@ private Q_SLOTS:
         QVERIFY(serve.waitForFinished(15000));
     }
 
+    // What the sender sends, from the command line, while `serve` keeps learning too: the
+    // event types, a schema and its JSON Schema, a retry compared with the attempt before it,
+    // and the drift of that retry.
+    void eventsSchemaAndDiff()
+    {
+        const QString db = TestSupport::temporaryPath(QStringLiteral("events.db"));
+        const QStringList dbArgs{QStringLiteral("--db"), db};
+        QVERIFY(addHostedHooksEndpoint(dbArgs));
+        QProcess serve;
+        serve.setProcessEnvironment(environmentWithSecret());
+        const quint16 port = startServe(serve, dbArgs);
+        QVERIFY(port != 0);
+        const QList<QByteArray> bodies{
+            "{\"event_type\":\"order.created\",\"event_id\":\"evt_1\",\"data\":{\"id\":\"o1\","
+            "\"amount\":10}}",
+            "{\"event_type\":\"order.created\",\"event_id\":\"evt_2\",\"data\":{\"id\":\"o2\","
+            "\"amount\":12}}",
+            "{\"event_type\":\"order.created\",\"event_id\":\"evt_2\",\"data\":{\"id\":\"o2\","
+            "\"amount\":12.50,\"note\":\"late\"}}",
+            "{\"event_type\":\"refund.created\",\"event_id\":\"evt_3\",\"data\":{\"id\":\"r1\"}}",
+        };
+        for (const QByteArray &body : bodies) {
+            HeaderList headers;
+            headers.append("Content-Type", "application/json");
+            headers.append("HostedHooks-Signature",
+                           TestSupport::hostedHooksSignature(
+                               Secret, QDateTime::currentSecsSinceEpoch(), body));
+            QCOMPARE(sendRaw(port, buildRequest("POST", "/hooks/hh", headers, body)).status, 200);
+        }
+
+        const Result events =
+            runHookscope(QStringList{QStringLiteral("events"), QStringLiteral("--json")} + dbArgs);
+        QCOMPARE(events.exitCode, 0);
+        const QJsonArray types = QJsonDocument::fromJson(events.out).array();
+        QCOMPARE(types.size(), 2);
+        QCOMPARE(types[0][QStringLiteral("event_type")].toString(),
+                 QStringLiteral("order.created"));
+        QCOMPARE(types[0][QStringLiteral("endpoint")].toString(), QStringLiteral("hh"));
+        QCOMPARE(types[0][QStringLiteral("deliveries")].toInt(), 3);
+        QCOMPARE(types[0][QStringLiteral("drifted")].toInt(), 1);
+        QCOMPARE(types[0][QStringLiteral("last_delivery_id")].toInt(), 3);
+        QCOMPARE(types[1][QStringLiteral("event_type")].toString(),
+                 QStringLiteral("refund.created"));
+        QCOMPARE(types[1][QStringLiteral("deliveries")].toInt(), 1);
+
+        const Result schema = runHookscope(
+            QStringList{QStringLiteral("schema"), QStringLiteral("order.created")} + dbArgs);
+        QCOMPARE(schema.exitCode, 0);
+        QVERIFY2(schema.out.contains("order.created on hh: 3 deliveries, 1 drifted"),
+                 schema.out.constData());
+        const QStringList amount =
+            QString::fromUtf8(schema.out).split(u'\n').filter(QStringLiteral("data.amount"));
+        QCOMPARE(amount.size(), 1);
+        QCOMPARE(amount[0].simplified(),
+                 QStringLiteral("data.amount integer|number 3 (100%) 10, 12, 12.50"));
+        const Result jsonSchema =
+            runHookscope(QStringList{QStringLiteral("schema"), QStringLiteral("order.created"),
+                                     QStringLiteral("--json-schema")} +
+                         dbArgs);
+        QCOMPARE(jsonSchema.exitCode, 0);
+        const QJsonObject data = QJsonDocument::fromJson(jsonSchema.out)
+                                     .object()[QStringLiteral("properties")][QStringLiteral("data")]
+                                     .toObject();
+        QCOMPARE(data[QStringLiteral("required")].toArray(),
+                 (QJsonArray{QStringLiteral("amount"), QStringLiteral("id")}));
+        QCOMPARE(
+            data[QStringLiteral("properties")][QStringLiteral("amount")][QStringLiteral("type")]
+                .toString(),
+            QStringLiteral("number"));
+
+        // The retry against the attempt before it: the body's changes with their values as
+        // sent, then the headers.
+        const Result diff = runHookscope(
+            QStringList{QStringLiteral("diff"), QStringLiteral("3"), QStringLiteral("--json")} +
+            dbArgs);
+        QCOMPARE(diff.exitCode, 0);
+        const QJsonObject changes = QJsonDocument::fromJson(diff.out).object();
+        QCOMPARE(changes[QStringLiteral("before")].toInt(), 2);
+        QCOMPARE(changes[QStringLiteral("after")].toInt(), 3);
+        QCOMPARE(changes[QStringLiteral("basis")].toString(), QStringLiteral("previous-attempt"));
+        QStringList seen;
+        for (const QJsonValue &c : changes[QStringLiteral("changes")].toArray())
+            seen.append(c[QStringLiteral("part")].toString() + u' ' +
+                        c[QStringLiteral("change")].toString() + u' ' +
+                        c[QStringLiteral("path")].toString() + u' ' +
+                        c[QStringLiteral("before")].toString() + u' ' +
+                        c[QStringLiteral("after")].toString());
+        QCOMPARE(seen.mid(0, 2), (QStringList{QStringLiteral("body changed data.amount 12 12.50"),
+                                              QStringLiteral("body added data.note  \"late\"")}));
+        QVERIFY2(seen.filter(QStringLiteral("header changed HostedHooks-Signature")).size() == 1,
+                 qPrintable(seen.join(u'\n')));
+        const Result text = runHookscope(
+            QStringList{QStringLiteral("diff"), QStringLiteral("1"), QStringLiteral("2")} + dbArgs);
+        QCOMPARE(text.exitCode, 0);
+        QVERIFY2(text.out.contains("data.amount") && text.out.contains("10 -> 12"),
+                 text.out.constData());
+
+        const Result shown = runHookscope(
+            QStringList{QStringLiteral("show"), QStringLiteral("3"), QStringLiteral("--json")} +
+            dbArgs);
+        QCOMPARE(QJsonDocument::fromJson(shown.out).object()[QStringLiteral("drift")].toArray(),
+                 (QJsonArray{QJsonObject{{QStringLiteral("path"), QStringLiteral("data.amount")},
+                                         {QStringLiteral("kind"), QStringLiteral("type-changed")},
+                                         {QStringLiteral("before"), QStringLiteral("integer")},
+                                         {QStringLiteral("now"), QStringLiteral("number")}},
+                             QJsonObject{{QStringLiteral("path"), QStringLiteral("data.note")},
+                                         {QStringLiteral("kind"), QStringLiteral("new-field")},
+                                         {QStringLiteral("before"), QJsonValue()},
+                                         {QStringLiteral("now"), QStringLiteral("string")}}}));
+        const QJsonArray drifted =
+            listDeliveries(dbArgs, {QStringLiteral("--filter"), QStringLiteral("drift:yes")});
+        QCOMPARE(drifted.size(), 1);
+        QCOMPARE(drifted[0][QStringLiteral("id")].toInt(), 3);
+        QCOMPARE(
+            listDeliveries(dbArgs, {QStringLiteral("--filter"), QStringLiteral("has:data.note")})
+                .size(),
+            1);
+
+        // Mistakes and absences: exit 2 and 1, one clear line.
+        const Result unknownType = runHookscope(
+            QStringList{QStringLiteral("schema"), QStringLiteral("nope.created")} + dbArgs);
+        QCOMPARE(unknownType.exitCode, 1);
+        QVERIFY(unknownType.err.contains("no JSON delivery of nope.created"));
+        const Result first =
+            runHookscope(QStringList{QStringLiteral("diff"), QStringLiteral("1")} + dbArgs);
+        QCOMPARE(first.exitCode, 1);
+        QVERIFY(first.err.contains("give a second id"));
+        const Result notAnId =
+            runHookscope(QStringList{QStringLiteral("diff"), QStringLiteral("x1")} + dbArgs);
+        QCOMPARE(notAnId.exitCode, 2);
+        const Result badDrift =
+            runHookscope(QStringList{QStringLiteral("deliveries"), QStringLiteral("--filter"),
+                                     QStringLiteral("drift:sideways")} +
+                         dbArgs);
+        QCOMPARE(badDrift.exitCode, 2);
+        QVERIFY(badDrift.err.contains("drift wants yes, no"));
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(15000));
+        QCOMPARE(serve.exitCode(), 0);
+    }
+
     void serveTakesEndpointsAddedWhileRunning()
     {
         const QString db = TestSupport::temporaryPath(QStringLiteral("live-endpoints.db"));
