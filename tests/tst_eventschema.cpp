@@ -23,14 +23,6 @@ namespace {
 
 using Kind = SchemaDrift::Kind;
 
-SchemaObservation observe(const char *json)
-{
-    const std::optional<SchemaObservation> o = SchemaObservation::of(QByteArray(json));
-    if (!o)
-        qFatal("not JSON: %s", json);
-    return *o;
-}
-
 // A generated history of one event type: two shapes, a type change, an optional field, an
 // object that appears, and a body that is an array.
 const char *const History[] = {
@@ -174,9 +166,10 @@ private Q_SLOTS:
 
     void learnsFieldsTypesPresenceAndExamples()
     {
-        EventSchema schema;
+        SchemaLearner learner;
         for (qsizetype i = 0; i < qsizetype(std::size(History)); ++i)
-            schema.learn(observe(History[i]), 100 + i, 1000 + i);
+            QVERIFY(learner.learn(QByteArray(History[i]), 100 + i, 1000 + i));
+        const EventSchema schema = learner.schema(u"hh"_qs, u"t"_qs);
         QCOMPARE(schema.deliveries, 6);
         QCOMPARE(schema.drifted, 4);
         QCOMPARE(schema.firstSeenMs, 1000);
@@ -227,37 +220,46 @@ private Q_SLOTS:
             {{QString(), Kind::TypeChanged, u"object"_qs, u"array"_qs},
              {u"[]"_qs, Kind::NewField, QString(), u"integer"_qs}},
         };
-        EventSchema schema;
+        SchemaLearner learner;
         for (qsizetype i = 0; i < qsizetype(std::size(History)); ++i) {
-            const QList<SchemaDrift> drift = schema.learn(observe(History[i]), i + 1, i);
-            QCOMPARE(drift, expected.at(i));
+            const std::optional<QList<SchemaDrift>> drift =
+                learner.learn(QByteArray(History[i]), i + 1, i);
+            QVERIFY(drift);
+            QCOMPARE(*drift, expected.at(i));
         }
+        // What was learned, read back and continued, drifts alike.
+        SchemaLearner again = SchemaLearner::from(learner.schema(QString(), QString()));
+        const auto next = again.learn(QByteArray(History[3]), 7, 7);
+        QCOMPARE(next, learner.learn(QByteArray(History[3]), 7, 7));
+        QCOMPARE(again.schema(QString(), QString()).fields,
+                 learner.schema(QString(), QString()).fields);
     }
 
     void duplicateKeysAndScalarBodies()
     {
         // A key written twice in one object is carried once.
-        const SchemaObservation twice = observe("{\"a\":1,\"a\":2}");
-        QCOMPARE(twice.paths.size(), size_t(2));
-        QCOMPARE(twice.paths.at(1).occurrences, 1);
-        QVERIFY(!SchemaObservation::of(QByteArray("42")));
-        QVERIFY(!SchemaObservation::of(QByteArray("{\"a\":")));
-        QVERIFY(!SchemaObservation::of(QByteArray("name=ada")));
-        QVERIFY(!SchemaObservation::of(QByteArray()));
+        SchemaLearner learner;
+        QVERIFY(learner.learn("{\"a\":1,\"a\":{\"b\":2}}", 1, 1));
+        const EventSchema schema = learner.schema(QString(), QString());
+        QCOMPARE(schema.fields.size(), size_t(2));
+        QCOMPARE(schema.fields.at(u"a"_qs).occurrences, 1);
+        QCOMPARE(schema.fields.at(u"a"_qs).types, unsigned(SchemaTypes::Integer));
+        for (const char *notLearned : {"42", "{\"a\":", "{\"a\":1} x", "name=ada", "", "[1,]"})
+            QVERIFY2(!learner.learn(QByteArray(notLearned), 2, 2), notLearned);
+        QCOMPARE(learner.deliveries(), 1);
     }
 
     void exportedSchemaValidatesEveryDelivery()
     {
         BodyGenerator generator(20261201);
-        EventSchema schema;
-        schema.eventType = u"order.created"_qs;
+        SchemaLearner learner;
         QByteArray lines;
         for (int i = 0; i < 400; ++i) {
             const QByteArray body = QJsonDocument(generator.body()).toJson(QJsonDocument::Compact);
-            schema.learn(*SchemaObservation::of(body), i + 1, i);
+            QVERIFY(learner.learn(body, i + 1, i));
             lines += body + '\n';
         }
-        const QJsonObject exported = schema.toJsonSchema();
+        const QJsonObject exported = learner.schema(u"hh"_qs, u"order.created"_qs).toJsonSchema();
         // Something must be required, or the check below could not fail.
         QCOMPARE(exported.value(u"required"_qs).toArray(), (QJsonArray{u"data"_qs, u"event"_qs}));
         const QString dir = TestSupport::temporaryPath(u"jsonschema"_qs);
@@ -343,7 +345,7 @@ private Q_SLOTS:
         DeliveryStore::Options options;
         options.path = path;
         QVERIFY(store.open(options, nullptr));
-        EventSchema expected;
+        SchemaLearner expected;
         BodyGenerator generator(7);
         std::atomic<int> done{0};
         constexpr int Count = 600;
@@ -363,17 +365,15 @@ private Q_SLOTS:
                                   10000);
         int drifted = 0;
         for (int i = 0; i < Count; ++i)
-            drifted += expected.learn(*SchemaObservation::of(bodies[i]), i + 1, 1700000000000 + i)
-                               .isEmpty()
-                           ? 0
-                           : 1;
+            drifted += expected.learn(bodies[i], i + 1, 1700000000000 + i)->isEmpty() ? 0 : 1;
         const auto learned = SchemaKeeper::schema(db, u"hh"_qs, u"order.created"_qs, nullptr);
         QVERIFY(learned);
         QCOMPARE(learned->deliveries, Count);
         QCOMPARE(learned->drifted, drifted);
         QVERIFY(drifted > 0);
-        QCOMPARE(learned->fields.size(), expected.fields.size());
-        for (const auto &[fieldPath, field] : expected.fields)
+        const EventSchema mine = expected.schema(u"hh"_qs, u"order.created"_qs);
+        QCOMPARE(learned->fields.size(), mine.fields.size());
+        for (const auto &[fieldPath, field] : mine.fields)
             QVERIFY2(learned->fields.at(fieldPath) == field, qPrintable(fieldPath));
         const auto drift = SchemaKeeper::driftOf(db, 301, nullptr);
         QCOMPARE(drift, (std::optional<QList<SchemaDrift>>(
@@ -381,7 +381,7 @@ private Q_SLOTS:
         const auto types = SchemaKeeper::eventTypes(db, QString(), nullptr);
         QCOMPARE(types->size(), 1);
         QCOMPARE(types->constFirst().deliveries, Count);
-        QCOMPARE(types->constFirst().fields, qint64(expected.fields.size()));
+        QCOMPARE(types->constFirst().fields, qint64(mine.fields.size()));
     }
 
     // Two learners on one file (the window and `serve`) take turns by the watermark: together

@@ -1,9 +1,9 @@
 #include "eventschema.h"
 
-#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSet>
+
+#include <simdjson.h>
 
 namespace {
 
@@ -49,43 +49,32 @@ std::vector<Segment> segmentsOf(const QString &path)
     return segments;
 }
 
-unsigned typeOf(const DecodedField &field)
+bool isDigit(char c)
 {
-    const QString &type = field.type;
-    if (type == u"string")
-        return SchemaTypes::String;
-    if (type == u"number") {
-        for (QChar c : field.value) {
-            if (c == u'.' || c == u'e' || c == u'E')
-                return SchemaTypes::Number;
-        }
-        return SchemaTypes::Integer;
-    }
-    if (type == u"object")
-        return SchemaTypes::Object;
-    if (type == u"array")
-        return SchemaTypes::Array;
-    if (type == u"boolean")
-        return SchemaTypes::Boolean;
-    return SchemaTypes::Null;
+    return c >= '0' && c <= '9';
 }
 
-bool isDigit(QChar c)
+bool isHex(char c)
 {
-    return c >= u'0' && c <= u'9';
+    return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-bool isHex(QChar c)
+bool isAsciiLetter(char c)
 {
-    return isDigit(c) || (c >= u'a' && c <= u'f') || (c >= u'A' && c <= u'F');
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-bool digitsAt(const QString &text, qsizetype at, qsizetype count)
+bool isAsciiSpace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+bool digitsAt(std::string_view text, size_t at, size_t count)
 {
     if (at + count > text.size())
         return false;
-    for (qsizetype i = at; i < at + count; ++i) {
-        if (!isDigit(text.at(i)))
+    for (size_t i = at; i < at + count; ++i) {
+        if (!isDigit(text[i]))
             return false;
     }
     return true;
@@ -93,84 +82,85 @@ bool digitsAt(const QString &text, qsizetype at, qsizetype count)
 
 // RFC 3339's date-time, with ISO 8601's space between date and time allowed: 2024-05-01T10:20:30Z,
 // 2024-05-01T10:20:30.123+02:00.
-bool isDateTime(const QString &t)
+bool isDateTime(std::string_view t)
 {
-    if (t.size() < 19 || !digitsAt(t, 0, 4) || t.at(4) != u'-' || !digitsAt(t, 5, 2) ||
-        t.at(7) != u'-' || !digitsAt(t, 8, 2) ||
-        (t.at(10) != u'T' && t.at(10) != u't' && t.at(10) != u' ') || !digitsAt(t, 11, 2) ||
-        t.at(13) != u':' || !digitsAt(t, 14, 2) || t.at(16) != u':' || !digitsAt(t, 17, 2))
+    if (t.size() < 19 || !digitsAt(t, 0, 4) || t[4] != '-' || !digitsAt(t, 5, 2) || t[7] != '-' ||
+        !digitsAt(t, 8, 2) || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') ||
+        !digitsAt(t, 11, 2) || t[13] != ':' || !digitsAt(t, 14, 2) || t[16] != ':' ||
+        !digitsAt(t, 17, 2))
         return false;
-    qsizetype i = 19;
-    if (i < t.size() && t.at(i) == u'.') {
+    size_t i = 19;
+    if (i < t.size() && t[i] == '.') {
         ++i;
-        const qsizetype digits = i;
-        while (i < t.size() && isDigit(t.at(i)))
+        const size_t digits = i;
+        while (i < t.size() && isDigit(t[i]))
             ++i;
         if (i == digits)
             return false;
     }
     if (i == t.size())
         return true;
-    if ((t.at(i) == u'Z' || t.at(i) == u'z') && i + 1 == t.size())
+    if ((t[i] == 'Z' || t[i] == 'z') && i + 1 == t.size())
         return true;
-    if (t.at(i) != u'+' && t.at(i) != u'-')
+    if (t[i] != '+' && t[i] != '-')
         return false;
-    return (t.size() == i + 6 && digitsAt(t, i + 1, 2) && t.at(i + 3) == u':' &&
+    return (t.size() == i + 6 && digitsAt(t, i + 1, 2) && t[i + 3] == ':' &&
             digitsAt(t, i + 4, 2)) ||
            (t.size() == i + 5 && digitsAt(t, i + 1, 4));
 }
 
-bool isUuid(const QString &t)
+bool isUuid(std::string_view t)
 {
     if (t.size() != 36)
         return false;
-    for (qsizetype i = 0; i < 36; ++i) {
+    for (size_t i = 0; i < 36; ++i) {
         const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? t.at(i) != u'-' : !isHex(t.at(i)))
+        if (dash ? t[i] != '-' : !isHex(t[i]))
             return false;
     }
     return true;
 }
 
-bool isEmail(const QString &t)
+bool isEmail(std::string_view t)
 {
-    const qsizetype at = t.indexOf(u'@');
-    if (at <= 0 || at != t.lastIndexOf(u'@'))
+    const size_t at = t.find('@');
+    if (at == 0 || at == std::string_view::npos || at != t.rfind('@'))
         return false;
-    const qsizetype dot = t.lastIndexOf(u'.');
-    if (dot < at + 2 || dot + 1 >= t.size())
+    const size_t dot = t.rfind('.');
+    if (dot == std::string_view::npos || dot < at + 2 || dot + 1 >= t.size())
         return false;
-    for (QChar c : t) {
-        if (c.isSpace() || c == u'<' || c == u'>' || c == u',')
+    for (char c : t) {
+        if (isAsciiSpace(c) || c == '<' || c == '>' || c == ',')
             return false;
     }
     return true;
 }
 
-bool isUrl(const QString &t)
+bool isUrl(std::string_view t)
 {
-    const qsizetype colon = t.indexOf(QStringLiteral("://"));
-    if (colon <= 0 || colon + 3 >= t.size() || !t.at(0).isLetter())
+    const size_t colon = t.find("://");
+    if (colon == 0 || colon == std::string_view::npos || colon + 3 >= t.size() ||
+        !isAsciiLetter(t[0]))
         return false;
-    for (qsizetype i = 0; i < colon; ++i) {
-        const QChar c = t.at(i);
-        if (!(c.isLetterOrNumber() || c == u'+' || c == u'-' || c == u'.') || c.unicode() > 127)
+    for (size_t i = 0; i < colon; ++i) {
+        const char c = t[i];
+        if (!(isAsciiLetter(c) || isDigit(c) || c == '+' || c == '-' || c == '.'))
             return false;
     }
-    for (qsizetype i = colon + 3; i < t.size(); ++i) {
-        if (t.at(i).isSpace())
+    for (size_t i = colon + 3; i < t.size(); ++i) {
+        if (isAsciiSpace(t[i]))
             return false;
     }
     return true;
 }
 
-bool isIntegerString(const QString &t)
+bool isIntegerString(std::string_view t)
 {
-    const qsizetype start = t.startsWith(u'-') ? 1 : 0;
+    const size_t start = !t.empty() && t[0] == '-' ? 1 : 0;
     if (t.size() == start || t.size() - start > 19)
         return false;
-    for (qsizetype i = start; i < t.size(); ++i) {
-        if (!isDigit(t.at(i)))
+    for (size_t i = start; i < t.size(); ++i) {
+        if (!isDigit(t[i]))
             return false;
     }
     return true;
@@ -198,23 +188,29 @@ QString SchemaTypes::names(unsigned types)
     return names.join(u'|');
 }
 
-unsigned StringFormats::of(const QString &text)
+unsigned StringFormats::of(std::string_view text)
 {
     unsigned formats = 0;
-    if (text.isEmpty())
+    if (text.empty())
         return formats;
-    const QChar first = text.at(0);
+    const char first = text[0];
     if (isDigit(first) && isDateTime(text))
         formats |= DateTime;
     if (isHex(first) && isUuid(text))
         formats |= Uuid;
-    if ((isDigit(first) || first == u'-') && isIntegerString(text))
+    if ((isDigit(first) || first == '-') && isIntegerString(text))
         formats |= IntegerString;
-    if (text.contains(u'@') && isEmail(text))
+    if (text.find('@') != std::string_view::npos && isEmail(text))
         formats |= Email;
-    if (first.isLetter() && isUrl(text))
+    if (isAsciiLetter(first) && isUrl(text))
         formats |= Url;
     return formats;
+}
+
+unsigned StringFormats::of(const QString &text)
+{
+    const QByteArray utf8 = text.toUtf8();
+    return of(std::string_view(utf8.constData(), size_t(utf8.size())));
 }
 
 QString StringFormats::names(unsigned formats)
@@ -253,74 +249,6 @@ std::optional<SchemaDrift::Kind> SchemaDrift::kindFromName(const QString &name)
             return kind;
     }
     return std::nullopt;
-}
-
-std::optional<SchemaObservation> SchemaObservation::of(const QByteArray &body)
-{
-    const qsizetype start = [&body] {
-        qsizetype i = 0;
-        while (i < body.size() &&
-               (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
-            ++i;
-        return i;
-    }();
-    // Objects and arrays only: a bare scalar body is not a payload with fields.
-    if (start == body.size() || (body[start] != '{' && body[start] != '['))
-        return std::nullopt;
-    QString error;
-    const QList<DecodedField> fields = PayloadDecoder::decodeJson(body, &error);
-    if (!error.isEmpty())
-        return std::nullopt;
-    return of(fields);
-}
-
-std::optional<SchemaObservation> SchemaObservation::of(const QList<DecodedField> &fields)
-{
-    if (fields.isEmpty())
-        return std::nullopt;
-    SchemaObservation observation;
-    QHash<QString, qsizetype> index;
-    index.reserve(fields.size());
-    // A key written twice in one object is one occurrence (its concrete path repeats).
-    QSet<QString> concrete;
-    concrete.reserve(fields.size());
-    for (const DecodedField &field : fields) {
-        if (concrete.contains(field.path))
-            continue;
-        concrete.insert(field.path);
-        const QString path = EventSchema::schemaPathOf(field.path);
-        auto found = index.constFind(path);
-        qsizetype at = 0;
-        if (found == index.constEnd()) {
-            at = static_cast<qsizetype>(observation.paths.size());
-            index.insert(path, at);
-            observation.paths.push_back({});
-            observation.paths.back().path = path;
-        } else {
-            at = *found;
-        }
-        Path &entry = observation.paths[static_cast<size_t>(at)];
-        const unsigned type = typeOf(field);
-        entry.types |= type;
-        ++entry.occurrences;
-        if (type == SchemaTypes::Object)
-            ++entry.objects;
-        if (type == SchemaTypes::String) {
-            ++entry.strings;
-            if (entry.formats)
-                entry.formats &= StringFormats::of(field.value);
-        }
-        if (type & (SchemaTypes::Object | SchemaTypes::Array))
-            continue;
-        if (entry.examples.size() < SchemaField::MaxExamples) {
-            const QString text = field.jsonText();
-            if (text.size() <= SchemaField::MaxExampleLength && !entry.examples.contains(text))
-                entry.examples.append(text);
-        }
-    }
-    if (!observation.paths.empty() && observation.paths.front().path.isEmpty())
-        observation.rootTypes = observation.paths.front().types;
-    return observation;
 }
 
 QString EventSchema::schemaPathOf(const QString &decodedPath)
@@ -378,84 +306,6 @@ QString EventSchema::memberName(const QString &path)
         name += path.at(i);
     }
     return name;
-}
-
-QList<SchemaDrift> EventSchema::driftOf(const SchemaObservation &observation) const
-{
-    QList<SchemaDrift> drift;
-    if (deliveries == 0)
-        return drift;
-    QHash<QString, unsigned> present;
-    present.reserve(static_cast<qsizetype>(observation.paths.size()));
-    for (const SchemaObservation::Path &p : observation.paths)
-        present.insert(p.path, p.types);
-    for (const SchemaObservation::Path &p : observation.paths) {
-        const auto known = fields.find(p.path);
-        if (known == fields.end()) {
-            // Only the outermost new field: its members are new with it.
-            const std::optional<QString> parent = parentOf(p.path);
-            if (parent && present.contains(*parent) && !fields.contains(*parent))
-                continue;
-            drift.append(
-                {p.path, SchemaDrift::Kind::NewField, QString(), SchemaTypes::names(p.types)});
-            continue;
-        }
-        unsigned seen = known->second.types;
-        if (seen & SchemaTypes::Number)
-            seen |= SchemaTypes::Integer; // an integer is a number too
-        if (p.types & ~seen)
-            drift.append({p.path, SchemaDrift::Kind::TypeChanged,
-                          SchemaTypes::names(known->second.types), SchemaTypes::names(p.types)});
-    }
-    for (const auto &[path, field] : fields) {
-        if (field.deliveries < deliveries || path.isEmpty() || present.contains(path) ||
-            isElement(path))
-            continue;
-        // Missing only where it could have been: its parent is an object in this delivery.
-        const std::optional<QString> parent = parentOf(path);
-        const auto parentTypes = present.constFind(parent.value_or(QString()));
-        if (parentTypes == present.constEnd() || !(*parentTypes & SchemaTypes::Object))
-            continue;
-        drift.append(
-            {path, SchemaDrift::Kind::Missing, SchemaTypes::names(field.types), QString()});
-    }
-    return drift;
-}
-
-QList<SchemaDrift> EventSchema::learn(const SchemaObservation &observation, qint64 deliveryId,
-                                      qint64 receivedAtMs)
-{
-    QList<SchemaDrift> drift = driftOf(observation);
-    if (deliveries == 0)
-        firstSeenMs = receivedAtMs;
-    ++deliveries;
-    if (!drift.isEmpty())
-        ++drifted;
-    lastSeenMs = std::max(lastSeenMs, receivedAtMs);
-    lastDeliveryId = std::max(lastDeliveryId, deliveryId);
-    for (const SchemaObservation::Path &p : observation.paths) {
-        SchemaField &field = fields[p.path];
-        if (field.deliveries == 0) {
-            field.firstSeenMs = receivedAtMs;
-            field.firstDeliveryId = deliveryId;
-        }
-        field.types |= p.types;
-        ++field.deliveries;
-        field.occurrences += p.occurrences;
-        field.objects += p.objects;
-        if (p.strings > 0) {
-            field.formats = field.strings == 0 ? p.formats : (field.formats & p.formats);
-            field.strings += p.strings;
-        }
-        field.lastSeenMs = std::max(field.lastSeenMs, receivedAtMs);
-        for (const QString &example : p.examples) {
-            if (field.examples.size() >= SchemaField::MaxExamples)
-                break;
-            if (!field.examples.contains(example))
-                field.examples.append(example);
-        }
-    }
-    return drift;
 }
 
 QStringList EventSchema::paths() const
@@ -557,5 +407,405 @@ QJsonObject EventSchema::toJsonSchema() const
                   QStringLiteral("Learned by HookScope from %1 deliveries%2")
                       .arg(deliveries)
                       .arg(endpoint.isEmpty() ? QString() : QStringLiteral(" to ") + endpoint));
+    return schema;
+}
+
+// --- SchemaLearner ---
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// One value of a body, in document order: where it is (depth, member key or array element),
+// what it is, and its text. Views into the parser's buffers, valid until the next parse.
+struct Token
+{
+    quint32 depth = 0;
+    bool element = false;
+    unsigned type = 0;
+    std::string_view key;  // a member's name, unescaped
+    std::string_view text; // a string's value (unescaped), a number, true, false or null
+};
+
+template<typename Value>
+simdjson::error_code scalarToken(Value &value, od::json_type type, Token &token)
+{
+    switch (type) {
+    case od::json_type::string:
+        token.type = SchemaTypes::String;
+        return value.get_string().get(token.text);
+    case od::json_type::number: {
+        std::string_view raw = value.raw_json_token();
+        while (!raw.empty() && isAsciiSpace(raw.back()))
+            raw.remove_suffix(1);
+        if (!PayloadDecoder::isJsonNumber(raw))
+            return simdjson::NUMBER_ERROR;
+        token.text = raw;
+        token.type = raw.find_first_of(".eE") == std::string_view::npos ? SchemaTypes::Integer
+                                                                        : SchemaTypes::Number;
+        return simdjson::SUCCESS;
+    }
+    case od::json_type::boolean: {
+        bool flag = false;
+        if (auto error = value.get_bool().get(flag))
+            return error;
+        token.type = SchemaTypes::Boolean;
+        token.text = flag ? std::string_view("true") : std::string_view("false");
+        return simdjson::SUCCESS;
+    }
+    case od::json_type::null: {
+        bool isNull = false;
+        if (auto error = value.is_null().get(isNull))
+            return error;
+        if (!isNull)
+            return simdjson::N_ATOM_ERROR;
+        token.type = SchemaTypes::Null;
+        token.text = "null";
+        return simdjson::SUCCESS;
+    }
+    default:
+        return simdjson::INCORRECT_TYPE;
+    }
+}
+
+simdjson::error_code tokenize(od::value value, Token token, std::vector<Token> &tokens)
+{
+    od::json_type type;
+    if (auto error = value.type().get(type))
+        return error;
+    if (type == od::json_type::object) {
+        token.type = SchemaTypes::Object;
+        tokens.push_back(token);
+        od::object object;
+        if (auto error = value.get_object().get(object))
+            return error;
+        for (auto result : object) {
+            od::field field;
+            if (auto error = std::move(result).get(field))
+                return error;
+            Token member;
+            member.depth = token.depth + 1;
+            if (auto error = field.unescaped_key().get(member.key))
+                return error;
+            if (auto error = tokenize(field.value(), member, tokens))
+                return error;
+        }
+        return simdjson::SUCCESS;
+    }
+    if (type == od::json_type::array) {
+        token.type = SchemaTypes::Array;
+        tokens.push_back(token);
+        od::array array;
+        if (auto error = value.get_array().get(array))
+            return error;
+        for (auto result : array) {
+            od::value element;
+            if (auto error = result.get(element))
+                return error;
+            Token item;
+            item.depth = token.depth + 1;
+            item.element = true;
+            if (auto error = tokenize(element, item, tokens))
+                return error;
+        }
+        return simdjson::SUCCESS;
+    }
+    if (auto error = scalarToken(value, type, token))
+        return error;
+    tokens.push_back(token);
+    return simdjson::SUCCESS;
+}
+
+// The JSON text of a scalar token: a string quoted and escaped again, anything else as sent.
+QString exampleText(const Token &token)
+{
+    if (token.type != SchemaTypes::String)
+        return QString::fromLatin1(token.text.data(), qsizetype(token.text.size()));
+    DecodedField field;
+    field.type = QStringLiteral("string");
+    field.value = QString::fromUtf8(token.text.data(), qsizetype(token.text.size()));
+    return field.jsonText();
+}
+
+} // namespace
+
+struct SchemaLearner::Node
+{
+    QString path;
+    Node *parent = nullptr;
+    bool element = false;
+    std::string key; // a member's name (UTF-8)
+    SchemaField stats;
+    std::vector<Node *> members;
+    Node *items = nullptr;
+    quint64 createdIn = 0; // the delivery (serial) that made it; 0 for one read back
+    quint64 seenIn = 0;    // the last delivery that carried it
+    quint64 objectIn = 0;  // the last delivery it was an object in
+    quint64 instance = 0;  // which object it is now, when it is one
+    quint64 countedIn = 0; // the object instance it was last counted as a member of
+    unsigned typesBefore = 0;
+    unsigned typesNow = 0;
+    bool typeDrift = false;
+};
+
+struct SchemaLearner::State
+{
+    std::deque<Node> nodes;
+    Node *root = nullptr;
+    qint64 deliveries = 0;
+    qint64 drifted = 0;
+    qint64 firstSeenMs = 0;
+    qint64 lastSeenMs = 0;
+    qint64 lastDeliveryId = 0;
+    quint64 serial = 0;
+    quint64 instances = 0;
+    std::vector<Token> tokens;
+    std::vector<Node *> stack;
+
+    State()
+    {
+        nodes.emplace_back();
+        root = &nodes.back();
+    }
+
+    Node *make(Node *parent, bool element, std::string_view key, quint64 serial)
+    {
+        nodes.emplace_back();
+        Node *node = &nodes.back();
+        node->parent = parent;
+        node->element = element;
+        node->key = std::string(key);
+        node->createdIn = serial;
+        node->path = element ? parent->path + QStringLiteral("[]")
+                             : PayloadDecoder::memberPath(parent->path, key);
+        if (element)
+            parent->items = node;
+        else
+            parent->members.push_back(node);
+        return node;
+    }
+
+    Node *member(Node *parent, std::string_view key, quint64 serial)
+    {
+        for (Node *m : parent->members) {
+            if (m->key == key)
+                return m;
+        }
+        return make(parent, false, key, serial);
+    }
+
+    Node *element(Node *parent, quint64 serial)
+    {
+        return parent->items ? parent->items : make(parent, true, {}, serial);
+    }
+};
+
+SchemaLearner::SchemaLearner()
+    : d(std::make_unique<State>())
+{}
+
+SchemaLearner::~SchemaLearner() = default;
+SchemaLearner::SchemaLearner(SchemaLearner &&) noexcept = default;
+SchemaLearner &SchemaLearner::operator=(SchemaLearner &&) noexcept = default;
+
+SchemaLearner SchemaLearner::from(const EventSchema &schema)
+{
+    SchemaLearner learner;
+    State &st = *learner.d;
+    st.deliveries = schema.deliveries;
+    st.drifted = schema.drifted;
+    st.firstSeenMs = schema.firstSeenMs;
+    st.lastSeenMs = schema.lastSeenMs;
+    st.lastDeliveryId = schema.lastDeliveryId;
+    for (const auto &[path, field] : schema.fields) {
+        Node *node = st.root;
+        for (const Segment &segment : segmentsOf(path)) {
+            if (segment.element) {
+                node = st.element(node, 0);
+            } else {
+                QString name = path.mid(segment.start, segment.end - segment.start);
+                if (segment.quoted)
+                    name = EventSchema::memberName(path.left(segment.end));
+                const QByteArray key = name.toUtf8();
+                node = st.member(node, std::string_view(key.constData(), size_t(key.size())), 0);
+            }
+        }
+        node->stats = field;
+    }
+    return learner;
+}
+
+std::optional<QList<SchemaDrift>> SchemaLearner::learn(const QByteArray &body, qint64 deliveryId,
+                                                       qint64 receivedAtMs)
+{
+    // Objects and arrays only: a bare scalar body is not a payload with fields.
+    qsizetype start = 0;
+    while (start < body.size() && isAsciiSpace(body[start]))
+        ++start;
+    if (start == body.size() || (body[start] != '{' && body[start] != '[') ||
+        !PayloadDecoder::withinDepthLimit(body))
+        return std::nullopt;
+    State &st = *d;
+    // Read whole first: nothing is learned from a body that turns out not to be JSON.
+    thread_local od::parser parser;
+    const simdjson::padded_string padded(body.constData(), size_t(body.size()));
+    od::document document;
+    st.tokens.clear();
+    simdjson::error_code code = parser.iterate(padded).get(document);
+    if (!code) {
+        od::value root;
+        code = document.get_value().get(root);
+        if (!code)
+            code = tokenize(root, Token(), st.tokens);
+        if (!code && document.current_location().error() != simdjson::OUT_OF_BOUNDS)
+            code = simdjson::TRAILING_CONTENT;
+    }
+    if (code || st.tokens.empty())
+        return std::nullopt;
+
+    const quint64 serial = ++st.serial;
+    const qint64 before = st.deliveries;
+    std::vector<std::pair<Node *, SchemaDrift::Kind>> flagged; // in document order
+    qint64 skipBelow = -1; // a member written twice in one object: the second is skipped
+    for (const Token &t : st.tokens) {
+        if (skipBelow >= 0) {
+            if (qint64(t.depth) > skipBelow)
+                continue;
+            skipBelow = -1;
+        }
+        Node *node = st.root;
+        if (t.depth > 0) {
+            Node *parent = st.stack[t.depth - 1];
+            if (t.element) {
+                node = st.element(parent, serial);
+            } else {
+                node = st.member(parent, t.key, serial);
+                if (node->countedIn == parent->instance) {
+                    skipBelow = t.depth;
+                    continue;
+                }
+                node->countedIn = parent->instance;
+            }
+        }
+        if (st.stack.size() <= t.depth)
+            st.stack.resize(t.depth + 1);
+        st.stack[t.depth] = node;
+        SchemaField &f = node->stats;
+        if (node->seenIn != serial) {
+            node->seenIn = serial;
+            node->typesBefore = f.types;
+            node->typesNow = 0;
+            node->typeDrift = false;
+            if (f.deliveries == 0) {
+                f.firstSeenMs = receivedAtMs;
+                f.firstDeliveryId = deliveryId;
+            }
+            ++f.deliveries;
+            if (before > 0) {
+                if (node->createdIn == serial) {
+                    // Only the outermost new field: its members are new with it.
+                    if (node->parent && node->parent->createdIn != serial)
+                        flagged.emplace_back(node, SchemaDrift::Kind::NewField);
+                }
+            }
+        }
+        node->typesNow |= t.type;
+        f.types |= t.type;
+        ++f.occurrences;
+        f.lastSeenMs = std::max(f.lastSeenMs, receivedAtMs);
+        if (before > 0 && node->createdIn != serial && !node->typeDrift) {
+            unsigned known = node->typesBefore;
+            if (known & SchemaTypes::Number)
+                known |= SchemaTypes::Integer; // an integer is a number too
+            if (t.type & ~known) {
+                node->typeDrift = true;
+                flagged.emplace_back(node, SchemaDrift::Kind::TypeChanged);
+            }
+        }
+        if (t.type == SchemaTypes::Object) {
+            ++f.objects;
+            node->objectIn = serial;
+            node->instance = ++st.instances;
+            continue;
+        }
+        if (t.type == SchemaTypes::Array)
+            continue;
+        if (t.type == SchemaTypes::String) {
+            if (f.strings == 0)
+                f.formats = StringFormats::of(t.text);
+            else if (f.formats)
+                f.formats &= StringFormats::of(t.text);
+            ++f.strings;
+        }
+        if (f.examples.size() < SchemaField::MaxExamples &&
+            t.text.size() <= size_t(SchemaField::MaxExampleLength)) {
+            const QString text = exampleText(t);
+            if (text.size() <= SchemaField::MaxExampleLength && !f.examples.contains(text))
+                f.examples.append(text);
+        }
+    }
+
+    QList<SchemaDrift> drift;
+    for (const auto &[node, kind] : flagged) {
+        if (kind == SchemaDrift::Kind::NewField)
+            drift.append({node->path, kind, QString(), SchemaTypes::names(node->typesNow)});
+        else
+            drift.append({node->path, kind, SchemaTypes::names(node->typesBefore),
+                          SchemaTypes::names(node->typesNow)});
+    }
+    if (before > 0) {
+        // Carried by every delivery before, not by this one, where it could have been: its
+        // parent is an object here.
+        for (const Node &node : st.nodes) {
+            if (node.parent && !node.element && node.seenIn != serial &&
+                node.stats.deliveries == before && node.parent->objectIn == serial)
+                drift.append({node.path, SchemaDrift::Kind::Missing,
+                              SchemaTypes::names(node.stats.types), QString()});
+        }
+    }
+    if (st.deliveries == 0)
+        st.firstSeenMs = receivedAtMs;
+    ++st.deliveries;
+    if (!drift.isEmpty())
+        ++st.drifted;
+    st.lastSeenMs = std::max(st.lastSeenMs, receivedAtMs);
+    st.lastDeliveryId = std::max(st.lastDeliveryId, deliveryId);
+    return drift;
+}
+
+qint64 SchemaLearner::deliveries() const
+{
+    return d->deliveries;
+}
+
+quint64 SchemaLearner::stamp() const
+{
+    return d->serial;
+}
+
+std::vector<std::pair<QString, SchemaField>> SchemaLearner::fieldsSince(quint64 stamp) const
+{
+    std::vector<std::pair<QString, SchemaField>> fields;
+    for (const Node &node : d->nodes) {
+        if (node.seenIn > stamp)
+            fields.emplace_back(node.path, node.stats);
+    }
+    return fields;
+}
+
+EventSchema SchemaLearner::schema(const QString &endpoint, const QString &eventType) const
+{
+    EventSchema schema;
+    schema.endpoint = endpoint;
+    schema.eventType = eventType;
+    schema.deliveries = d->deliveries;
+    schema.drifted = d->drifted;
+    schema.firstSeenMs = d->firstSeenMs;
+    schema.lastSeenMs = d->lastSeenMs;
+    schema.lastDeliveryId = d->lastDeliveryId;
+    for (const Node &node : d->nodes) {
+        if (node.stats.deliveries > 0)
+            schema.fields.emplace(node.path, node.stats);
+    }
     return schema;
 }

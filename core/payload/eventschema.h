@@ -8,15 +8,18 @@
 #include <QString>
 #include <QStringList>
 
+#include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-// What the deliveries of one event type on one endpoint carried, learned one delivery at a
-// time in id order: every field path (array elements as "[]", so "data.items[].sku"), the
-// JSON types it had, how many deliveries carried it, a few distinct example values exactly as
-// sent, and the string formats all its values had. Only JSON bodies are learned.
+// What the deliveries of one event type on one endpoint carried (see SchemaLearner): every field
+// path (array elements as "[]", so "data.items[].sku"), the JSON types it had, how many deliveries
+// carried it, a few distinct example values exactly as sent, and the string formats all its values
+// had. Only JSON bodies are learned.
 //
 // Paths are the decoder's (see PayloadDecoder): "" is the body itself, keys that are not
 // plain are quoted (a["x.y"]), and array indexes become "[]".
@@ -46,6 +49,7 @@ enum : unsigned
 };
 constexpr unsigned All = DateTime | Uuid | Email | Url | IntegerString;
 unsigned of(const QString &text);
+unsigned of(std::string_view utf8);
 QString names(unsigned formats); // "date-time", "uuid", "email", "url", "integer-string"
 } // namespace StringFormats
 
@@ -88,27 +92,6 @@ struct SchemaDrift
     friend bool operator==(const SchemaDrift &, const SchemaDrift &) = default;
 };
 
-// A body's fields as the schema sees them: one entry per distinct path, in document order.
-struct SchemaObservation
-{
-    struct Path
-    {
-        QString path;
-        unsigned types = 0;
-        qint64 occurrences = 0;
-        qint64 objects = 0;
-        qint64 strings = 0;
-        unsigned formats = StringFormats::All; // of its strings
-        QStringList examples;
-    };
-    std::vector<Path> paths;
-    unsigned rootTypes = 0;
-
-    // Nothing when the body is not JSON (or is JSON nested too deeply to decode).
-    static std::optional<SchemaObservation> of(const QByteArray &body);
-    static std::optional<SchemaObservation> of(const QList<DecodedField> &fields);
-};
-
 class EventSchema
 {
 public:
@@ -120,12 +103,6 @@ public:
     qint64 lastSeenMs = 0;
     qint64 lastDeliveryId = 0;
     std::map<QString, SchemaField> fields;
-
-    // How `observation` differs from the deliveries learned so far (nothing for the first).
-    QList<SchemaDrift> driftOf(const SchemaObservation &observation) const;
-    // Learns a delivery; returns its drift (computed before it is learned).
-    QList<SchemaDrift> learn(const SchemaObservation &observation, qint64 deliveryId,
-                             qint64 receivedAtMs);
 
     // The paths learned, parents before children.
     QStringList paths() const;
@@ -147,4 +124,36 @@ public:
 private:
     QJsonObject schemaAt(const QString &path, const SchemaField &field,
                          const std::map<QString, std::vector<QString>> &children) const;
+};
+
+// Learns an EventSchema one delivery at a time, in id order, and tells how each delivery
+// drifted from the ones before it. The schema is kept as a tree walked alongside each body's
+// JSON, so that a delivery costs a lookup per value rather than a path built and hashed.
+class SchemaLearner
+{
+public:
+    SchemaLearner();
+    ~SchemaLearner();
+    SchemaLearner(SchemaLearner &&) noexcept;
+    SchemaLearner &operator=(SchemaLearner &&) noexcept;
+
+    // Continues from what was learned before (a schema read back from the database).
+    static SchemaLearner from(const EventSchema &schema);
+
+    // Learns one delivery's body: its drift from the deliveries before it (nothing for the
+    // first), or nullopt when the body is not a JSON object or array (then nothing is learned).
+    std::optional<QList<SchemaDrift>> learn(const QByteArray &body, qint64 deliveryId,
+                                            qint64 receivedAtMs);
+
+    qint64 deliveries() const;
+    // A counter that moves with every delivery learned: fieldsSince(stamp()) taken before a
+    // run of deliveries lists the fields those deliveries carried.
+    quint64 stamp() const;
+    std::vector<std::pair<QString, SchemaField>> fieldsSince(quint64 stamp) const;
+    EventSchema schema(const QString &endpoint, const QString &eventType) const;
+
+private:
+    struct Node;
+    struct State;
+    std::unique_ptr<State> d;
 };

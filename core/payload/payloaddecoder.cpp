@@ -8,9 +8,7 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-// JSON number grammar (RFC 8259 section 6); the on-demand parser hands out raw tokens without
-// checking them.
-bool isJsonNumber(std::string_view token)
+bool isJsonNumberToken(std::string_view token)
 {
     size_t i = 0;
     const size_t n = token.size();
@@ -160,7 +158,7 @@ public:
             while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
                                       token.back() == '\r' || token.back() == '\t'))
                 token.remove_suffix(1);
-            if (!isJsonNumber(token))
+            if (!isJsonNumberToken(token))
                 return simdjson::NUMBER_ERROR;
             m_fields.append({path, QStringLiteral("number"), toQString(token)});
             return simdjson::SUCCESS;
@@ -428,6 +426,21 @@ QByteArray PayloadDecoder::rawMember(const QByteArray &body, const QString &key)
     }
     QByteArray text(raw.data(), static_cast<qsizetype>(raw.size()));
     return text.trimmed();
+}
+
+bool PayloadDecoder::isJsonNumber(std::string_view token)
+{
+    return isJsonNumberToken(token);
+}
+
+bool PayloadDecoder::withinDepthLimit(const QByteArray &body)
+{
+    return nestingWithin(body, MaxJsonDepth);
+}
+
+QString PayloadDecoder::memberPath(const QString &parent, std::string_view key)
+{
+    return childPath(parent, key);
 }
 
 int PayloadDecoder::pathDepth(const QString &path)

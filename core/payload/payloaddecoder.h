@@ -4,6 +4,8 @@
 #include <QList>
 #include <QString>
 
+#include <string_view>
+
 // One value found in a body. `value` is the exact text: a JSON number keeps the characters the
 // sender wrote ("1.10" stays "1.10"), a JSON string is unescaped, containers have no value.
 struct DecodedField
@@ -54,6 +56,14 @@ public:
 
     static QList<DecodedField> decodeJson(const QByteArray &body, QString *error);
     static QList<DecodedField> decodeForm(const QByteArray &body);
+
+    // RFC 8259's number grammar (the on-demand parser hands out raw tokens unchecked).
+    static bool isJsonNumber(std::string_view token);
+    // Whether `body` nests objects and arrays no deeper than the decoder decodes.
+    static bool withinDepthLimit(const QByteArray &body);
+    // The path of member `key` (UTF-8) of the object at `parent`: "a.b", or a["x.y"] for a key
+    // that is not plain.
+    static QString memberPath(const QString &parent, std::string_view key);
 
     // How deep a field path lies: "" is 0, "a" 1, "a.b[2]" 3, "a[\"x.y\"]" 2.
     static int pathDepth(const QString &path);

@@ -91,7 +91,7 @@ struct Learned
     qint64 receivedAtMs = 0;
     QString endpoint;
     QString eventType;
-    std::optional<SchemaObservation> observation;
+    QByteArray body; // null when not learned from (a sample, a part of a body)
 };
 
 } // namespace
@@ -131,10 +131,11 @@ bool SchemaKeeper::load(QString *error)
         QStringLiteral("SELECT ") + TypeColumns + QStringLiteral(" FROM event_schemas"), {}, error);
     if (!types)
         return finish(false);
+    std::map<std::pair<QString, QString>, EventSchema> schemas;
     while (types->next()) {
         EventSchema schema;
         typeFrom(*types, schema);
-        m_schemas.emplace(std::pair(schema.endpoint, schema.eventType), std::move(schema));
+        schemas.emplace(std::pair(schema.endpoint, schema.eventType), std::move(schema));
     }
     types.reset();
     auto fields = m_database.run(QStringLiteral("SELECT endpoint, event_type, path, ") +
@@ -144,10 +145,12 @@ bool SchemaKeeper::load(QString *error)
         return finish(false);
     while (fields->next()) {
         EventSchema &schema =
-            m_schemas[std::pair(fields->value(0).toString(), fields->value(1).toString())];
+            schemas[std::pair(fields->value(0).toString(), fields->value(1).toString())];
         schema.fields.emplace(fields->value(2).toString(), fieldFrom(*fields, 3));
     }
     fields.reset();
+    for (const auto &[key, schema] : schemas)
+        m_schemas.emplace(key, SchemaLearner::from(schema));
     m_loadedAt = *mark;
     return finish(true);
 }
@@ -195,7 +198,7 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
             l.eventType = rows->value(3).toString();
             const QVariant body = rows->value(4);
             if (!body.isNull())
-                l.observation = SchemaObservation::of(body.toByteArray());
+                l.body = body.toByteArray();
             batch.push_back(std::move(l));
         }
     }
@@ -205,23 +208,21 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
 
     // Learned in memory first; what changed is written below. If the write fails, what is in
     // memory is read again from the file next time.
-    std::set<std::pair<QString, QString>> touchedTypes;
-    std::set<std::tuple<QString, QString, QString>> touchedFields;
+    std::map<std::pair<QString, QString>, quint64> touched; // each type's stamp before
     std::vector<std::pair<qint64, SchemaDrift>> drift;
     for (const Learned &l : batch) {
-        if (!l.observation)
+        if (l.body.isNull())
             continue;
         const auto key = std::pair(l.endpoint, l.eventType);
-        EventSchema &schema = m_schemas[key];
-        schema.endpoint = l.endpoint;
-        schema.eventType = l.eventType;
-        const QList<SchemaDrift> found = schema.learn(*l.observation, l.id, l.receivedAtMs);
-        for (const SchemaDrift &d : found)
+        SchemaLearner &learner = m_schemas[key];
+        const quint64 stamp = learner.stamp();
+        const std::optional<QList<SchemaDrift>> found = learner.learn(l.body, l.id, l.receivedAtMs);
+        if (!found)
+            continue;
+        touched.emplace(key, stamp);
+        for (const SchemaDrift &d : *found)
             drift.emplace_back(l.id, d);
-        *drifted += found.isEmpty() ? 0 : 1;
-        touchedTypes.insert(key);
-        for (const SchemaObservation::Path &p : l.observation->paths)
-            touchedFields.emplace(l.endpoint, l.eventType, p.path);
+        *drifted += found->isEmpty() ? 0 : 1;
     }
     m_loadedAt.reset();
 
@@ -252,31 +253,31 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
     QSqlQuery types(db);
     types.prepare(QStringLiteral("INSERT OR REPLACE INTO event_schemas (") + TypeColumns +
                   QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?)"));
-    for (const auto &key : touchedTypes) {
-        const EventSchema &s = m_schemas.at(key);
+    QSqlQuery fields(db);
+    fields.prepare(QStringLiteral("INSERT OR REPLACE INTO schema_fields (endpoint, event_type, "
+                                  "path, ") +
+                   FieldColumns +
+                   QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const auto &[key, stamp] : touched) {
+        const SchemaLearner &learner = m_schemas.at(key);
+        const EventSchema s = learner.schema(key.first, key.second);
         for (const QVariant &value :
              {text(s.endpoint), text(s.eventType), QVariant(s.deliveries), QVariant(s.drifted),
               QVariant(s.firstSeenMs), QVariant(s.lastSeenMs), QVariant(s.lastDeliveryId)})
             types.addBindValue(value);
         if (!types.exec())
             return failed(types);
-    }
-    QSqlQuery fields(db);
-    fields.prepare(QStringLiteral("INSERT OR REPLACE INTO schema_fields (endpoint, event_type, "
-                                  "path, ") +
-                   FieldColumns +
-                   QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    for (const auto &[endpoint, eventType, path] : touchedFields) {
-        const SchemaField &f = m_schemas.at(std::pair(endpoint, eventType)).fields.at(path);
-        for (const QVariant &value :
-             {text(endpoint), text(eventType), text(path), QVariant(f.types),
-              QVariant(f.deliveries), QVariant(f.occurrences), QVariant(f.objects),
-              QVariant(f.strings), QVariant(f.formats), QVariant(f.firstSeenMs),
-              QVariant(f.lastSeenMs), QVariant(f.firstDeliveryId),
-              QVariant(joinedExamples(f.examples))})
-            fields.addBindValue(value);
-        if (!fields.exec())
-            return failed(fields);
+        for (const auto &[path, f] : learner.fieldsSince(stamp)) {
+            for (const QVariant &value :
+                 {text(key.first), text(key.second), text(path), QVariant(f.types),
+                  QVariant(f.deliveries), QVariant(f.occurrences), QVariant(f.objects),
+                  QVariant(f.strings), QVariant(f.formats), QVariant(f.firstSeenMs),
+                  QVariant(f.lastSeenMs), QVariant(f.firstDeliveryId),
+                  QVariant(joinedExamples(f.examples))})
+                fields.addBindValue(value);
+            if (!fields.exec())
+                return failed(fields);
+        }
     }
     QSqlQuery drifts(db);
     drifts.prepare(QStringLiteral("INSERT OR IGNORE INTO drift (delivery_id, path, kind, before, "

@@ -70,6 +70,6 @@ private:
 
     const Database &m_database;
     WriteTurns *m_turns = nullptr;
-    std::map<std::pair<QString, QString>, EventSchema> m_schemas;
+    std::map<std::pair<QString, QString>, SchemaLearner> m_schemas;
     std::optional<qint64> m_loadedAt; // the watermark m_schemas is at
 };
