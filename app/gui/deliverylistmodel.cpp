@@ -10,6 +10,8 @@
 #include <QPalette>
 #include <QTimer>
 
+#include <limits>
+
 DeliveryListModel::DeliveryListModel(QueryService &queries, QObject *parent)
     : QAbstractTableModel(parent)
     , m_queries(queries)
@@ -17,6 +19,7 @@ DeliveryListModel::DeliveryListModel(QueryService &queries, QObject *parent)
     connect(&m_queries, &QueryService::snapshotLoaded, this, &DeliveryListModel::onSnapshot);
     connect(&m_queries, &QueryService::pageLoaded, this, &DeliveryListModel::onPage);
     connect(&m_queries, &QueryService::newMatchesLoaded, this, &DeliveryListModel::onNewMatches);
+    connect(&m_queries, &QueryService::driftedLoaded, this, &DeliveryListModel::onDrifted);
 }
 
 int DeliveryListModel::rowCount(const QModelIndex &parent) const
@@ -91,6 +94,8 @@ QVariant DeliveryListModel::data(const QModelIndex &index, int role) const
         return d->id;
     case VerdictRole:
         return static_cast<int>(d->verdict);
+    case DriftRole:
+        return m_drifted.contains(d->id);
     case Qt::DisplayRole:
         switch (index.column()) {
         case TimeColumn:
@@ -139,6 +144,9 @@ QVariant DeliveryListModel::data(const QModelIndex &index, int role) const
             return DeliveryJson::timestamp(d->receivedAtMs);
         if (index.column() == PathColumn)
             return d->path;
+        if (index.column() == EventTypeColumn && m_drifted.contains(d->id))
+            return tr("Differs from earlier %1 deliveries")
+                .arg(d->eventType.isEmpty() ? tr("untyped") : d->eventType);
         return {};
     default:
         return {};
@@ -190,6 +198,7 @@ void DeliveryListModel::setFilter(const DeliveryFilter &filter)
     m_pages.clear();
     m_pageUse.clear();
     m_requested.clear();
+    m_drifted.clear();
     endResetModel();
     m_queries.requestSnapshot(m_generation, m_filter, PageSize);
 }
@@ -208,6 +217,7 @@ void DeliveryListModel::onSnapshot(quint64 generation, qint64 maxId, qint64 coun
         m_snapshotCount = count;
         storePage(0, rows);
         endInsertRows();
+        requestDrift(rows);
     }
     Q_EMIT snapshotReady();
     flushPending();
@@ -257,6 +267,7 @@ void DeliveryListModel::onPage(quint64 tag, int page, const QList<DeliverySummar
         return;
     page += int((quint64(m_foldedPages) - tag) & 0xffffff);
     storePage(page, rows);
+    requestDrift(rows);
     const qint64 first = m_live.size() + qint64(page) * PageSize;
     const qint64 last = std::min<qint64>(first + PageSize, rowCount()) - 1;
     if (last >= first)
@@ -363,4 +374,57 @@ void DeliveryListModel::foldLive()
     m_foldedPages += shift;
     for (int page = shift - 1; page >= 0; --page)
         storePage(page, folded.mid(qsizetype(page) * PageSize, PageSize));
+}
+
+void DeliveryListModel::requestDrift(const QList<DeliverySummary> &newestFirst) const
+{
+    if (newestFirst.isEmpty())
+        return;
+    m_queries.requestDrifted(newestFirst.constLast().id, newestFirst.constFirst().id);
+}
+
+void DeliveryListModel::refreshDrift()
+{
+    qint64 lowest = std::numeric_limits<qint64>::max();
+    for (const DeliverySummary &row : std::as_const(m_live))
+        lowest = std::min(lowest, row.id);
+    for (const QList<DeliverySummary> &page : std::as_const(m_pages)) {
+        if (!page.isEmpty())
+            lowest = std::min(lowest, page.constLast().id);
+    }
+    if (lowest == std::numeric_limits<qint64>::max())
+        return;
+    // Rows arriving after the answer find their mark in m_drifted already.
+    m_queries.requestDrifted(lowest, std::numeric_limits<qint64>::max());
+}
+
+void DeliveryListModel::onDrifted(qint64, qint64, const QList<qint64> &ids)
+{
+    QSet<qint64> fresh;
+    for (qint64 id : ids) {
+        if (!m_drifted.contains(id)) {
+            m_drifted.insert(id);
+            fresh.insert(id);
+        }
+    }
+    if (fresh.isEmpty())
+        return;
+    // One pass over the rows in memory finds the rows to repaint.
+    int first = -1;
+    int last = -1;
+    const auto mark = [&](qint64 id, qint64 row) {
+        if (!fresh.contains(id))
+            return;
+        first = first < 0 ? int(row) : std::min(first, int(row));
+        last = std::max(last, int(row));
+    };
+    for (qsizetype i = 0; i < m_live.size(); ++i)
+        mark(m_live.at(i).id, m_live.size() - 1 - i);
+    for (auto it = m_pages.cbegin(); it != m_pages.cend(); ++it) {
+        for (qsizetype i = 0; i < it->size(); ++i)
+            mark(it->at(i).id, m_live.size() + qint64(it.key()) * PageSize + i);
+    }
+    if (first >= 0 && last < rowCount())
+        Q_EMIT dataChanged(index(first, EventTypeColumn), index(last, EventTypeColumn),
+                           {DriftRole, Qt::ToolTipRole});
 }

@@ -40,6 +40,9 @@ public:
         IdRole = Qt::UserRole + 1,
         VerdictRole,
         LoadedRole,
+        // Whether the delivery drifted from the deliveries of its event type before it (as
+        // far as the model has heard: see refreshDrift()).
+        DriftRole,
     };
 
     static constexpr int PageSize = 256;
@@ -71,9 +74,14 @@ public:
     int rowOfId(qint64 id) const; // -1 when not loaded
     bool isLoading() const { return !m_snapshotReady; }
 
+    bool isDrifted(qint64 id) const { return m_drifted.contains(id); }
+
 public Q_SLOTS:
     // From the store, after each commit (queued to the GUI thread).
     void addStored(const QList<DeliverySummary> &batch);
+    // Asks again which of the rows in memory (and of any newer ones) drifted: schemas are
+    // learned after the commits, so the newest rows are known to drift only later.
+    void refreshDrift();
 
 Q_SIGNALS:
     void snapshotReady();
@@ -90,6 +98,9 @@ private:
     void requestPage(int page) const;
     void touch(int page) const;
     void storePage(int page, const QList<DeliverySummary> &rows);
+    // Asks which of `newestFirst` drifted: one query for the range of their ids.
+    void requestDrift(const QList<DeliverySummary> &newestFirst) const;
+    void onDrifted(qint64 firstId, qint64 lastId, const QList<qint64> &ids);
 
     QueryService &m_queries;
     DeliveryFilter m_filter;
@@ -106,4 +117,5 @@ private:
     QHash<int, QList<DeliverySummary>> m_pages;
     mutable QList<int> m_pageUse; // least recently used first
     mutable QSet<int> m_requested;
+    QSet<qint64> m_drifted; // the deliveries known to have drifted
 };

@@ -15,6 +15,9 @@ constexpr int CachedCells = 8192;
 // few that repeat.
 constexpr int CachedLayouts = 4096;
 
+const QString DriftMark = QStringLiteral("Δ");
+const QColor DriftColor(0xef, 0x6c, 0x00);
+
 } // namespace
 
 DeliveryRowDelegate::DeliveryRowDelegate(QObject *parent)
@@ -106,6 +109,25 @@ void DeliveryRowDelegate::paint(QPainter *painter, const QStyleOptionViewItem &o
         const qreal ratio = icon.devicePixelRatio();
         painter->drawPixmap(QPointF(area.left(), area.top() + (area.height() - size) / 2.0), icon);
         area.setLeft(area.left() + int(icon.width() / ratio) + 4);
+    }
+
+    if (index.column() == DeliveryListModel::EventTypeColumn &&
+        index.data(DeliveryListModel::DriftRole).toBool()) {
+        // A delivery that differs from the earlier ones of its type: a mark at the cell's end
+        // (the tooltip says what it means).
+        const int width = option.fontMetrics.horizontalAdvance(DriftMark) + 6;
+        const QRectF mark(area.right() - width + 1, area.top() + 2, width, area.height() - 4);
+        painter->save();
+        painter->setRenderHint(QPainter::Antialiasing);
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(selected ? selectedText : DriftColor);
+        painter->drawRoundedRect(mark, 3, 3);
+        painter->setPen(selected ? option.palette.color(group, QPalette::Highlight)
+                                 : QColor(Qt::white));
+        painter->setFont(option.font);
+        painter->drawText(mark, Qt::AlignCenter, DriftMark);
+        painter->restore();
+        area.setRight(area.right() - width - 3);
     }
 
     const quint64 key = (quint64(idValue.toLongLong()) << 5) | quint64(index.column());

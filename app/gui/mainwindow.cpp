@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "comparedialog.h"
 #include "deliverydetailview.h"
 #include "deliverylistmodel.h"
 #include "deliveryrowdelegate.h"
@@ -7,6 +8,7 @@
 #include "deliverytableview.h"
 #include "elidinglabel.h"
 #include "endpointsdialog.h"
+#include "eventsview.h"
 #include "firstrunguide.h"
 #include "httpsender.h"
 #include "listener.h"
@@ -145,7 +147,7 @@ void MainWindow::buildUi()
     m_filter->setObjectName(QStringLiteral("filterEdit"));
     m_filter->setClearButtonEnabled(true);
     m_filter->setPlaceholderText(tr("Filter (Ctrl+F): text, event:, verdict:, endpoint:, status:, "
-                                    "subscriber:, sample:, drift:, since:, until:"));
+                                    "subscriber:, sample:, drift:, has:, since:, until:"));
     m_filterError = new QLabel(central);
     m_filterError->setTextFormat(Qt::PlainText);
     m_filterError->setStyleSheet(QStringLiteral("QLabel { color: #c62828; }"));
@@ -234,6 +236,26 @@ void MainWindow::buildUi()
 
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::onCurrentRowChanged);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &MainWindow::updateCompareAction);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &MainWindow::updateCompareAction);
+    connect(m_queries, &QueryService::previousDeliveryFound, this,
+            [this](qint64 id, qint64 previousId) {
+                if (id != m_compareSingle)
+                    return;
+                m_comparePrevious = previousId;
+                updateCompareAction();
+            });
+    m_schemaTimer = new QTimer(this);
+    m_schemaTimer->setSingleShot(true);
+    m_schemaTimer->setInterval(500);
+    connect(m_schemaTimer, &QTimer::timeout, this, [this] {
+        if (m_eventsView && m_eventsView->isVisible())
+            m_eventsView->reload();
+        if (m_schemaDrifted)
+            m_model->refreshDrift();
+        m_schemaDrifted = false;
+    });
     // A row clicked or reached with the keys while deliveries pour in stays where it is:
     // following pauses.
     connect(m_view, &QAbstractItemView::pressed, this, &MainWindow::pauseFollowing);
@@ -409,6 +431,14 @@ void MainWindow::buildMenus()
                     [this] { replaySelection(true); });
     replay->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     edit->addSeparator();
+    m_compareAction = edit->addAction(tr("Co&mpare"), this, &MainWindow::compareSelection);
+    m_compareAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    // Why Compare is disabled is said where it is.
+    edit->setToolTipsVisible(true);
+    m_view->addAction(m_compareAction);
+    m_view->setContextMenuPolicy(Qt::ActionsContextMenu);
+    updateCompareAction();
+    edit->addSeparator();
     QAction *find = edit->addAction(tr("&Find…"), this, [this] {
         m_filter->setFocus();
         m_filter->selectAll();
@@ -426,6 +456,8 @@ void MainWindow::buildMenus()
     QAction *subscribers =
         view->addAction(tr("&Subscribers…"), this, &MainWindow::showSubscribersWindow);
     subscribers->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    QAction *events = view->addAction(tr("&Events…"), this, &MainWindow::showEventsView);
+    events->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
 
     QMenu *listener = menuBar()->addMenu(tr("&Listener"));
     QAction *endpoints =
@@ -477,6 +509,7 @@ void MainWindow::buildMenus()
     toolbar->addAction(m_followAction);
     toolbar->addAction(endpoints);
     toolbar->addAction(subscribers);
+    toolbar->addAction(events);
 }
 
 QList<QPair<QString, QString>> MainWindow::keyboardShortcuts() const
@@ -720,6 +753,8 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
         if (m_subscribersWindow)
             m_subscribersWindow->reload();
     });
+    connect(m_store.get(), &DeliveryStore::schemasLearned, this,
+            [this](int, int drifted) { onSchemasLearned(drifted); });
     m_queries->start(m_options.databasePath);
     m_listener = std::make_unique<Listener>(*m_store);
     m_listenerButton->setEnabled(true);
@@ -1309,4 +1344,120 @@ QString MainWindow::replayBaseUrl() const
     return m_listener && m_listener->isListening()
                ? m_listener->url()
                : QStringLiteral("http://127.0.0.1:%1").arg(m_options.port);
+}
+
+void MainWindow::showEventsView()
+{
+    if (!m_storeOpen)
+        return;
+    if (!m_eventsView) {
+        m_eventsView = new EventsView(*m_queries, this);
+        connect(m_eventsView, &EventsView::filterRequested, this, [this](const QString &filter) {
+            m_filter->setText(filter);
+            applyFilter();
+            raise();
+            activateWindow();
+        });
+    }
+    // Showing it asks for what it shows.
+    if (m_eventsView->isVisible())
+        m_eventsView->reload();
+    m_eventsView->show();
+    m_eventsView->raise();
+    m_eventsView->activateWindow();
+}
+
+void MainWindow::onSchemasLearned(int drifted)
+{
+    m_schemaDrifted = m_schemaDrifted || drifted > 0;
+    if (!m_schemaTimer->isActive())
+        m_schemaTimer->start();
+}
+
+QList<qint64> MainWindow::selectedIds(int limit) const
+{
+    // From the selection's ranges rather than selectedRows(), which lists every row of a
+    // selection of thousands.
+    QList<int> rows;
+    for (const QItemSelectionRange &range : m_view->selectionModel()->selection()) {
+        for (int row = range.top(); row <= range.bottom(); ++row) {
+            if (!rows.contains(row))
+                rows.append(row);
+            if (rows.size() > limit)
+                break;
+        }
+        if (rows.size() > limit)
+            break;
+    }
+    std::sort(rows.begin(), rows.end());
+    QList<qint64> ids;
+    for (int row : std::as_const(rows))
+        ids.append(m_model->data(m_model->index(row, 0), DeliveryListModel::IdRole).toLongLong());
+    return ids;
+}
+
+void MainWindow::updateCompareAction()
+{
+    if (!m_compareAction)
+        return;
+    const QList<qint64> ids = selectedIds(2);
+    const bool loaded = std::all_of(ids.cbegin(), ids.cend(), [](qint64 id) { return id > 0; });
+    if (ids.size() == 2 && loaded) {
+        m_compareSingle = 0;
+        m_compareAction->setEnabled(true);
+        m_compareAction->setToolTip(
+            tr("Compare deliveries %1 and %2").arg(ids.constFirst()).arg(ids.constLast()));
+        return;
+    }
+    if (ids.size() == 1 && loaded) {
+        if (ids.constFirst() != m_compareSingle) {
+            m_compareSingle = ids.constFirst();
+            m_comparePrevious = 0;
+            m_compareAction->setEnabled(false);
+            m_compareAction->setToolTip(tr("Looking for the delivery before it…"));
+            m_queries->requestPreviousDelivery(m_compareSingle);
+            return;
+        }
+        // The answer arrived: m_comparePrevious says.
+        m_compareAction->setEnabled(m_comparePrevious > 0);
+        m_compareAction->setToolTip(
+            m_comparePrevious > 0
+                ? tr("Compare delivery %1 with the one before it, %2")
+                      .arg(m_compareSingle)
+                      .arg(m_comparePrevious)
+                : tr("No earlier attempt of this event, nor earlier delivery of its event type "
+                     "on its endpoint, to compare with"));
+        return;
+    }
+    m_compareSingle = 0;
+    m_comparePrevious = 0;
+    m_compareAction->setEnabled(false);
+    m_compareAction->setToolTip(
+        tr("Select two deliveries to compare, or one to compare with the one before it"));
+}
+
+CompareDialog *MainWindow::compareDialog() const
+{
+    return m_compareDialog;
+}
+
+void MainWindow::compareSelection()
+{
+    const QList<qint64> ids = selectedIds(2);
+    qint64 first = 0;
+    qint64 second = 0;
+    if (ids.size() == 2 && ids.constFirst() > 0 && ids.constLast() > 0) {
+        first = ids.constFirst();
+        second = ids.constLast();
+    } else if (ids.size() == 1 && ids.constFirst() == m_compareSingle && m_comparePrevious > 0) {
+        first = m_comparePrevious;
+        second = m_compareSingle;
+    } else {
+        statusBar()->showMessage(m_compareAction->toolTip(), 8000);
+        return;
+    }
+    auto *dialog = new CompareDialog(*m_queries, first, second, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_compareDialog = dialog;
+    dialog->show();
 }

@@ -5,15 +5,18 @@
 
 #include <QHostAddress>
 #include <QMainWindow>
+#include <QPointer>
 #include <QUrl>
 
 #include <deque>
 #include <memory>
 
+class CompareDialog;
 class DeliveryDetailView;
 class DeliveryListModel;
 class DeliveryStore;
 class EndpointsDialog;
+class EventsView;
 class SubscribersWindow;
 class Listener;
 class HttpSender;
@@ -75,6 +78,10 @@ public:
     TimelineWidget *timeline() const { return m_timeline; }
     EndpointsDialog *endpointsDialog() const { return m_endpointsDialog; }
     SubscribersWindow *subscribersWindow() const { return m_subscribersWindow; }
+    EventsView *eventsView() const { return m_eventsView; }
+    // The dialog Compare opened last, while it is open.
+    CompareDialog *compareDialog() const;
+    QAction *compareAction() const { return m_compareAction; }
     ReplayDialog *replayDialog() const { return m_replayDialog; }
     QString bannerText() const;
     QString listenerText() const;
@@ -89,6 +96,10 @@ public Q_SLOTS:
     // Every action and the keys that reach it, as Help → Keyboard shortcuts lists them.
     QList<QPair<QString, QString>> keyboardShortcuts() const;
     void showSubscribersWindow();
+    void showEventsView();
+    // Two selected deliveries compared with each other, or one with the one before it (see
+    // DeliveryReader::previousOf).
+    void compareSelection();
     void showReplayDialog();
     void replaySelection(bool resign);
     void copyAsCurl(bool resign);
@@ -133,6 +144,11 @@ private:
     void copySelectedRows();
     void showBanner(const QString &text);
     void backUpDatabase();
+    // Up to `limit` ids of the selected rows, in row order; more than `limit` rows selected
+    // gives `limit` + 1 ids.
+    QList<qint64> selectedIds(int limit) const;
+    void updateCompareAction();
+    void onSchemasLearned(int drifted);
 
     Options m_options;
     std::unique_ptr<DeliveryStore> m_store;
@@ -170,6 +186,17 @@ private:
     QAction *m_followAction = nullptr;
     EndpointsDialog *m_endpointsDialog = nullptr;
     SubscribersWindow *m_subscribersWindow = nullptr;
+    EventsView *m_eventsView = nullptr;
+    QPointer<CompareDialog> m_compareDialog;
+    QAction *m_compareAction = nullptr;
+    // The one delivery selected, and what Compare compares it with (0: nothing, or not known
+    // yet).
+    qint64 m_compareSingle = 0;
+    qint64 m_comparePrevious = 0;
+    // schemasLearned comes after every commit that taught something: the views that show it
+    // are refreshed at most this often.
+    QTimer *m_schemaTimer = nullptr;
+    bool m_schemaDrifted = false;
     ReplayDialog *m_replayDialog = nullptr;
     HttpSender *m_sampleSender = nullptr;
     NgrokAgent *m_ngrok = nullptr;

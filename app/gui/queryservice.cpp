@@ -10,6 +10,7 @@
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -281,6 +282,103 @@ public:
         }
     }
 
+    void eventTypes()
+    {
+        QString error;
+        const auto types = SchemaKeeper::eventTypes(m_database, QString(), &error);
+        const auto backlog = types ? SchemaKeeper::backlog(m_database, &error) : std::nullopt;
+        if (!types || !backlog) {
+            Q_EMIT m_service.queryFailed(error);
+            return;
+        }
+        Q_EMIT m_service.eventTypesLoaded(*types, *backlog);
+    }
+
+    void eventSchema(const QString &endpoint, const QString &eventType)
+    {
+        QString error;
+        auto schema = SchemaKeeper::schema(m_database, endpoint, eventType, &error);
+        if (!schema) {
+            Q_EMIT m_service.queryFailed(error);
+            return;
+        }
+        // An event type never learned still names itself.
+        schema->endpoint = endpoint;
+        schema->eventType = eventType;
+        Q_EMIT m_service.eventSchemaLoaded(*schema);
+    }
+
+    void exportJsonSchema(const QString &path, const QString &endpoint, const QString &eventType)
+    {
+        QString error;
+        const auto schema = SchemaKeeper::schema(m_database, endpoint, eventType, &error);
+        if (schema && schema->deliveries == 0)
+            error = QStringLiteral("nothing was learned of %1 on %2 yet").arg(eventType, endpoint);
+        else if (schema)
+            PrivateFile::write(path, QJsonDocument(schema->toJsonSchema()).toJson(), &error);
+        Q_EMIT m_service.jsonSchemaExported(path, error);
+    }
+
+    void previousDelivery(qint64 id)
+    {
+        QString error;
+        const auto previous = reader().previousOf(id, &error);
+        if (!previous) {
+            Q_EMIT m_service.queryFailed(error);
+            return;
+        }
+        Q_EMIT m_service.previousDeliveryFound(id, *previous);
+    }
+
+    static QString shownBody(const Delivery &delivery)
+    {
+        const QByteArray &body = delivery.body;
+        if (body.isEmpty())
+            return {};
+        const auto decoded = PayloadDecoder::decode(body, delivery.headers.value("Content-Type"));
+        if (decoded.format == DecodedPayload::Format::Json && body.size() <= MaxPrettyBody)
+            return BodyFormatter::prettyJson(body);
+        const QByteArray shown = body.left(MaxShownBody);
+        if (BodyFormatter::isText(shown))
+            return QString::fromUtf8(shown);
+        return QStringLiteral("(%1 bytes of binary data)").arg(body.size());
+    }
+
+    void comparison(qint64 first, qint64 second)
+    {
+        QString error;
+        const qint64 beforeId = std::min(first, second);
+        const qint64 afterId = std::max(first, second);
+        auto before = reader().find(beforeId, &error);
+        auto after = before ? reader().find(afterId, &error) : std::nullopt;
+        if (!before || !after) {
+            Q_EMIT m_service.comparisonFailed(first, second,
+                                              error.isEmpty()
+                                                  ? QStringLiteral("delivery %1 no longer exists")
+                                                        .arg(before ? afterId : beforeId)
+                                                  : error);
+            return;
+        }
+        DeliveryComparison comparison;
+        comparison.changes = DeliveryDiff::between(*before, *after);
+        comparison.beforeText = shownBody(*before);
+        comparison.afterText = shownBody(*after);
+        comparison.before = std::move(*before);
+        comparison.after = std::move(*after);
+        Q_EMIT m_service.comparisonLoaded(comparison);
+    }
+
+    void drifted(qint64 firstId, qint64 lastId)
+    {
+        QString error;
+        const auto ids = reader().drifted(firstId, lastId, &error);
+        if (!ids) {
+            Q_EMIT m_service.queryFailed(error);
+            return;
+        }
+        Q_EMIT m_service.driftedLoaded(firstId, lastId, *ids);
+    }
+
     void backup(const QString &path)
     {
         QString error;
@@ -437,4 +535,35 @@ void QueryService::requestReplayDeliveries(const QList<qint64> &ids, const QStri
                                            bool resign)
 {
     post([=](Worker *worker) { worker->replayDeliveries(ids, baseUrl, resign); });
+}
+
+void QueryService::requestEventTypes()
+{
+    post([](Worker *worker) { worker->eventTypes(); });
+}
+
+void QueryService::requestEventSchema(const QString &endpoint, const QString &eventType)
+{
+    post([=](Worker *worker) { worker->eventSchema(endpoint, eventType); });
+}
+
+void QueryService::requestExportJsonSchema(const QString &path, const QString &endpoint,
+                                           const QString &eventType)
+{
+    post([=](Worker *worker) { worker->exportJsonSchema(path, endpoint, eventType); });
+}
+
+void QueryService::requestPreviousDelivery(qint64 id)
+{
+    post([id](Worker *worker) { worker->previousDelivery(id); });
+}
+
+void QueryService::requestComparison(qint64 first, qint64 second)
+{
+    post([=](Worker *worker) { worker->comparison(first, second); });
+}
+
+void QueryService::requestDrifted(qint64 firstId, qint64 lastId)
+{
+    post([=](Worker *worker) { worker->drifted(firstId, lastId); });
 }

@@ -1,10 +1,12 @@
 #pragma once
 
 #include "deliverydetails.h"
+#include "deliverydiff.h"
 #include "deliveryfilter.h"
 #include "deliveryreader.h"
 #include "endpoint.h"
 #include "reverifier.h"
+#include "schemakeeper.h"
 #include "subscriberrepository.h"
 
 #include <QObject>
@@ -13,6 +15,17 @@
 
 class Database;
 class QThread;
+
+// Two deliveries side by side, read and compared on the query thread.
+struct DeliveryComparison
+{
+    Delivery before; // the lower id
+    Delivery after;
+    QList<DeliveryChange> changes;
+    // The bodies as shown: pretty-printed JSON, else the text, else a note that it is binary.
+    QString beforeText;
+    QString afterText;
+};
 
 // All the GUI's reading (and its endpoint edits) on a thread of its own with its own
 // connection: the GUI thread asks through the request methods, which return at once, and
@@ -62,6 +75,19 @@ public:
     // Sends each of the deliveries again to `baseUrl` + its path, as recorded or re-signed,
     // and keeps the answers.
     void requestReplayDeliveries(const QList<qint64> &ids, const QString &baseUrl, bool resign);
+    // Every event type learned, and how many deliveries are left to learn.
+    void requestEventTypes();
+    void requestEventSchema(const QString &endpoint, const QString &eventType);
+    // Writes the event type's JSON Schema (indented) to `path`.
+    void requestExportJsonSchema(const QString &path, const QString &endpoint,
+                                 const QString &eventType);
+    // The delivery to compare `id` with when it is the only one chosen (see
+    // DeliveryReader::previousOf).
+    void requestPreviousDelivery(qint64 id);
+    // `first` and `second` in either order: the lower id is "before".
+    void requestComparison(qint64 first, qint64 second);
+    // Which deliveries with ids in [firstId, lastId] drifted.
+    void requestDrifted(qint64 firstId, qint64 lastId);
 
     // Raw text beyond this is not shown: a long line is laid out whole on the GUI thread
     // (about 0.2 s a MiB), and the whole body is one `hookscope show --json` away.
@@ -95,6 +121,14 @@ Q_SIGNALS:
     void backupFinished(const QString &path, const QString &error);
     void replayStored(qint64 deliveryId, const QString &error);
     void deliveriesReplayed(int answered2xx, int total, const QString &problems);
+    void eventTypesLoaded(const QList<SchemaKeeper::EventType> &eventTypes, qint64 backlog);
+    void eventSchemaLoaded(const EventSchema &schema);
+    void jsonSchemaExported(const QString &path, const QString &error);
+    // `previousId` 0: nothing to compare `id` with.
+    void previousDeliveryFound(qint64 id, qint64 previousId);
+    void comparisonLoaded(const DeliveryComparison &comparison);
+    void comparisonFailed(qint64 first, qint64 second, const QString &error);
+    void driftedLoaded(qint64 firstId, qint64 lastId, const QList<qint64> &ids);
 
 private:
     class Worker;

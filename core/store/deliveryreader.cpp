@@ -357,3 +357,51 @@ std::optional<qint64> DeliveryReader::count(QString *error) const
     }
     return query.value(0).toLongLong();
 }
+
+std::optional<qint64> DeliveryReader::previousOf(qint64 id, QString *error) const
+{
+    auto subject = m_database.run(
+        QStringLiteral("SELECT endpoint, event_type, event_id FROM deliveries WHERE id = ?"), {id},
+        error);
+    if (!subject)
+        return std::nullopt;
+    if (!subject->next())
+        return 0;
+    const QString endpoint = subject->value(0).toString();
+    const QString eventType = subject->value(1).toString();
+    const QString eventId = subject->value(2).toString();
+    subject->finish();
+    const auto lowerId = [&](const QString &sql,
+                             const QVariantList &bindings) -> std::optional<qint64> {
+        auto query = m_database.run(sql, bindings, error);
+        if (!query)
+            return std::nullopt;
+        return query->next() ? query->value(0).toLongLong() : 0;
+    };
+    if (!eventId.isEmpty()) {
+        // "<> ''" lets SQLite use the partial index on event_id.
+        const auto attempt = lowerId(
+            QStringLiteral("SELECT id FROM deliveries WHERE event_id = ? AND event_id <> '' AND "
+                           "endpoint = ? AND id < ? ORDER BY id DESC LIMIT 1"),
+            {eventId, endpoint, id});
+        if (!attempt || *attempt > 0)
+            return attempt;
+    }
+    return lowerId(QStringLiteral("SELECT id FROM deliveries WHERE event_type = ? AND endpoint = ? "
+                                  "AND id < ? ORDER BY id DESC LIMIT 1"),
+                   {eventType, endpoint, id});
+}
+
+std::optional<QList<qint64>> DeliveryReader::drifted(qint64 firstId, qint64 lastId,
+                                                     QString *error) const
+{
+    auto query = m_database.run(QStringLiteral("SELECT DISTINCT delivery_id FROM drift WHERE "
+                                               "delivery_id BETWEEN ? AND ? ORDER BY delivery_id"),
+                                {firstId, lastId}, error);
+    if (!query)
+        return std::nullopt;
+    QList<qint64> ids;
+    while (query->next())
+        ids.append(query->value(0).toLongLong());
+    return ids;
+}

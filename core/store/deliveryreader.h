@@ -49,6 +49,14 @@ public:
     // Every delivery carrying `eventId` (the attempts of one message), oldest first.
     std::optional<QList<DeliverySummary>> attempts(const QString &eventId, QString *error) const;
 
+    // The delivery to compare `id` with: the previous attempt of the same event (same endpoint
+    // and event id, the largest lower id), else the previous delivery of the same endpoint
+    // and event type. 0 when there is none (or no delivery `id`).
+    std::optional<qint64> previousOf(qint64 id, QString *error) const;
+    // Of the deliveries with ids in [firstId, lastId], those that drifted from the deliveries
+    // of their event type before them (see SchemaKeeper), in id order.
+    std::optional<QList<qint64>> drifted(qint64 firstId, qint64 lastId, QString *error) const;
+
 private:
     const Database &m_database;
 };
