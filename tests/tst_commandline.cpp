@@ -1441,6 +1441,39 @@ private Q_SLOTS:
                 .size(),
             1);
 
+        // A delivery as a test fixture: the body byte for byte, and a curl command re-signed for
+        // now that the running receiver verifies.
+        const QString fixtures = TestSupport::temporaryPath(QStringLiteral("fixtures"));
+        const Result fixture =
+            runHookscope(QStringList{QStringLiteral("fixture"), QStringLiteral("3"),
+                                     QStringLiteral("--out"), fixtures, QStringLiteral("--to"),
+                                     QStringLiteral("http://127.0.0.1:%1").arg(port)} +
+                             dbArgs,
+                         environmentWithSecret());
+        QCOMPARE(fixture.exitCode, 0);
+        QVERIFY(!fixture.out.contains(Secret));
+        QFile fixtureBody(fixtures + QStringLiteral("/delivery-3.json"));
+        QVERIFY(fixtureBody.open(QIODevice::ReadOnly));
+        QCOMPARE(fixtureBody.readAll(), bodies[2]);
+        QFile request(fixtures + QStringLiteral("/delivery-3.request.json"));
+        QVERIFY(request.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(request.readAll()).object()[QStringLiteral("event_id")],
+                 QStringLiteral("evt_2"));
+        QProcess curl;
+        curl.start(QStringLiteral("sh"), {fixtures + QStringLiteral("/delivery-3.curl.sh")});
+        QVERIFY(curl.waitForFinished(30000));
+        QCOMPARE(curl.exitCode(), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(listDeliveries(dbArgs).size(), 5, 10000);
+        const QJsonObject sentAgain = listDeliveries(dbArgs).at(0).toObject();
+        QCOMPARE(sentAgain[QStringLiteral("verdict")].toString(), QStringLiteral("valid"));
+        QCOMPARE(sentAgain[QStringLiteral("event_id")].toString(), QStringLiteral("evt_2"));
+        const Result again =
+            runHookscope(QStringList{QStringLiteral("fixture"), QStringLiteral("3"),
+                                     QStringLiteral("--out"), fixtures} +
+                         dbArgs);
+        QCOMPARE(again.exitCode, 2);
+        QVERIFY(again.err.contains("exists already"));
+
         // Mistakes and absences: exit 2 and 1, one clear line.
         const Result unknownType = runHookscope(
             QStringList{QStringLiteral("schema"), QStringLiteral("nope.created")} + dbArgs);

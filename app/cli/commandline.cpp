@@ -856,6 +856,7 @@ QString CommandLine::usage()
                "  hookscope events [--endpoint NAME] [--rebuild] [--json] [--db FILE]\n"
                "  hookscope schema EVENT_TYPE [--endpoint NAME] [--json-schema] [--db FILE]\n"
                "  hookscope diff ID1 [ID2] [--json] [--db FILE]\n"
+               "  hookscope fixture ID --out DIR [--to URL] [--db FILE]\n"
                "  hookscope send-sample EVENT_TYPE --endpoint NAME [--scheme SCHEME] "
                "[--update-mapping] [--to URL] "
                "[--db FILE]\n"
@@ -898,7 +899,7 @@ int CommandLine::run(const QStringList &arguments)
         return SubscribersCommand::run(rest);
     if (command == u"send-sample")
         return SampleCommand::run(rest);
-    if (command == u"events" || command == u"schema" || command == u"diff")
+    if (command == u"events" || command == u"schema" || command == u"diff" || command == u"fixture")
         return SchemaCommand::run(command, rest);
     if (command == u"replay")
         return ReplayCommand::run(rest);

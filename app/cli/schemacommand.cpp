@@ -6,9 +6,16 @@
 #include "deliverydiff.h"
 #include "deliveryjson.h"
 #include "deliveryreader.h"
+#include "endpointrepository.h"
+#include "listener.h"
 #include "output.h"
+#include "payloaddecoder.h"
+#include "privatefile.h"
+#include "replay.h"
 #include "schemakeeper.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -375,6 +382,121 @@ int diff(const QStringList &arguments)
     return CommandLine::Success;
 }
 
+// The extension a body's file gets from what it holds.
+QString bodyExtension(const Delivery &d)
+{
+    const DecodedPayload payload = PayloadDecoder::decode(d.body, d.headers.value("Content-Type"));
+    switch (payload.format) {
+    case DecodedPayload::Format::Json:
+        return QStringLiteral("json");
+    case DecodedPayload::Format::Form:
+        return QStringLiteral("form");
+    case DecodedPayload::Format::Empty:
+    case DecodedPayload::Format::Raw:
+        break;
+    }
+    return d.body.contains('\0') ? QStringLiteral("bin") : QStringLiteral("txt");
+}
+
+int fixture(const QStringList &arguments)
+{
+    const QString command = QStringLiteral("fixture");
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Write a delivery out as a test fixture: its body byte for byte, its request line and "
+        "headers as JSON, and a curl command that sends it again, re-signed for now with the "
+        "endpoint's secret when it has one (the secret itself is never written)."));
+    parser.addPositionalArgument(QStringLiteral("ID"), QStringLiteral("A delivery id."));
+    parser.addOption(QCommandLineOption(QStringLiteral("out"),
+                                        QStringLiteral("The folder to write to (made when "
+                                                       "missing; files there are not replaced)."),
+                                        QStringLiteral("DIR")));
+    parser.addOption(QCommandLineOption(
+        QStringLiteral("to"),
+        QStringLiteral("Where the curl command sends it (default: HookScope's own listener)."),
+        QStringLiteral("URL")));
+    parser.addOption(dbOption());
+    if (!parse(parser, command, arguments, 1, 1))
+        return CommandLine::Failure;
+    if (helpRequested(parser, QStringLiteral("fixture ID --out DIR [--to URL] [--db FILE]")))
+        return CommandLine::Success;
+    const std::optional<qint64> id = idArgument(command, parser.positionalArguments().constFirst());
+    if (!id)
+        return CommandLine::Failure;
+    if (!parser.isSet(QStringLiteral("out")))
+        return fail(command, QStringLiteral("--out DIR is needed: the folder to write to"));
+    QUrl url(parser.isSet(QStringLiteral("to"))
+                 ? parser.value(QStringLiteral("to"))
+                 : QStringLiteral("http://127.0.0.1:%1").arg(Listener::DefaultPort));
+    if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https"))
+        return fail(command, QStringLiteral("--to wants an http:// or https:// URL, got '%1'")
+                                 .arg(parser.value(QStringLiteral("to"))));
+    Database database;
+    if (!openDatabase(database, parser, Use::Read))
+        return CommandLine::Failure;
+    QString error;
+    const std::optional<Delivery> d = DeliveryReader(database).find(*id, &error);
+    if (!d)
+        return error.isEmpty() ? fail(command, QStringLiteral("no delivery with id %1").arg(*id),
+                                      CommandLine::NotFound)
+                               : fail(command, error);
+    if (url.path().isEmpty() || url.path() == u"/")
+        url = url.resolved(QUrl(d->path));
+    // Re-signed when its endpoint can sign; as recorded otherwise (and said so).
+    std::optional<Endpoint> endpoint;
+    if (!d->endpoint.isEmpty())
+        endpoint = EndpointRepository(database).find(d->endpoint, &error);
+    const bool canSign = endpoint && !endpoint->secrets.isEmpty();
+    std::optional<Replay> replay = Replay::prepare(*d, url, canSign ? &*endpoint : nullptr, &error);
+    if (!replay && canSign)
+        replay = Replay::prepare(*d, url, nullptr, &error);
+    if (!replay)
+        return fail(command, error);
+
+    const QString dir = parser.value(QStringLiteral("out"));
+    if (!QDir().mkpath(dir))
+        return fail(command, QStringLiteral("cannot make the folder %1").arg(dir));
+    const QString stem = QDir(dir).filePath(QStringLiteral("delivery-%1").arg(*id));
+    QJsonArray headers;
+    for (const auto &[name, value] : d->headers.entries())
+        headers.append(QJsonArray{QString::fromLatin1(name), QString::fromLatin1(value)});
+    const QJsonObject request{
+        {QStringLiteral("id"), d->id},
+        {QStringLiteral("received_at"), DeliveryJson::timestamp(d->receivedAtMs)},
+        {QStringLiteral("method"), d->method},
+        {QStringLiteral("path"), d->path},
+        {QStringLiteral("endpoint"), d->endpoint},
+        {QStringLiteral("event_type"), d->eventType},
+        {QStringLiteral("event_id"), d->eventId},
+        {QStringLiteral("headers"), headers},
+    };
+    const QList<std::pair<QString, QByteArray>> files{
+        {stem + u'.' + bodyExtension(*d), d->body},
+        {stem + QStringLiteral(".request.json"),
+         QJsonDocument(request).toJson(QJsonDocument::Indented)},
+        {stem + QStringLiteral(".curl.sh"),
+         QByteArray("#!/bin/sh\n") + replay->curlCommand(d->method).toUtf8() + '\n'},
+    };
+    for (const auto &[path, data] : files) {
+        if (QFileInfo::exists(path))
+            return fail(command,
+                        QStringLiteral("%1 exists already; nothing was written over").arg(path));
+    }
+    for (const auto &[path, data] : files) {
+        if (!PrivateFile::write(path, data, &error))
+            return fail(command, error);
+        outLine(path);
+    }
+    if (replay->resigned)
+        outLine(QStringLiteral("The curl command is signed for now (%1): a receiver that checks "
+                               "timestamps accepts it for its tolerance only.")
+                    .arg(schemeName(replay->signedWith)));
+    else
+        outLine(QStringLiteral("The curl command sends the headers as recorded (%1).")
+                    .arg(canSign ? error : QStringLiteral("no endpoint secret to sign with")));
+    return CommandLine::Success;
+}
+
 } // namespace
 
 int SchemaCommand::run(const QString &command, const QStringList &arguments)
@@ -383,5 +505,7 @@ int SchemaCommand::run(const QString &command, const QStringList &arguments)
         return events(arguments);
     if (command == u"schema")
         return schema(arguments);
+    if (command == u"fixture")
+        return fixture(arguments);
     return diff(arguments);
 }

@@ -48,12 +48,14 @@ StageCounters::report(std::chrono::nanoseconds wallTime,
     lines.append(column(QStringLiteral("stage"), 38, false) + column(QStringLiteral("thread"), 15) +
                  column(QStringLiteral("calls"), 10) + column(QStringLiteral("units"), 10) +
                  column(QStringLiteral("ms"), 10) + column(QStringLiteral("us/unit"), 9) +
-                 column(QStringLiteral("us/delivery"), 13));
+                 column(QStringLiteral("us/delivery"), 13) +
+                 column(QStringLiteral("cpu us/delivery"), 17));
     for (int stage = 0; stage < StageCount; ++stage) {
         const Counter &counter = m_counters[stage];
         const quint64 ns = counter.nanoseconds.load(std::memory_order_relaxed);
         const quint64 units = counter.units.load(std::memory_order_relaxed);
         const quint64 calls = counter.calls.load(std::memory_order_relaxed);
+        const quint64 cpu = counter.cpuNanoseconds.load(std::memory_order_relaxed);
         lines.append(column(QString::fromLatin1(Names[stage].name), 38, false) +
                      column(QString::fromLatin1(Names[stage].thread), 15) +
                      column(QString::number(calls), 10) + column(QString::number(units), 10) +
@@ -63,7 +65,11 @@ StageCounters::report(std::chrono::nanoseconds wallTime,
                             9) +
                      column(stored ? QString::number(double(ns) / 1e3 / double(stored), 'f', 1)
                                    : QStringLiteral("-"),
-                            13));
+                            13) +
+                     column(stored && cpu
+                                ? QString::number(double(cpu) / 1e3 / double(stored), 'f', 1)
+                                : QStringLiteral("-"),
+                            17));
     }
     if (!threads.isEmpty()) {
         lines.append(QStringLiteral("CPU time per thread (user and system):"));

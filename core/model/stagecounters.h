@@ -38,6 +38,14 @@ public:
         counter.calls.fetch_add(1, std::memory_order_relaxed);
     }
 
+    // CPU time of the thread that ran the stage, where it is measured (the stages after the
+    // commits, whose wall time includes waiting for the write lock).
+    void addCpu(Stage stage, std::chrono::nanoseconds spent)
+    {
+        m_counters[stage].cpuNanoseconds.fetch_add(quint64(spent.count()),
+                                                   std::memory_order_relaxed);
+    }
+
     // A table of every stage over `wallTime`, and of each of `threads` (name, CPU time).
     QString report(std::chrono::nanoseconds wallTime,
                    const QList<std::pair<QString, std::chrono::nanoseconds>> &threads) const;
@@ -48,6 +56,7 @@ private:
         std::atomic<quint64> nanoseconds{0};
         std::atomic<quint64> units{0};
         std::atomic<quint64> calls{0};
+        std::atomic<quint64> cpuNanoseconds{0};
     };
     std::array<Counter, StageCount> m_counters;
 };

@@ -568,14 +568,14 @@ struct SchemaLearner::State
         root = &nodes.back();
     }
 
-    Node *make(Node *parent, bool element, std::string_view key, quint64 serial)
+    Node *make(Node *parent, bool element, std::string_view key, quint64 madeIn)
     {
         nodes.emplace_back();
         Node *node = &nodes.back();
         node->parent = parent;
         node->element = element;
         node->key = std::string(key);
-        node->createdIn = serial;
+        node->createdIn = madeIn;
         node->path = element ? parent->path + QStringLiteral("[]")
                              : PayloadDecoder::memberPath(parent->path, key);
         if (element)
@@ -585,18 +585,18 @@ struct SchemaLearner::State
         return node;
     }
 
-    Node *member(Node *parent, std::string_view key, quint64 serial)
+    Node *member(Node *parent, std::string_view key, quint64 madeIn)
     {
         for (Node *m : parent->members) {
             if (m->key == key)
                 return m;
         }
-        return make(parent, false, key, serial);
+        return make(parent, false, key, madeIn);
     }
 
-    Node *element(Node *parent, quint64 serial)
+    Node *element(Node *parent, quint64 madeIn)
     {
-        return parent->items ? parent->items : make(parent, true, {}, serial);
+        return parent->items ? parent->items : make(parent, true, {}, madeIn);
     }
 };
 
@@ -635,7 +635,7 @@ SchemaLearner SchemaLearner::from(const EventSchema &schema)
     return learner;
 }
 
-std::optional<QList<SchemaDrift>> SchemaLearner::learn(const QByteArray &body, qint64 deliveryId,
+std::optional<QList<SchemaDrift>> SchemaLearner::learn(QByteArrayView body, qint64 deliveryId,
                                                        qint64 receivedAtMs)
 {
     // Objects and arrays only: a bare scalar body is not a payload with fields.

@@ -3,6 +3,7 @@
 #include "payloaddecoder.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -142,7 +143,7 @@ public:
 
     // Learns one delivery's body: its drift from the deliveries before it (nothing for the
     // first), or nullopt when the body is not a JSON object or array (then nothing is learned).
-    std::optional<QList<SchemaDrift>> learn(const QByteArray &body, qint64 deliveryId,
+    std::optional<QList<SchemaDrift>> learn(QByteArrayView body, qint64 deliveryId,
                                             qint64 receivedAtMs);
 
     qint64 deliveries() const;

@@ -193,7 +193,7 @@ private:
 // it), so nesting is measured before parsing: one pass, strings skipped.
 constexpr int MaxJsonDepth = 512;
 
-bool nestingWithin(const QByteArray &body, int limit)
+bool nestingWithin(QByteArrayView body, int limit)
 {
     int depth = 0;
     bool inString = false;
@@ -433,7 +433,7 @@ bool PayloadDecoder::isJsonNumber(std::string_view token)
     return isJsonNumberToken(token);
 }
 
-bool PayloadDecoder::withinDepthLimit(const QByteArray &body)
+bool PayloadDecoder::withinDepthLimit(QByteArrayView body)
 {
     return nestingWithin(body, MaxJsonDepth);
 }

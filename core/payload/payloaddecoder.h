@@ -60,7 +60,7 @@ public:
     // RFC 8259's number grammar (the on-demand parser hands out raw tokens unchecked).
     static bool isJsonNumber(std::string_view token);
     // Whether `body` nests objects and arrays no deeper than the decoder decodes.
-    static bool withinDepthLimit(const QByteArray &body);
+    static bool withinDepthLimit(QByteArrayView body);
     // The path of member `key` (UTF-8) of the object at `parent`: "a.b", or a["x.y"] for a key
     // that is not plain.
     static QString memberPath(const QString &parent, std::string_view key);

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -175,6 +176,17 @@ void ignoreBrokenPipe() {}
 
 void ignoreFileSizeLimit() {}
 
+std::chrono::nanoseconds threadCpuTime()
+{
+    FILETIME created, exited, kernel, user;
+    if (!GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user))
+        return std::chrono::nanoseconds(0);
+    const auto ticks = [](const FILETIME &t) {
+        return (quint64(t.dwHighDateTime) << 32) | t.dwLowDateTime;
+    };
+    return std::chrono::nanoseconds((ticks(kernel) + ticks(user)) * 100); // 100 ns ticks
+}
+
 QList<ThreadTime> threadTimes()
 {
     return {};
@@ -291,6 +303,14 @@ void ignoreBrokenPipe()
 void ignoreFileSizeLimit()
 {
     std::signal(SIGXFSZ, SIG_IGN);
+}
+
+std::chrono::nanoseconds threadCpuTime()
+{
+    timespec now{};
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0)
+        return std::chrono::nanoseconds(0);
+    return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
 }
 
 QList<ThreadTime> threadTimes()

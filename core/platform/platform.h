@@ -76,5 +76,7 @@ struct ThreadTime
     std::chrono::nanoseconds cpu{0};
 };
 QList<ThreadTime> threadTimes();
+// The CPU time (user and system) the calling thread has used so far; 0 where unknown.
+std::chrono::nanoseconds threadCpuTime();
 
 } // namespace Platform

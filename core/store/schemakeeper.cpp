@@ -1,6 +1,7 @@
 #include "schemakeeper.h"
 
 #include "database.h"
+#include "sqlitestatement.h"
 #include "writeturns.h"
 
 #include <QSqlError>
@@ -85,15 +86,6 @@ void typeFrom(const QSqlQuery &row, EventSchema &schema)
     schema.lastDeliveryId = row.value(6).toLongLong();
 }
 
-struct Learned
-{
-    qint64 id = 0;
-    qint64 receivedAtMs = 0;
-    QString endpoint;
-    QString eventType;
-    QByteArray body; // null when not learned from (a sample, a part of a body)
-};
-
 } // namespace
 
 SchemaKeeper::SchemaKeeper(const Database &database, WriteTurns *turns)
@@ -102,6 +94,51 @@ SchemaKeeper::SchemaKeeper(const Database &database, WriteTurns *turns)
 {}
 
 SchemaKeeper::~SchemaKeeper() = default;
+
+struct SchemaKeeper::Statements
+{
+    std::unique_ptr<SqliteStatement> read;
+    std::unique_ptr<SqliteStatement> types;
+    std::unique_ptr<SqliteStatement> fields;
+    std::unique_ptr<SqliteStatement> drift;
+    std::unique_ptr<SqliteStatement> state;
+};
+
+bool SchemaKeeper::prepare(QString *error)
+{
+    if (m_statements)
+        return true;
+    // Through SQLite's own API, as the writer binds (see SqliteStatement): Qt's would convert
+    // every body and name to a QVariant, and make a placeholder name for each value bound.
+    sqlite3 *handle = SqliteStatement::handleOf(m_database.connection());
+    if (!handle) {
+        *error = QStringLiteral("this build's Qt SQL driver uses a copy of SQLite of its own, "
+                                "not the library HookScope is linked with (%1)")
+                     .arg(SqliteStatement::libraryVersion());
+        return false;
+    }
+    auto statements = std::make_unique<Statements>();
+    const auto make = [&](std::unique_ptr<SqliteStatement> &statement, const char *sql) {
+        statement = std::make_unique<SqliteStatement>(handle, sql, error);
+        return statement->isValid();
+    };
+    if (!make(statements->read,
+              "SELECT id, received_at, endpoint, event_type, CASE WHEN sample = 0 AND truncated "
+              "= 0 THEN body END FROM deliveries WHERE id > ? ORDER BY id LIMIT ?") ||
+        !make(statements->types,
+              "INSERT OR REPLACE INTO event_schemas (endpoint, event_type, deliveries, drifted, "
+              "first_seen, last_seen, last_delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?)") ||
+        !make(statements->fields,
+              "INSERT OR REPLACE INTO schema_fields (endpoint, event_type, path, types, "
+              "deliveries, occurrences, objects, strings, formats, first_seen, last_seen, "
+              "first_delivery_id, examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") ||
+        !make(statements->drift, "INSERT OR IGNORE INTO drift (delivery_id, path, kind, before, "
+                                 "now) VALUES (?, ?, ?, ?, ?)") ||
+        !make(statements->state, "UPDATE schema_state SET learned_up_to = ?"))
+        return false;
+    m_statements = std::move(statements);
+    return true;
+}
 
 std::optional<qint64> SchemaKeeper::learnedUpTo(QString *error) const
 {
@@ -180,51 +217,58 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
     if (m_loadedAt != from)
         return catchUp(maxRows, error, drifted); // moved between the two reads
 
-    // Read and decoded before the write lock is taken (see SubscriberMapper::catchUp).
-    std::vector<Learned> batch;
-    {
-        auto rows = m_database.run(
-            QStringLiteral("SELECT id, received_at, endpoint, event_type, CASE WHEN sample = 0 "
-                           "AND truncated = 0 THEN body END FROM deliveries WHERE id > ? ORDER "
-                           "BY id LIMIT ?"),
-            {*from, maxRows}, error);
-        if (!rows)
-            return std::nullopt;
-        while (rows->next()) {
-            Learned l;
-            l.id = rows->value(0).toLongLong();
-            l.receivedAtMs = rows->value(1).toLongLong();
-            l.endpoint = rows->value(2).toString();
-            l.eventType = rows->value(3).toString();
-            const QVariant body = rows->value(4);
-            if (!body.isNull())
-                l.body = body.toByteArray();
-            batch.push_back(std::move(l));
-        }
-    }
-    if (batch.empty())
-        return 0;
-    const qint64 last = batch.back().id;
-
-    // Learned in memory first; what changed is written below. If the write fails, what is in
-    // memory is read again from the file next time.
+    if (!prepare(error))
+        return std::nullopt;
+    // Learned in memory as the rows are read, before the write lock is taken (see
+    // SubscriberMapper::catchUp); what changed is written below. Should anything fail, what is
+    // in memory is read again from the file next time.
+    m_loadedAt.reset();
     std::map<std::pair<QString, QString>, quint64> touched; // each type's stamp before
     std::vector<std::pair<qint64, SchemaDrift>> drift;
-    for (const Learned &l : batch) {
-        if (l.body.isNull())
-            continue;
-        const auto key = std::pair(l.endpoint, l.eventType);
-        SchemaLearner &learner = m_schemas[key];
-        const quint64 stamp = learner.stamp();
-        const std::optional<QList<SchemaDrift>> found = learner.learn(l.body, l.id, l.receivedAtMs);
-        if (!found)
-            continue;
-        touched.emplace(key, stamp);
-        for (const SchemaDrift &d : *found)
-            drift.emplace_back(l.id, d);
-        *drifted += found->isEmpty() ? 0 : 1;
+    int read = 0;
+    qint64 last = 0;
+    {
+        QSqlDatabase db = m_database.connection();
+        if (!db.transaction()) {
+            *error = Database::errorText(db.lastError());
+            return std::nullopt;
+        }
+        SqliteStatement &rows = *m_statements->read;
+        rows.bind(1, *from);
+        rows.bind(2, maxRows);
+        QByteArray endpoint;
+        QByteArray eventType;
+        std::pair<QString, QString> key;
+        SchemaLearner *learner = nullptr;
+        while (rows.next(error)) {
+            ++read;
+            last = rows.int64At(0);
+            if (rows.isNullAt(4))
+                continue; // a sample, or a part of a body: not what the sender sends
+            // Rows of one type tend to come together: the key is made again only when it
+            // changes.
+            if (!learner || rows.bytesAt(2) != endpoint || rows.bytesAt(3) != eventType) {
+                endpoint = rows.bytesAt(2).toByteArray();
+                eventType = rows.bytesAt(3).toByteArray();
+                key = {QString::fromUtf8(endpoint), QString::fromUtf8(eventType)};
+                learner = &m_schemas[key];
+            }
+            const quint64 stamp = learner->stamp();
+            const std::optional<QList<SchemaDrift>> found =
+                learner->learn(rows.bytesAt(4), last, rows.int64At(1));
+            if (!found)
+                continue;
+            touched.emplace(key, stamp);
+            for (const SchemaDrift &d : *found)
+                drift.emplace_back(last, d);
+            *drifted += found->isEmpty() ? 0 : 1;
+        }
+        db.commit();
+        if (!error->isEmpty())
+            return std::nullopt;
     }
-    m_loadedAt.reset();
+    if (read == 0)
+        return 0;
 
     QSqlDatabase db = m_database.connection();
     std::unique_lock<WriteTurns> turn;
@@ -245,64 +289,71 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
         // Another process learned these meanwhile: what it wrote is read again.
         return catchUp(maxRows, error, drifted);
     }
-    const auto failed = [&](const QSqlQuery &query) {
-        *error = Database::errorText(query.lastError());
+    const auto failed = [&] {
         db.rollback();
         return std::nullopt;
     };
-    QSqlQuery types(db);
-    types.prepare(QStringLiteral("INSERT OR REPLACE INTO event_schemas (") + TypeColumns +
-                  QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?)"));
-    QSqlQuery fields(db);
-    fields.prepare(QStringLiteral("INSERT OR REPLACE INTO schema_fields (endpoint, event_type, "
-                                  "path, ") +
-                   FieldColumns +
-                   QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    SqliteStatement &types = *m_statements->types;
+    SqliteStatement &fields = *m_statements->fields;
     for (const auto &[key, stamp] : touched) {
         const SchemaLearner &learner = m_schemas.at(key);
         const EventSchema s = learner.schema(key.first, key.second);
-        for (const QVariant &value :
-             {text(s.endpoint), text(s.eventType), QVariant(s.deliveries), QVariant(s.drifted),
-              QVariant(s.firstSeenMs), QVariant(s.lastSeenMs), QVariant(s.lastDeliveryId)})
-            types.addBindValue(value);
-        if (!types.exec())
-            return failed(types);
+        const QByteArray endpoint = key.first.toUtf8();
+        const QByteArray eventType = key.second.toUtf8();
+        types.bindText(1, endpoint);
+        types.bindText(2, eventType);
+        types.bind(3, s.deliveries);
+        types.bind(4, s.drifted);
+        types.bind(5, s.firstSeenMs);
+        types.bind(6, s.lastSeenMs);
+        types.bind(7, s.lastDeliveryId);
+        if (!types.run(error))
+            return failed();
         for (const auto &[path, f] : learner.fieldsSince(stamp)) {
-            for (const QVariant &value :
-                 {text(key.first), text(key.second), text(path), QVariant(f.types),
-                  QVariant(f.deliveries), QVariant(f.occurrences), QVariant(f.objects),
-                  QVariant(f.strings), QVariant(f.formats), QVariant(f.firstSeenMs),
-                  QVariant(f.lastSeenMs), QVariant(f.firstDeliveryId),
-                  QVariant(joinedExamples(f.examples))})
-                fields.addBindValue(value);
-            if (!fields.exec())
-                return failed(fields);
+            const QByteArray pathText = path.toUtf8();
+            const QByteArray examples = joinedExamples(f.examples).toUtf8();
+            fields.bindText(1, endpoint);
+            fields.bindText(2, eventType);
+            fields.bindText(3, pathText);
+            fields.bind(4, f.types);
+            fields.bind(5, f.deliveries);
+            fields.bind(6, f.occurrences);
+            fields.bind(7, f.objects);
+            fields.bind(8, f.strings);
+            fields.bind(9, f.formats);
+            fields.bind(10, f.firstSeenMs);
+            fields.bind(11, f.lastSeenMs);
+            fields.bind(12, f.firstDeliveryId);
+            fields.bindText(13, examples);
+            if (!fields.run(error))
+                return failed();
         }
     }
-    QSqlQuery drifts(db);
-    drifts.prepare(QStringLiteral("INSERT OR IGNORE INTO drift (delivery_id, path, kind, before, "
-                                  "now) VALUES (?, ?, ?, ?, ?)"));
+    SqliteStatement &drifts = *m_statements->drift;
     for (const auto &[id, d] : drift) {
-        drifts.addBindValue(id);
-        drifts.addBindValue(text(d.path));
-        drifts.addBindValue(SchemaDrift::kindName(d.kind));
-        drifts.addBindValue(text(d.before));
-        drifts.addBindValue(text(d.now));
-        if (!drifts.exec())
-            return failed(drifts);
+        const QByteArray path = d.path.toUtf8();
+        const QByteArray kind = SchemaDrift::kindName(d.kind).toUtf8();
+        const QByteArray before = d.before.toUtf8();
+        const QByteArray now = d.now.toUtf8();
+        drifts.bind(1, id);
+        drifts.bindText(2, path);
+        drifts.bindText(3, kind);
+        drifts.bindText(4, before);
+        drifts.bindText(5, now);
+        if (!drifts.run(error))
+            return failed();
     }
-    QSqlQuery state(db);
-    state.prepare(QStringLiteral("UPDATE schema_state SET learned_up_to = ?"));
-    state.addBindValue(last);
-    if (!state.exec())
-        return failed(state);
+    SqliteStatement &state = *m_statements->state;
+    state.bind(1, last);
+    if (!state.run(error))
+        return failed();
     if (!db.commit()) {
         *error = Database::errorText(db.lastError());
         db.rollback();
         return std::nullopt;
     }
     m_loadedAt = last;
-    return static_cast<int>(batch.size());
+    return read;
 }
 
 std::optional<qint64> SchemaKeeper::backlog(const Database &database, QString *error)

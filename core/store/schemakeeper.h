@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -67,9 +68,12 @@ public:
 
 private:
     bool load(QString *error);
+    bool prepare(QString *error);
+    struct Statements;
 
     const Database &m_database;
     WriteTurns *m_turns = nullptr;
     std::map<std::pair<QString, QString>, SchemaLearner> m_schemas;
     std::optional<qint64> m_loadedAt; // the watermark m_schemas is at
+    std::unique_ptr<Statements> m_statements;
 };

@@ -73,6 +73,40 @@ bool SqliteStatement::run(QString *error)
     return done;
 }
 
+bool SqliteStatement::next(QString *error)
+{
+    const int result = sqlite3_step(m_statement);
+    if (result == SQLITE_ROW)
+        return true;
+    if (result != SQLITE_DONE)
+        *error = QString::fromUtf8(sqlite3_errmsg(m_db));
+    sqlite3_reset(m_statement);
+    sqlite3_clear_bindings(m_statement);
+    return false;
+}
+
+qint64 SqliteStatement::int64At(int column) const
+{
+    return sqlite3_column_int64(m_statement, column);
+}
+
+QByteArrayView SqliteStatement::bytesAt(int column) const
+{
+    // The pointer first, then the size (SQLite's own advice).
+    const void *data = sqlite3_column_blob(m_statement, column);
+    const int size = sqlite3_column_bytes(m_statement, column);
+    if (!data)
+        return size == 0 && sqlite3_column_type(m_statement, column) != SQLITE_NULL
+                   ? QByteArrayView("")
+                   : QByteArrayView();
+    return QByteArrayView(static_cast<const char *>(data), size);
+}
+
+bool SqliteStatement::isNullAt(int column) const
+{
+    return sqlite3_column_type(m_statement, column) == SQLITE_NULL;
+}
+
 int SqliteStatement::changes() const
 {
     return sqlite3_changes(m_db);

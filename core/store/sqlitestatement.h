@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QString>
 
 struct sqlite3;
@@ -34,6 +35,14 @@ public:
     void bindBlob(int parameter, const QByteArray &bytes);
     // Runs the statement to its end; it is then reset and its bindings cleared.
     bool run(QString *error);
+    // Steps to the next row of a query: true while there is one; false at the end (the
+    // statement is then reset and its bindings cleared) or on an error (`error` set).
+    bool next(QString *error);
+    // Columns of the current row, counted from 0. Text and blobs are views into SQLite's
+    // buffers, valid until the next step; a NULL is a null view.
+    qint64 int64At(int column) const;
+    QByteArrayView bytesAt(int column) const;
+    bool isNullAt(int column) const;
     // What the last run changed, and the last row id it inserted.
     int changes() const;
     qint64 lastInsertId() const;
