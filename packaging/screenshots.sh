@@ -1,5 +1,6 @@
 #!/bin/sh
-# Takes the README's screenshots (docs/first-run.png, docs/window.png, docs/subscribers.png)
+# Takes the README's screenshots (docs/first-run.png, docs/window.png, docs/subscribers.png,
+# docs/events.png, docs/compare.png)
 # of the real window under a virtual X server at 1280x800.
 #
 #   packaging/screenshots.sh [BUILD_DIR]     (default: build/dev)

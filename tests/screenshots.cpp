@@ -6,21 +6,25 @@
 //
 // It receives real deliveries on the window's own listener, signed as each provider signs.
 
+#include "comparedialog.h"
 #include "database.h"
 #include "deliverydetailview.h"
 #include "deliverylistmodel.h"
 #include "endpointrepository.h"
+#include "eventsview.h"
 #include "mainwindow.h"
 #include "subscribermodel.h"
 #include "subscriberswindow.h"
 #include "testsupport.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QDateTime>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QThread>
 
@@ -200,6 +204,48 @@ int main(int argc, char **argv)
     subscribers->resize(1280, 480);
     if (!waitFor([&] { return subscribers->model()->rowCount() == companies.size(); }) ||
         !save(subscribers, out + QStringLiteral("/subscribers.png")))
+        return 1;
+    subscribers->close();
+
+    // 3. What HostedHooks sends: a retry of one event whose payload changed (a new field, one
+    // gone, a number where a string was), learned and compared with the attempt before it.
+    {
+        const QByteArray body =
+            "{\"version\":\"1.0\",\"event_type\":\"subscriber.created\",\"event_id\":\"evt_"
+            "4102\",\"created\":\"2026-11-30T09:12:41Z\",\"data\":{\"id\":4102,\"name\":"
+            "\"Initech\",\"plan\":{\"code\":\"pro\",\"seats\":25}}}";
+        HeaderList headers;
+        headers.append("HostedHooks-Signature",
+                       TestSupport::hostedHooksSignature(hostedSecret, now, body));
+        if (TestSupport::sendRaw(port, request("/hooks/hostedhooks", headers, body)).status != 200)
+            return 1;
+    }
+    const int all = int(requests.size()) + 1;
+    if (!waitFor([&] { return window.deliveryModel()->rowCount() == all; }))
+        return 1;
+    window.showEventsView();
+    EventsView *events = window.eventsView();
+    events->resize(1280, 520);
+    if (!waitFor([&] {
+            return events->selectEventType(QStringLiteral("hostedhooks"),
+                                           QStringLiteral("subscriber.created")) &&
+                   events->shownSchema().deliveries == qint64(companies.size()) + 1;
+        }) ||
+        !save(events, out + QStringLiteral("/events.png")))
+        return 1;
+    events->close();
+    // The retry, newest, against the attempt of its event before it.
+    window.deliveryView()->clearSelection();
+    window.deliveryView()->selectRow(0);
+    if (!waitFor([&] { return window.compareAction()->isEnabled(); }))
+        return 1;
+    window.compareAction()->trigger();
+    CompareDialog *compare = window.compareDialog();
+    if (!compare)
+        return 1;
+    compare->resize(1180, 640);
+    if (!waitFor([&] { return compare->isLoaded(); }) ||
+        !save(compare, out + QStringLiteral("/compare.png")))
         return 1;
     return 0;
 }

@@ -455,11 +455,11 @@ void EventsView::showSchema()
         const double share =
             m_schema.deliveries > 0 ? double(field.deliveries) / double(m_schema.deliveries) : 0;
         item->setData(PresenceColumn, PresenceRole, share);
-        // Rounded down, so that "100%" means every delivery.
+        // Rounded, but "100%" only for every delivery.
         item->setText(PresenceColumn,
                       QStringLiteral("%1%").arg(field.deliveries >= m_schema.deliveries
                                                     ? 100
-                                                    : std::min(99, int(share * 100))));
+                                                    : std::min(99, qRound(share * 100))));
         item->setToolTip(
             PresenceColumn,
             tr("in %1 of %2 deliveries").arg(field.deliveries).arg(m_schema.deliveries));
