@@ -1,5 +1,6 @@
 #include "comparedialog.h"
 #include "database.h"
+#include "deliverydetailview.h"
 #include "deliveryfilter.h"
 #include "deliverylistmodel.h"
 #include "endpointrepository.h"
@@ -19,6 +20,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableView>
@@ -377,6 +379,19 @@ private Q_SLOTS:
                      .data(Qt::ToolTipRole)
                      .isValid());
         grab(m_window.get(), QStringLiteral("events-list.png"));
+        // And its Overview says how it drifted; one that did not says so too.
+        m_window->deliveryView()->setCurrentIndex(model->index(row, 0));
+        DeliveryDetailView *details = m_window->detailView();
+        QTRY_VERIFY(details->deliveryId() == idOf(QStringLiteral("evt_4")) &&
+                    !details->driftPending());
+        QVERIFY2(details->driftText().contains(u"new field data.customer (object)"_qs) &&
+                     details->driftText().contains(u"missing data.items"_qs),
+                 qPrintable(details->driftText()));
+        m_window->deliveryView()->setCurrentIndex(
+            model->index(model->rowOfId(idOf(QStringLiteral("evt_3"))), 0));
+        QTRY_VERIFY(details->deliveryId() == idOf(QStringLiteral("evt_3")) &&
+                    !details->driftPending());
+        QVERIFY2(details->driftText().startsWith(u"none"_qs), qPrintable(details->driftText()));
     }
 
     void comparingTwoDeliveriesListsWhatChanged()
@@ -564,6 +579,22 @@ private Q_SLOTS:
         QVERIFY(send(orderPaid("evt_p2")));
         QTRY_COMPARE(backlog(), 0);
         QTRY_VERIFY(m_events->progressText().isEmpty());
+        QTRY_COMPARE(typeCell(QStringLiteral("order.paid"), EventsView::DeliveriesColumn), 2);
+
+        // Learn again, from the window: the same counts come back.
+        const auto created =
+            typeCell(QStringLiteral("order.created"), EventsView::DeliveriesColumn);
+        const auto drifted = typeCell(QStringLiteral("order.created"), EventsView::DriftedColumn);
+        auto *relearn = m_events->findChild<QPushButton *>(QStringLiteral("relearnButton"));
+        QVERIFY(relearn);
+        relearn->click();
+        QTRY_VERIFY(m_events->statusText().startsWith(QStringLiteral("Learning")) ||
+                    !m_events->progressText().isEmpty());
+        QTRY_COMPARE(backlog(), 0);
+        QTRY_VERIFY(m_events->progressText().isEmpty());
+        QTRY_COMPARE(typeCell(QStringLiteral("order.created"), EventsView::DeliveriesColumn),
+                     created);
+        QTRY_COMPARE(typeCell(QStringLiteral("order.created"), EventsView::DriftedColumn), drifted);
         QTRY_COMPARE(typeCell(QStringLiteral("order.paid"), EventsView::DeliveriesColumn), 2);
     }
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "delivery.h"
+#include "eventschema.h"
 #include "payloaddecoder.h"
 #include "providermetadata.h"
 #include "replay.h"
@@ -19,4 +20,7 @@ struct DeliveryDetails
     bool bodyTruncated = false;      // bodyText/prettyBody hold only the first part
     QList<DeliverySummary> attempts; // every delivery with the same event id, oldest first
     QList<Replay> replays;           // the times it was sent again
+    // How it differed from the deliveries of its type before it; nothing until it is learned
+    // (just after it is stored).
+    std::optional<QList<SchemaDrift>> drift;
 };

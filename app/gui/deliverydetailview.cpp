@@ -165,6 +165,8 @@ QWidget *DeliveryDetailView::buildOverview()
     m_timestamp = addRow(tr("Timestamp"));
     m_secret = addRow(tr("Secret"));
     m_event = addRow(tr("Event"));
+    m_drift = addRow(tr("Drift"));
+    m_drift->setObjectName(QStringLiteral("driftLabel"));
     m_provider = addRow(tr("Provider"));
     m_subscriber = addRow(tr("Subscriber"));
     m_endpoint = addRow(tr("Endpoint"));
@@ -327,6 +329,35 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
                             ? providerName
                             : tr("%1: %2").arg(providerName, found.join(QStringLiteral(" · "))));
     m_subscriber->setText(d.subscriberId);
+    m_driftPending = !details.drift.has_value();
+    const QString type = d.eventType.isEmpty() ? tr("untyped") : d.eventType;
+    if (!details.drift) {
+        m_drift->setText(tr("not learned yet"));
+    } else if (details.drift->isEmpty()) {
+        m_drift->setText(
+            details.payload.format == DecodedPayload::Format::Json
+                ? tr("none: it carries what the %1 deliveries before it carried").arg(type)
+                : tr("none (only JSON bodies are learned)"));
+    } else {
+        QStringList lines;
+        for (const SchemaDrift &drift : *details.drift) {
+            const QString path = drift.path.isEmpty() ? tr("(body)") : drift.path;
+            switch (drift.kind) {
+            case SchemaDrift::Kind::NewField:
+                lines.append(tr("new field %1 (%2)").arg(path, drift.now));
+                break;
+            case SchemaDrift::Kind::Missing:
+                lines.append(
+                    tr("missing %1 (every earlier one had it, %2)").arg(path, drift.before));
+                break;
+            case SchemaDrift::Kind::TypeChanged:
+                lines.append(tr("%1 is %2, was %3").arg(path, drift.now, drift.before));
+                break;
+            }
+        }
+        m_drift->setText(tr("from the %1 deliveries before it: ").arg(type) +
+                         lines.join(QStringLiteral("; ")));
+    }
     m_endpoint->setText(d.endpoint.isEmpty() ? tr("none covers this path") : d.endpoint);
     m_request->setText((d.source == u"ngrok" ? tr("Recovered from ngrok's history: ") : QString()) +
                        tr("%1 %2 HTTP/%3 from %4 at %5")
@@ -440,6 +471,11 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
                                                  .arg(formatName(details.payload.format))
                                            : tr("The body is %1.").arg(details.payload.error)});
     }
+}
+
+QString DeliveryDetailView::driftText() const
+{
+    return m_drift->text();
 }
 
 void DeliveryDetailView::showBodyMode()

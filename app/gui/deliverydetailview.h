@@ -27,6 +27,9 @@ public:
     void showMessage(const QString &message);
     void clear();
     qint64 deliveryId() const { return m_id; }
+    // The delivery shown was not yet learned when its details were read: its drift is to come.
+    bool driftPending() const { return m_id != 0 && m_driftPending; }
+    QString driftText() const;
     // The delivery shown, when one is (deliveryId() != 0).
     const DeliveryDetails &details() const { return m_details; }
 
@@ -70,6 +73,8 @@ private:
     QLabel *m_provider = nullptr;
     QLabel *m_event = nullptr;
     QLabel *m_subscriber = nullptr;
+    QLabel *m_drift = nullptr;
+    bool m_driftPending = false;
     QLabel *m_endpoint = nullptr;
     QLabel *m_request = nullptr;
     QLabel *m_answer = nullptr;

@@ -192,6 +192,14 @@ EventsView::EventsView(QueryService &queries, QWidget *parent)
     connect(m_export, &QPushButton::clicked, this, &EventsView::chooseExportFile);
     auto *refresh = new QPushButton(tr("&Refresh"), this);
     connect(refresh, &QPushButton::clicked, this, &EventsView::reload);
+    auto *relearn = new QPushButton(tr("&Learn again"), this);
+    relearn->setObjectName(QStringLiteral("relearnButton"));
+    relearn->setToolTip(tr("Forget the learned schemas and drift, and learn them again from "
+                           "every stored delivery"));
+    connect(relearn, &QPushButton::clicked, this, [this] {
+        setStatus(tr("Learning every stored delivery again…"));
+        m_queries.requestRelearnSchemas();
+    });
 
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("eventsStatus"));
@@ -206,6 +214,7 @@ EventsView::EventsView(QueryService &queries, QWidget *parent)
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_showDeliveries);
     buttons->addStretch();
+    buttons->addWidget(relearn);
     buttons->addWidget(refresh);
     buttons->addWidget(m_export);
     rightLayout->addLayout(buttons);

@@ -255,6 +255,9 @@ void MainWindow::buildUi()
         if (m_schemaDrifted)
             m_model->refreshDrift();
         m_schemaDrifted = false;
+        // The delivery shown was stored just before: its drift is known now.
+        if (m_details->driftPending())
+            m_queries->requestDetails(m_details->deliveryId());
     });
     // A row clicked or reached with the keys while deliveries pour in stays where it is:
     // following pauses.

@@ -1,5 +1,7 @@
 #include "queryservice.h"
 
+#include "schemakeeper.h"
+
 #include "bodyformatter.h"
 #include "database.h"
 #include "endpointrepository.h"
@@ -108,6 +110,9 @@ public:
                 reader().attempts(delivery->eventId, &error).value_or(QList<DeliverySummary>());
         details.replays =
             ReplayRepository(m_database).ofDelivery(id, &error).value_or(QList<Replay>());
+        SchemaKeeper keeper(m_database);
+        if (keeper.learnedUpTo(&error).value_or(0) >= id)
+            details.drift = SchemaKeeper::driftOf(m_database, id, &error);
         details.delivery = std::move(*delivery);
         Q_EMIT m_service.detailsLoaded(details);
     }
@@ -292,6 +297,16 @@ public:
             return;
         }
         Q_EMIT m_service.eventTypesLoaded(*types, *backlog);
+    }
+
+    void relearnSchemas()
+    {
+        QString error;
+        if (!SchemaKeeper::reset(m_database, &error)) {
+            Q_EMIT m_service.queryFailed(error);
+            return;
+        }
+        eventTypes();
     }
 
     void eventSchema(const QString &endpoint, const QString &eventType)
@@ -540,6 +555,11 @@ void QueryService::requestReplayDeliveries(const QList<qint64> &ids, const QStri
 void QueryService::requestEventTypes()
 {
     post([](Worker *worker) { worker->eventTypes(); });
+}
+
+void QueryService::requestRelearnSchemas()
+{
+    post([](Worker *worker) { worker->relearnSchemas(); });
 }
 
 void QueryService::requestEventSchema(const QString &endpoint, const QString &eventType)

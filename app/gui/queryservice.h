@@ -77,6 +77,9 @@ public:
     void requestReplayDeliveries(const QList<qint64> &ids, const QString &baseUrl, bool resign);
     // Every event type learned, and how many deliveries are left to learn.
     void requestEventTypes();
+    // Forgets the learned schemas and drift: the store's thread learns them again from every
+    // delivery (eventTypesLoaded() follows, with the backlog).
+    void requestRelearnSchemas();
     void requestEventSchema(const QString &endpoint, const QString &eventType);
     // Writes the event type's JSON Schema (indented) to `path`.
     void requestExportJsonSchema(const QString &path, const QString &endpoint,
