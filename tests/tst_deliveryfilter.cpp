@@ -121,6 +121,16 @@ private Q_SLOTS:
                      QDateTime(QDate(2026, 1, 31), QTime(14, 5), Qt::UTC).toMSecsSinceEpoch()));
         QCOMPARE(f.text, QStringLiteral("two words acme"));
         QVERIFY(DeliveryFilter::parse(QString()).isEmpty());
+
+        // A field path keeps a quoted key with spaces in its word.
+        const DeliveryFilter has = DeliveryFilter::parse(
+            QStringLiteral("has:data[\"with space\"].x drift:missing acme"), &error, Now);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(has.hasPath, QStringLiteral("data[\"with space\"].x"));
+        QCOMPARE(has.drift, QStringLiteral("missing"));
+        QCOMPARE(has.text, QStringLiteral("acme"));
+        QCOMPARE(DeliveryFilter::parse(QStringLiteral("has:items[].sku"), &error, Now).hasPath,
+                 QStringLiteral("items[].sku"));
     }
 
     void reportsTokensItCannotRead()

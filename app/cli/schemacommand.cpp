@@ -440,6 +440,12 @@ int fixture(const QStringList &arguments)
         return error.isEmpty() ? fail(command, QStringLiteral("no delivery with id %1").arg(*id),
                                       CommandLine::NotFound)
                                : fail(command, error);
+    if (d->truncated)
+        return fail(command, QStringLiteral("delivery %1 was refused for its size and only its "
+                                            "first %2 bytes were kept: no fixture of what was "
+                                            "sent can be made from them")
+                                 .arg(*id)
+                                 .arg(d->body.size()));
     if (url.path().isEmpty() || url.path() == u"/")
         url = url.resolved(QUrl(d->path));
     // Re-signed when its endpoint can sign; as recorded otherwise (and said so).

@@ -1,5 +1,7 @@
 #include "comparedialog.h"
 
+#include "plaintooltip.h"
+
 #include "queryservice.h"
 
 #include <QDateTime>
@@ -199,7 +201,7 @@ void CompareDialog::showComparison(const DeliveryComparison &comparison)
             auto *item = new QTableWidgetItem(cells[column]);
             item->setBackground(background);
             if (column >= PathColumn)
-                item->setToolTip(cells[column]);
+                item->setToolTip(plainToolTip(cells[column]));
             m_changes->setItem(row, column, item);
         }
     }

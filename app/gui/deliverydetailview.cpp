@@ -1,5 +1,7 @@
 #include "deliverydetailview.h"
 
+#include "plaintooltip.h"
+
 #include "deliveryjson.h"
 #include "jsonhighlighter.h"
 #include "verdictstyle.h"
@@ -432,7 +434,7 @@ void DeliveryDetailView::showDetails(const DeliveryDetails &details)
         auto *item = parent ? new QTreeWidgetItem(parent) : new QTreeWidgetItem(m_fields);
         item->setText(0, depth <= 1 || !parent ? field.path : name);
         item->setData(0, Qt::UserRole, field.path);
-        item->setToolTip(0, field.path);
+        item->setToolTip(0, plainToolTip(field.path));
         item->setText(1, field.type);
         item->setText(2, field.value);
         if (field.type == u"object" || field.type == u"array") {

@@ -1,5 +1,7 @@
 #include "deliverylistmodel.h"
 
+#include "plaintooltip.h"
+
 #include "deliveryjson.h"
 #include "queryservice.h"
 #include "verdictstyle.h"
@@ -143,10 +145,10 @@ QVariant DeliveryListModel::data(const QModelIndex &index, int role) const
         if (index.column() == TimeColumn)
             return DeliveryJson::timestamp(d->receivedAtMs);
         if (index.column() == PathColumn)
-            return d->path;
+            return plainToolTip(d->path);
         if (index.column() == EventTypeColumn && m_drifted.contains(d->id))
-            return tr("Differs from earlier %1 deliveries")
-                .arg(d->eventType.isEmpty() ? tr("untyped") : d->eventType);
+            return plainToolTip(tr("Differs from earlier %1 deliveries")
+                                    .arg(d->eventType.isEmpty() ? tr("untyped") : d->eventType));
         return {};
     default:
         return {};

@@ -1,5 +1,7 @@
 #include "eventsview.h"
 
+#include "plaintooltip.h"
+
 #include "queryservice.h"
 
 #include <QDateTime>
@@ -307,7 +309,7 @@ void EventsView::onEventTypes(const QList<SchemaKeeper::EventType> &types, qint6
             auto *name =
                 new QTableWidgetItem(type.eventType.isEmpty() ? tr("(none)") : type.eventType);
             name->setData(EventTypeRole, type.eventType);
-            name->setToolTip(type.eventType);
+            name->setToolTip(plainToolTip(type.eventType));
             auto *drifted = numberItem(type.drifted);
             if (type.drifted > 0) {
                 drifted->setForeground(DriftColor);
@@ -459,7 +461,8 @@ void EventsView::showSchema()
                                                             : EventSchema::memberName(path);
         item->setText(FieldNameColumn, name);
         item->setData(FieldNameColumn, PathRole, path);
-        item->setToolTip(FieldNameColumn, path.isEmpty() ? tr("the body itself") : path);
+        item->setToolTip(FieldNameColumn,
+                         path.isEmpty() ? tr("the body itself") : plainToolTip(path));
         item->setText(FieldTypesColumn, SchemaTypes::names(field.types));
         const double share =
             m_schema.deliveries > 0 ? double(field.deliveries) / double(m_schema.deliveries) : 0;
@@ -476,7 +479,7 @@ void EventsView::showSchema()
             item->setText(FormatsColumn, StringFormats::names(field.formats));
         const QString examples = field.examples.join(QStringLiteral(", "));
         item->setText(ExamplesColumn, examples);
-        item->setToolTip(ExamplesColumn, field.examples.join(u'\n'));
+        item->setToolTip(ExamplesColumn, plainToolTip(field.examples.join(u'\n')));
         items.insert(path, item);
         if (hadCurrent && path == currentPath)
             currentItem = item;

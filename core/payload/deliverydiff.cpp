@@ -50,17 +50,32 @@ void diffBodies(const Delivery &a, const Delivery &b, QList<DeliveryChange> &cha
         }
         return;
     }
+    // A path written more than once (a form's repeated name, a JSON key given twice) is
+    // compared occurrence by occurrence: the n-th with the n-th.
+    const auto keysOf = [](const QList<DecodedField> &fields) {
+        QList<QString> keys;
+        QHash<QString, int> seen;
+        keys.reserve(fields.size());
+        for (const DecodedField &f : fields) {
+            const int n = seen[f.path]++;
+            keys.append(n == 0 ? f.path : f.path + QChar(0x1f) + QString::number(n));
+        }
+        return keys;
+    };
+    const QList<QString> oldKeys = keysOf(before.fields);
+    const QList<QString> newKeys = keysOf(after.fields);
     QHash<QString, Value> old;
-    for (const DecodedField &f : before.fields)
-        old.insert(f.path, {f.type, f.jsonText()});
+    for (qsizetype i = 0; i < before.fields.size(); ++i)
+        old.insert(oldKeys[i], {before.fields[i].type, before.fields[i].jsonText()});
     QHash<QString, Value> now;
-    for (const DecodedField &f : after.fields)
-        now.insert(f.path, {f.type, f.jsonText()});
+    for (qsizetype i = 0; i < after.fields.size(); ++i)
+        now.insert(newKeys[i], {after.fields[i].type, after.fields[i].jsonText()});
     // In document order: the removed fields where they were, then each field of the second.
     QString removedContainer;
     bool haveRemoved = false;
-    for (const DecodedField &f : before.fields) {
-        if (now.contains(f.path))
+    for (qsizetype i = 0; i < before.fields.size(); ++i) {
+        const DecodedField &f = before.fields[i];
+        if (now.contains(oldKeys[i]))
             continue;
         if (haveRemoved && inside(f.path, removedContainer))
             continue;
@@ -71,8 +86,9 @@ void diffBodies(const Delivery &a, const Delivery &b, QList<DeliveryChange> &cha
     }
     QString addedContainer;
     bool haveAdded = false;
-    for (const DecodedField &f : after.fields) {
-        const auto was = old.constFind(f.path);
+    for (qsizetype i = 0; i < after.fields.size(); ++i) {
+        const DecodedField &f = after.fields[i];
+        const auto was = old.constFind(newKeys[i]);
         if (was == old.constEnd()) {
             if (haveAdded && inside(f.path, addedContainer))
                 continue;

@@ -80,17 +80,29 @@ bool digitsAt(std::string_view text, size_t at, size_t count)
     return true;
 }
 
-// RFC 3339's date-time, with ISO 8601's space between date and time allowed: 2024-05-01T10:20:30Z,
-// 2024-05-01T10:20:30.123+02:00.
+int number(std::string_view text, size_t at, size_t count)
+{
+    int value = 0;
+    for (size_t i = at; i < at + count; ++i)
+        value = value * 10 + (text[i] - '0');
+    return value;
+}
+
+// RFC 3339's date-time (section 5.6), what JSON Schema's "date-time" format means:
+// 2024-05-01T10:20:30Z, 2024-05-01T10:20:30.123+02:00; every field within its range.
 bool isDateTime(std::string_view t)
 {
-    if (t.size() < 19 || !digitsAt(t, 0, 4) || t[4] != '-' || !digitsAt(t, 5, 2) || t[7] != '-' ||
-        !digitsAt(t, 8, 2) || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') ||
-        !digitsAt(t, 11, 2) || t[13] != ':' || !digitsAt(t, 14, 2) || t[16] != ':' ||
-        !digitsAt(t, 17, 2))
+    if (t.size() < 20 || !digitsAt(t, 0, 4) || t[4] != '-' || !digitsAt(t, 5, 2) || t[7] != '-' ||
+        !digitsAt(t, 8, 2) || (t[10] != 'T' && t[10] != 't') || !digitsAt(t, 11, 2) ||
+        t[13] != ':' || !digitsAt(t, 14, 2) || t[16] != ':' || !digitsAt(t, 17, 2))
+        return false;
+    const int month = number(t, 5, 2);
+    const int day = number(t, 8, 2);
+    if (month < 1 || month > 12 || day < 1 || day > 31 || number(t, 11, 2) > 23 ||
+        number(t, 14, 2) > 59 || number(t, 17, 2) > 60) // 60: a leap second
         return false;
     size_t i = 19;
-    if (i < t.size() && t[i] == '.') {
+    if (t[i] == '.') {
         ++i;
         const size_t digits = i;
         while (i < t.size() && isDigit(t[i]))
@@ -98,15 +110,11 @@ bool isDateTime(std::string_view t)
         if (i == digits)
             return false;
     }
-    if (i == t.size())
+    if (i + 1 == t.size() && (t[i] == 'Z' || t[i] == 'z'))
         return true;
-    if ((t[i] == 'Z' || t[i] == 'z') && i + 1 == t.size())
-        return true;
-    if (t[i] != '+' && t[i] != '-')
-        return false;
-    return (t.size() == i + 6 && digitsAt(t, i + 1, 2) && t[i + 3] == ':' &&
-            digitsAt(t, i + 4, 2)) ||
-           (t.size() == i + 5 && digitsAt(t, i + 1, 4));
+    return i + 6 == t.size() && (t[i] == '+' || t[i] == '-') && digitsAt(t, i + 1, 2) &&
+           t[i + 3] == ':' && digitsAt(t, i + 4, 2) && number(t, i + 1, 2) <= 23 &&
+           number(t, i + 4, 2) <= 59;
 }
 
 bool isUuid(std::string_view t)
@@ -147,8 +155,10 @@ bool isUrl(std::string_view t)
         if (!(isAsciiLetter(c) || isDigit(c) || c == '+' || c == '-' || c == '.'))
             return false;
     }
+    // A URI (RFC 3986): ASCII, no spaces; a non-ASCII one is an IRI, not JSON Schema's "uri".
     for (size_t i = colon + 3; i < t.size(); ++i) {
-        if (isAsciiSpace(t[i]))
+        const auto c = static_cast<unsigned char>(t[i]);
+        if (isAsciiSpace(t[i]) || c > 0x7e || c < 0x21)
             return false;
     }
     return true;
@@ -378,12 +388,17 @@ QJsonObject EventSchema::schemaAt(const QString &path, const SchemaField &field,
         else if (field.formats & StringFormats::IntegerString)
             schema.insert(QStringLiteral("pattern"), QStringLiteral("^-?[0-9]+$"));
     }
-    if (!field.examples.isEmpty()) {
-        const QJsonDocument examples =
-            QJsonDocument::fromJson(QByteArray("[") + field.examples.join(u',').toUtf8() + ']');
-        if (examples.isArray())
-            schema.insert(QStringLiteral("examples"), examples.array());
+    // Examples as sent: a number a double would change ("1.10", twenty digits) is left out
+    // rather than shown as a value never sent.
+    QJsonArray examples;
+    for (const QString &example : field.examples) {
+        const QByteArray text = '[' + example.toUtf8() + ']';
+        const QJsonDocument parsed = QJsonDocument::fromJson(text);
+        if (parsed.isArray() && parsed.toJson(QJsonDocument::Compact) == text)
+            examples.append(parsed.array().first());
     }
+    if (!examples.isEmpty())
+        schema.insert(QStringLiteral("examples"), examples);
     return schema;
 }
 
@@ -666,24 +681,18 @@ std::optional<QList<SchemaDrift>> SchemaLearner::learn(QByteArrayView body, qint
     const quint64 serial = ++st.serial;
     const qint64 before = st.deliveries;
     std::vector<std::pair<Node *, SchemaDrift::Kind>> flagged; // in document order
-    qint64 skipBelow = -1; // a member written twice in one object: the second is skipped
     for (const Token &t : st.tokens) {
-        if (skipBelow >= 0) {
-            if (qint64(t.depth) > skipBelow)
-                continue;
-            skipBelow = -1;
-        }
         Node *node = st.root;
+        // A member written twice in one object: readers keep one of the two (most the last),
+        // so both values are learned, but the member is carried once.
+        bool repeated = false;
         if (t.depth > 0) {
             Node *parent = st.stack[t.depth - 1];
             if (t.element) {
                 node = st.element(parent, serial);
             } else {
                 node = st.member(parent, t.key, serial);
-                if (node->countedIn == parent->instance) {
-                    skipBelow = t.depth;
-                    continue;
-                }
+                repeated = node->countedIn == parent->instance;
                 node->countedIn = parent->instance;
             }
         }
@@ -711,7 +720,8 @@ std::optional<QList<SchemaDrift>> SchemaLearner::learn(QByteArrayView body, qint
         }
         node->typesNow |= t.type;
         f.types |= t.type;
-        ++f.occurrences;
+        if (!repeated)
+            ++f.occurrences;
         f.lastSeenMs = std::max(f.lastSeenMs, receivedAtMs);
         if (before > 0 && node->createdIn != serial && !node->typeDrift) {
             unsigned known = node->typesBefore;
@@ -755,13 +765,17 @@ std::optional<QList<SchemaDrift>> SchemaLearner::learn(QByteArrayView body, qint
     }
     if (before > 0) {
         // Carried by every delivery before, not by this one, where it could have been: its
-        // parent is an object here.
+        // parent is an object here. By path, whatever order the tree was made in.
+        QList<SchemaDrift> missing;
         for (const Node &node : st.nodes) {
             if (node.parent && !node.element && node.seenIn != serial &&
                 node.stats.deliveries == before && node.parent->objectIn == serial)
-                drift.append({node.path, SchemaDrift::Kind::Missing,
-                              SchemaTypes::names(node.stats.types), QString()});
+                missing.append({node.path, SchemaDrift::Kind::Missing,
+                                SchemaTypes::names(node.stats.types), QString()});
         }
+        std::sort(missing.begin(), missing.end(),
+                  [](const SchemaDrift &a, const SchemaDrift &b) { return a.path < b.path; });
+        drift += missing;
     }
     if (st.deliveries == 0)
         st.firstSeenMs = receivedAtMs;

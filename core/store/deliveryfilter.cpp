@@ -113,8 +113,8 @@ QString carries(const QString &value, const QStringList &paths, int at, QVariant
 bool DeliveryFilter::isEmpty() const
 {
     return eventType.isEmpty() && !verdict && !failedOnly && endpoint.isEmpty() && status == 0 &&
-           subscriberId.isEmpty() && !sample && drift.isEmpty() && hasPath.isEmpty() && !sinceMs && !untilMs &&
-           text.isEmpty();
+           subscriberId.isEmpty() && !sample && drift.isEmpty() && hasPath.isEmpty() && !sinceMs &&
+           !untilMs && text.isEmpty();
 }
 
 DeliveryFilter DeliveryFilter::parse(const QString &input, QString *error, qint64 nowMs)
@@ -124,8 +124,10 @@ DeliveryFilter DeliveryFilter::parse(const QString &input, QString *error, qint6
     DeliveryFilter filter;
     QStringList words;
     QStringList problems;
-    // Words split on spaces; "quoted text" stays one word.
-    static const QRegularExpression word(QStringLiteral("(\\w+:)?\"([^\"]*)\"|(\\S+)"));
+    // Words split on spaces; "quoted text" stays one word, and so does a quoted key in a field
+    // path (has:data["with space"], its quotes escaped with a backslash inside).
+    static const QRegularExpression word(
+        QStringLiteral("(\\w+:)?\"([^\"]*)\"|((?:\\[\"(?:[^\"\\\\]|\\\\.)*\"\\]|[^\\s\\[]|\\[)+)"));
     auto it = word.globalMatch(input);
     while (it.hasNext()) {
         const QRegularExpressionMatch m = it.next();

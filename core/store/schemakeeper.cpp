@@ -240,7 +240,8 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
         QByteArray eventType;
         std::pair<QString, QString> key;
         SchemaLearner *learner = nullptr;
-        while (rows.next(error)) {
+        QString stepError;
+        while (rows.next(&stepError)) {
             ++read;
             last = rows.int64At(0);
             if (rows.isNullAt(4))
@@ -264,8 +265,10 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
             *drifted += found->isEmpty() ? 0 : 1;
         }
         db.commit();
-        if (!error->isEmpty())
+        if (!stepError.isEmpty()) {
+            *error = stepError;
             return std::nullopt;
+        }
     }
     if (read == 0)
         return 0;
