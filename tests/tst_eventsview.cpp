@@ -3,10 +3,12 @@
 #include "deliverydetailview.h"
 #include "deliveryfilter.h"
 #include "deliverylistmodel.h"
+#include "deliveryreader.h"
 #include "endpointrepository.h"
 #include "eventsview.h"
 #include "mainwindow.h"
 #include "plaintooltip.h"
+#include "queryservice.h"
 #include "schemakeeper.h"
 #include "testsupport.h"
 
@@ -23,6 +25,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
@@ -564,6 +567,32 @@ private Q_SLOTS:
                                       .value(QStringLiteral("items"))
                                       .toObject();
         QCOMPARE(items.value(QStringLiteral("type")).toString(), QStringLiteral("array"));
+    }
+
+    // Edit → Export as test fixture writes on the query thread: the body as it was sent.
+    void aDeliveryIsExportedAsATestFixture()
+    {
+        const qint64 id = idOf(QStringLiteral("evt_4"));
+        QVERIFY(id > 0);
+        const QString directory = TestSupport::temporaryPath(QStringLiteral("gui-fixture"));
+        QSignalSpy exported(m_window->queryService(), &QueryService::fixtureExported);
+        m_window->queryService()->requestExportFixture(id, directory,
+                                                       QUrl(QStringLiteral("http://127.0.0.1:9")));
+        QTRY_COMPARE(exported.size(), 1);
+        const QStringList files = exported.at(0).at(0).toStringList();
+        QVERIFY2(exported.at(0).at(2).toString().isEmpty(),
+                 qPrintable(exported.at(0).at(2).toString()));
+        QCOMPARE(files.size(), 3);
+        QFile body(files.at(0));
+        QVERIFY(body.open(QIODevice::ReadOnly));
+        Database db;
+        QVERIFY(db.open(m_path, nullptr));
+        QCOMPARE(body.readAll(), DeliveryReader(db).find(id, nullptr)->body);
+        // Again into the same folder: nothing written over.
+        m_window->queryService()->requestExportFixture(id, directory,
+                                                       QUrl(QStringLiteral("http://127.0.0.1:9")));
+        QTRY_COMPARE(exported.size(), 2);
+        QVERIFY(exported.at(1).at(2).toString().contains(QStringLiteral("exists already")));
     }
 
     void learningIsShownWhileDeliveriesWait()

@@ -10,12 +10,9 @@
 #include "listener.h"
 #include "output.h"
 #include "payloaddecoder.h"
-#include "privatefile.h"
-#include "replay.h"
 #include "schemakeeper.h"
+#include "testfixture.h"
 
-#include <QDir>
-#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -382,22 +379,6 @@ int diff(const QStringList &arguments)
     return CommandLine::Success;
 }
 
-// The extension a body's file gets from what it holds.
-QString bodyExtension(const Delivery &d)
-{
-    const DecodedPayload payload = PayloadDecoder::decode(d.body, d.headers.value("Content-Type"));
-    switch (payload.format) {
-    case DecodedPayload::Format::Json:
-        return QStringLiteral("json");
-    case DecodedPayload::Format::Form:
-        return QStringLiteral("form");
-    case DecodedPayload::Format::Empty:
-    case DecodedPayload::Format::Raw:
-        break;
-    }
-    return d.body.contains('\0') ? QStringLiteral("bin") : QStringLiteral("txt");
-}
-
 int fixture(const QStringList &arguments)
 {
     const QString command = QStringLiteral("fixture");
@@ -440,66 +421,19 @@ int fixture(const QStringList &arguments)
         return error.isEmpty() ? fail(command, QStringLiteral("no delivery with id %1").arg(*id),
                                       CommandLine::NotFound)
                                : fail(command, error);
-    if (d->truncated)
-        return fail(command, QStringLiteral("delivery %1 was refused for its size and only its "
-                                            "first %2 bytes were kept: no fixture of what was "
-                                            "sent can be made from them")
-                                 .arg(*id)
-                                 .arg(d->body.size()));
-    if (url.path().isEmpty() || url.path() == u"/")
-        url = url.resolved(QUrl(d->path));
-    // Re-signed when its endpoint can sign; as recorded otherwise (and said so).
     std::optional<Endpoint> endpoint;
     if (!d->endpoint.isEmpty())
         endpoint = EndpointRepository(database).find(d->endpoint, &error);
-    const bool canSign = endpoint && !endpoint->secrets.isEmpty();
-    std::optional<Replay> replay = Replay::prepare(*d, url, canSign ? &*endpoint : nullptr, &error);
-    if (!replay && canSign)
-        replay = Replay::prepare(*d, url, nullptr, &error);
-    if (!replay)
+    const std::optional<TestFixture> made =
+        TestFixture::of(*d, endpoint ? &*endpoint : nullptr, url, &error);
+    if (!made)
         return fail(command, error);
-
-    const QString dir = parser.value(QStringLiteral("out"));
-    if (!QDir().mkpath(dir))
-        return fail(command, QStringLiteral("cannot make the folder %1").arg(dir));
-    const QString stem = QDir(dir).filePath(QStringLiteral("delivery-%1").arg(*id));
-    QJsonArray headers;
-    for (const auto &[name, value] : d->headers.entries())
-        headers.append(QJsonArray{QString::fromLatin1(name), QString::fromLatin1(value)});
-    const QJsonObject request{
-        {QStringLiteral("id"), d->id},
-        {QStringLiteral("received_at"), DeliveryJson::timestamp(d->receivedAtMs)},
-        {QStringLiteral("method"), d->method},
-        {QStringLiteral("path"), d->path},
-        {QStringLiteral("endpoint"), d->endpoint},
-        {QStringLiteral("event_type"), d->eventType},
-        {QStringLiteral("event_id"), d->eventId},
-        {QStringLiteral("headers"), headers},
-    };
-    const QList<std::pair<QString, QByteArray>> files{
-        {stem + u'.' + bodyExtension(*d), d->body},
-        {stem + QStringLiteral(".request.json"),
-         QJsonDocument(request).toJson(QJsonDocument::Indented)},
-        {stem + QStringLiteral(".curl.sh"),
-         QByteArray("#!/bin/sh\n") + replay->curlCommand(d->method).toUtf8() + '\n'},
-    };
-    for (const auto &[path, data] : files) {
-        if (QFileInfo::exists(path))
-            return fail(command,
-                        QStringLiteral("%1 exists already; nothing was written over").arg(path));
-    }
-    for (const auto &[path, data] : files) {
-        if (!PrivateFile::write(path, data, &error))
-            return fail(command, error);
+    QStringList written;
+    if (!made->writeTo(parser.value(QStringLiteral("out")), &written, &error))
+        return fail(command, error);
+    for (const QString &path : std::as_const(written))
         outLine(path);
-    }
-    if (replay->resigned)
-        outLine(QStringLiteral("The curl command is signed for now (%1): a receiver that checks "
-                               "timestamps accepts it for its tolerance only.")
-                    .arg(schemeName(replay->signedWith)));
-    else
-        outLine(QStringLiteral("The curl command sends the headers as recorded (%1).")
-                    .arg(canSign ? error : QStringLiteral("no endpoint secret to sign with")));
+    outLine(made->signingNote());
     return CommandLine::Success;
 }
 

@@ -297,6 +297,13 @@ void MainWindow::buildUi()
         }
         applyFilter();
     });
+    connect(m_queries, &QueryService::fixtureExported, this,
+            [this](const QStringList &files, const QString &note, const QString &error) {
+                statusBar()->showMessage(
+                    error.isEmpty() ? tr("Wrote %1. %2").arg(files.join(QStringLiteral(", ")), note)
+                                    : tr("No fixture written: %1").arg(error),
+                    30000);
+            });
     connect(m_queries, &QueryService::backupFinished, this,
             [this](const QString &path, const QString &error) {
                 statusBar()->showMessage(error.isEmpty()
@@ -427,6 +434,7 @@ void MainWindow::buildMenus()
     QAction *curl = edit->addAction(tr("Copy as c&url"), this, [this] { copyAsCurl(false); });
     curl->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C));
     edit->addAction(tr("Copy as curl, &re-signed"), this, [this] { copyAsCurl(true); });
+    edit->addAction(tr("Export as test &fixture…"), this, &MainWindow::exportFixture);
     QAction *replay = edit->addAction(tr("Re&play…"), this, &MainWindow::showReplayDialog);
     edit->addAction(tr("Replay the selected deliveries as recorded"), this,
                     [this] { replaySelection(false); });
@@ -1141,6 +1149,23 @@ void MainWindow::showSubscribersWindow()
     m_subscribersWindow->show();
     m_subscribersWindow->raise();
     m_subscribersWindow->activateWindow();
+}
+
+void MainWindow::exportFixture()
+{
+    const QList<qint64> ids = selectedIds(1);
+    if (ids.size() != 1) {
+        statusBar()->showMessage(tr("Select one delivery to export as a test fixture."), 10000);
+        return;
+    }
+    const QString directory = QFileDialog::getExistingDirectory(
+        this, tr("Export delivery %1 as a test fixture into").arg(ids.constFirst()));
+    if (directory.isEmpty())
+        return;
+    // The curl command sends to this window's listener, as Copy as curl does.
+    const quint16 port = listenerPort() ? listenerPort() : quint16(Listener::DefaultPort);
+    m_queries->requestExportFixture(ids.constFirst(), directory,
+                                    QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)));
 }
 
 void MainWindow::backUpDatabase()

@@ -74,6 +74,7 @@ public:
     bool isFollowingNewest() const;
     QPushButton *listenerButton() const { return m_listenerButton; }
     DeliveryDetailView *detailView() const { return m_details; }
+    QueryService *queryService() const { return m_queries; }
     QLineEdit *filterEdit() const { return m_filter; }
     TimelineWidget *timeline() const { return m_timeline; }
     EndpointsDialog *endpointsDialog() const { return m_endpointsDialog; }
@@ -144,6 +145,7 @@ private:
     void copySelectedRows();
     void showBanner(const QString &text);
     void backUpDatabase();
+    void exportFixture();
     // Up to `limit` ids of the selected rows, in row order; more than `limit` rows selected
     // gives `limit` + 1 ids.
     QList<qint64> selectedIds(int limit) const;

@@ -8,6 +8,7 @@
 #include "httpsender.h"
 #include "privatefile.h"
 #include "replayrepository.h"
+#include "testfixture.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -401,6 +402,30 @@ public:
         Q_EMIT m_service.backupFinished(path, error);
     }
 
+    void exportFixture(qint64 id, const QString &directory, const QUrl &to)
+    {
+        QString error;
+        const std::optional<Delivery> delivery = reader().find(id, &error);
+        if (!delivery) {
+            Q_EMIT m_service.fixtureExported(
+                {}, {},
+                error.isEmpty() ? QStringLiteral("delivery %1 is not in the database").arg(id)
+                                : error);
+            return;
+        }
+        std::optional<Endpoint> endpoint;
+        if (!delivery->endpoint.isEmpty())
+            endpoint = EndpointRepository(m_database).find(delivery->endpoint, &error);
+        const std::optional<TestFixture> fixture =
+            TestFixture::of(*delivery, endpoint ? &*endpoint : nullptr, to, &error);
+        QStringList written;
+        if (!fixture || !fixture->writeTo(directory, &written, &error)) {
+            Q_EMIT m_service.fixtureExported({}, {}, error);
+            return;
+        }
+        Q_EMIT m_service.fixtureExported(written, fixture->signingNote(), QString());
+    }
+
     void reverify(const QString &endpoint)
     {
         QString error;
@@ -534,6 +559,11 @@ void QueryService::requestExportSubscribers(const QString &path, ExportFormat fo
 void QueryService::requestImportSubscribers(const QString &path)
 {
     post([path](Worker *worker) { worker->importSubscribers(path); });
+}
+
+void QueryService::requestExportFixture(qint64 id, const QString &directory, const QUrl &to)
+{
+    post([=](Worker *worker) { worker->exportFixture(id, directory, to); });
 }
 
 void QueryService::requestBackup(const QString &path)

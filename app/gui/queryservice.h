@@ -10,6 +10,7 @@
 #include "subscriberrepository.h"
 
 #include <QObject>
+#include <QUrl>
 
 #include <memory>
 
@@ -71,6 +72,9 @@ public:
     void requestImportSubscribers(const QString &path);
     // A consistent copy of the whole database (VACUUM INTO), taken while HookScope runs.
     void requestBackup(const QString &path);
+    // Writes delivery `id` as a test fixture into `directory` (see TestFixture), its curl
+    // command sending to `to`.
+    void requestExportFixture(qint64 id, const QString &directory, const QUrl &to);
     void requestStoreReplay(const Replay &replay);
     // Sends each of the deliveries again to `baseUrl` + its path, as recorded or re-signed,
     // and keeps the answers.
@@ -122,6 +126,8 @@ Q_SIGNALS:
     void subscribersImported(const QString &path, const SubscriberRepository::ImportReport &report,
                              const QString &error);
     void backupFinished(const QString &path, const QString &error);
+    // The files written, and how the curl command is signed; or `error`.
+    void fixtureExported(const QStringList &files, const QString &note, const QString &error);
     void replayStored(qint64 deliveryId, const QString &error);
     void deliveriesReplayed(int answered2xx, int total, const QString &problems);
     void eventTypesLoaded(const QList<SchemaKeeper::EventType> &eventTypes, qint64 backlog);
