@@ -744,6 +744,9 @@ void DeliveryStore::runAfterCommits()
     constexpr std::chrono::milliseconds Interval{50};
     // Other processes' commits are found by looking.
     constexpr std::chrono::seconds Poll{1};
+    // The longest the schemas, then the index, work through a backlog before the mapping's
+    // turn comes again.
+    constexpr std::chrono::milliseconds Slice{200};
     SearchIndex index(m_options.path);
     Database database;
     std::unique_ptr<SubscriberMapper> mapper;
@@ -810,6 +813,11 @@ void DeliveryStore::runAfterCommits()
         mappedUpTo = watermark();
         if (changed)
             Q_EMIT subscribersChanged();
+        // A long backlog (a file from before schemas were learned, an index made again from
+        // nothing) is worked through a slice at a time, so that the mapping and the other
+        // keep up with new deliveries meanwhile.
+        bool behind = false;
+        const auto sliceEnd = Clock::now() + Slice;
         int learned = 0;
         int drifted = 0;
         for (;;) {
@@ -823,6 +831,10 @@ void DeliveryStore::runAfterCommits()
             drifted += drifting;
             if (!read || *read < SchemaChunk || stopping())
                 break;
+            if (Clock::now() >= sliceEnd) {
+                behind = true;
+                break;
+            }
         }
         if (learned > 0)
             Q_EMIT schemasLearned(learned, drifted);
@@ -837,8 +849,16 @@ void DeliveryStore::runAfterCommits()
             m_indexedUpTo.store(index.indexedUpTo(), std::memory_order_relaxed);
             if (!indexed || *indexed < IndexChunk || stopping())
                 break;
+            if (Clock::now() >= sliceEnd + Slice) {
+                behind = true;
+                break;
+            }
         }
         std::unique_lock lock(m_mutex);
+        if (behind) {
+            m_indexDue = true; // on at once, from the mapping again
+            continue;
+        }
         m_indexWake.wait_for(lock, Interval, [this] { return m_stopping; });
     }
 }
