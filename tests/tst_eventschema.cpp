@@ -133,6 +133,15 @@ private Q_SLOTS:
         QCOMPARE(EventSchema::memberName(u"a[\"x.y\"]"_qs), u"x.y"_qs);
         QCOMPARE(EventSchema::memberName(u"a[\"q\\\"\\\\\"]"_qs), u"q\"\\"_qs);
         QCOMPARE(EventSchema::memberName(u"a.b"_qs), u"b"_qs);
+        const auto steps = EventSchema::stepsOf(u"a[\"x.y\"][][2].b"_qs);
+        QVERIFY(steps);
+        QCOMPARE(steps->size(), size_t(5));
+        QCOMPARE(steps->at(1).name, u"x.y"_qs);
+        QVERIFY(steps->at(2).element && !steps->at(2).indexed);
+        QVERIFY(steps->at(3).element && steps->at(3).indexed);
+        QCOMPARE(steps->at(4).name, u"b"_qs);
+        QVERIFY(!EventSchema::stepsOf(u"a[x]"_qs));
+        QVERIFY(!EventSchema::stepsOf(u"a[\"open"_qs));
         QVERIFY(EventSchema::isElement(u"a[]"_qs));
         QVERIFY(!EventSchema::isElement(u"a[\"]\"]"_qs));
         QVERIFY(!EventSchema::isElement(u"a"_qs));

@@ -300,22 +300,54 @@ bool EventSchema::isElement(const QString &path)
     return !segments.empty() && segments.back().element;
 }
 
-QString EventSchema::memberName(const QString &path)
+namespace {
+
+// The name a member segment stands for: its text, or a quoted key unescaped.
+QString nameOf(const QString &path, const Segment &segment)
 {
-    const std::vector<Segment> segments = segmentsOf(path);
-    if (segments.empty() || segments.back().element)
-        return {};
-    const Segment &last = segments.back();
-    if (!last.quoted)
-        return path.mid(last.start, last.end - last.start);
+    if (!segment.quoted)
+        return path.mid(segment.start, segment.end - segment.start);
     QString name;
-    const qsizetype end = std::max(last.start + 2, last.end - 2);
-    for (qsizetype i = last.start + 2; i < end; ++i) {
+    const qsizetype end = std::max(segment.start + 2, segment.end - 2);
+    for (qsizetype i = segment.start + 2; i < end; ++i) {
         if (path.at(i) == u'\\' && i + 1 < end)
             ++i;
         name += path.at(i);
     }
     return name;
+}
+
+} // namespace
+
+QString EventSchema::memberName(const QString &path)
+{
+    const std::vector<Segment> segments = segmentsOf(path);
+    if (segments.empty() || segments.back().element)
+        return {};
+    return nameOf(path, segments.back());
+}
+
+std::optional<std::vector<EventSchema::Step>> EventSchema::stepsOf(const QString &path)
+{
+    std::vector<Step> steps;
+    for (const Segment &segment : segmentsOf(path)) {
+        const QStringView text = QStringView(path).mid(segment.start, segment.end - segment.start);
+        if (segment.element) {
+            if (!text.endsWith(u']'))
+                return std::nullopt;
+            const QStringView inside = text.mid(1, text.size() - 2);
+            for (QChar c : inside) {
+                if (!c.isDigit())
+                    return std::nullopt;
+            }
+            steps.push_back({QString(), true, !inside.isEmpty()});
+        } else {
+            if (segment.quoted && !text.endsWith(QStringLiteral("\"]")))
+                return std::nullopt;
+            steps.push_back({nameOf(path, segment), false, false});
+        }
+    }
+    return steps;
 }
 
 QStringList EventSchema::paths() const
@@ -638,10 +670,7 @@ SchemaLearner SchemaLearner::from(const EventSchema &schema)
             if (segment.element) {
                 node = st.element(node, 0);
             } else {
-                QString name = path.mid(segment.start, segment.end - segment.start);
-                if (segment.quoted)
-                    name = EventSchema::memberName(path.left(segment.end));
-                const QByteArray key = name.toUtf8();
+                const QByteArray key = nameOf(path, segment).toUtf8();
                 node = st.member(node, std::string_view(key.constData(), size_t(key.size())), 0);
             }
         }

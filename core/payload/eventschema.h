@@ -121,6 +121,15 @@ public:
     static bool isElement(const QString &path);
     // The member name the path ends with ("a[\"x.y\"]" -> "x.y"); empty for an element.
     static QString memberName(const QString &path);
+    // The steps of a path: member names (unescaped) and array elements ("[]", or "[2]" in a
+    // decoded path: `indexed`). Nothing for a path that is not well formed.
+    struct Step
+    {
+        QString name;
+        bool element = false;
+        bool indexed = false;
+    };
+    static std::optional<std::vector<Step>> stepsOf(const QString &path);
 
 private:
     QJsonObject schemaAt(const QString &path, const SchemaField &field,

@@ -50,38 +50,20 @@ QString escapeLike(QString text)
 // and "" (the element itself). Nothing when SQLite cannot name a key of it (one with a quote).
 std::optional<QStringList> jsonPathsOf(const QString &path)
 {
+    const std::optional<std::vector<EventSchema::Step>> steps = EventSchema::stepsOf(path);
+    if (!steps)
+        return std::nullopt;
     QStringList paths{QStringLiteral("$")};
-    const qsizetype n = path.size();
-    qsizetype i = 0;
-    while (i < n) {
-        const QChar c = path.at(i);
-        if (c == u'.') {
-            ++i;
-        } else if (c == u'[' && i + 1 < n && path.at(i + 1) == u']') {
-            paths.append(QStringLiteral("$"));
-            i += 2;
-        } else if (c == u'[' && i + 1 < n && path.at(i + 1) == u'"') {
-            QString key;
-            i += 2;
-            while (i < n && path.at(i) != u'"') {
-                if (path.at(i) == u'\\')
-                    return std::nullopt; // an escaped quote or backslash
-                key += path.at(i++);
-            }
-            if (i + 1 >= n || path.at(i + 1) != u']')
-                return std::nullopt;
-            i += 2;
-            paths.last() += QStringLiteral(".\"") + key + u'"';
-        } else if (c == u'[') {
+    for (const EventSchema::Step &step : *steps) {
+        if (step.indexed)
             return std::nullopt; // an index: fields are named by "[]"
+        if (step.element) {
+            paths.append(QStringLiteral("$"));
         } else {
-            const qsizetype start = i;
-            while (i < n && path.at(i) != u'.' && path.at(i) != u'[')
-                ++i;
-            const QString key = path.mid(start, i - start);
-            if (key.contains(u'"'))
+            // SQLite's path has no escape for a quote or a backslash in a quoted key.
+            if (step.name.contains(u'"') || step.name.contains(u'\\'))
                 return std::nullopt;
-            paths.last() += u'.' + key;
+            paths.last() += QStringLiteral(".\"") + step.name + u'"';
         }
     }
     return paths;

@@ -10,8 +10,8 @@
 #include <optional>
 
 // What the filter field asks for: tokens (event:, verdict:, endpoint:, status:, subscriber:,
-// sample:, drift:, has:, since:, until:) and free text, which matches event type, event id, path and
-// body.
+// sample:, drift:, has:, since:, until:) and free text, which matches event type, event id, path
+// and body.
 struct DeliveryFilter
 {
     QString eventType;
