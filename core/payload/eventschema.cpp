@@ -1,9 +1,9 @@
 #include "eventschema.h"
 
+#include "jsonscalar.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
-
-#include <simdjson.h>
 
 namespace {
 
@@ -477,42 +477,26 @@ struct Token
 template<typename Value>
 simdjson::error_code scalarToken(Value &value, od::json_type type, Token &token)
 {
-    switch (type) {
-    case od::json_type::string:
+    JsonScalar::Kind kind;
+    if (auto error = JsonScalar::read(value, type, kind, token.text))
+        return error;
+    switch (kind) {
+    case JsonScalar::Kind::String:
         token.type = SchemaTypes::String;
-        return value.get_string().get(token.text);
-    case od::json_type::number: {
-        std::string_view raw = value.raw_json_token();
-        while (!raw.empty() && isAsciiSpace(raw.back()))
-            raw.remove_suffix(1);
-        if (!PayloadDecoder::isJsonNumber(raw))
-            return simdjson::NUMBER_ERROR;
-        token.text = raw;
-        token.type = raw.find_first_of(".eE") == std::string_view::npos ? SchemaTypes::Integer
-                                                                        : SchemaTypes::Number;
-        return simdjson::SUCCESS;
-    }
-    case od::json_type::boolean: {
-        bool flag = false;
-        if (auto error = value.get_bool().get(flag))
-            return error;
+        break;
+    case JsonScalar::Kind::Number:
+        token.type = token.text.find_first_of(".eE") == std::string_view::npos
+                         ? SchemaTypes::Integer
+                         : SchemaTypes::Number;
+        break;
+    case JsonScalar::Kind::Boolean:
         token.type = SchemaTypes::Boolean;
-        token.text = flag ? std::string_view("true") : std::string_view("false");
-        return simdjson::SUCCESS;
-    }
-    case od::json_type::null: {
-        bool isNull = false;
-        if (auto error = value.is_null().get(isNull))
-            return error;
-        if (!isNull)
-            return simdjson::N_ATOM_ERROR;
+        break;
+    case JsonScalar::Kind::Null:
         token.type = SchemaTypes::Null;
-        token.text = "null";
-        return simdjson::SUCCESS;
+        break;
     }
-    default:
-        return simdjson::INCORRECT_TYPE;
-    }
+    return simdjson::SUCCESS;
 }
 
 simdjson::error_code tokenize(od::value value, Token token, std::vector<Token> &tokens)
@@ -838,6 +822,16 @@ std::vector<std::pair<QString, SchemaField>> SchemaLearner::fieldsSince(quint64 
 
 EventSchema SchemaLearner::schema(const QString &endpoint, const QString &eventType) const
 {
+    EventSchema schema = summary(endpoint, eventType);
+    for (const Node &node : d->nodes) {
+        if (node.stats.deliveries > 0)
+            schema.fields.emplace(node.path, node.stats);
+    }
+    return schema;
+}
+
+EventSchema SchemaLearner::summary(const QString &endpoint, const QString &eventType) const
+{
     EventSchema schema;
     schema.endpoint = endpoint;
     schema.eventType = eventType;
@@ -846,9 +840,5 @@ EventSchema SchemaLearner::schema(const QString &endpoint, const QString &eventT
     schema.firstSeenMs = d->firstSeenMs;
     schema.lastSeenMs = d->lastSeenMs;
     schema.lastDeliveryId = d->lastDeliveryId;
-    for (const Node &node : d->nodes) {
-        if (node.stats.deliveries > 0)
-            schema.fields.emplace(node.path, node.stats);
-    }
     return schema;
 }

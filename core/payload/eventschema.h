@@ -161,6 +161,8 @@ public:
     quint64 stamp() const;
     std::vector<std::pair<QString, SchemaField>> fieldsSince(quint64 stamp) const;
     EventSchema schema(const QString &endpoint, const QString &eventType) const;
+    // The same without its fields: the counts and times of the event type.
+    EventSchema summary(const QString &endpoint, const QString &eventType) const;
 
 private:
     struct Node;

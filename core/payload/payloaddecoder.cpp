@@ -1,5 +1,7 @@
 #include "payloaddecoder.h"
 
+#include "jsonscalar.h"
+
 #include <QStringList>
 
 #include <simdjson.h>
@@ -7,42 +9,6 @@
 namespace {
 
 namespace od = simdjson::ondemand;
-
-bool isJsonNumberToken(std::string_view token)
-{
-    size_t i = 0;
-    const size_t n = token.size();
-    auto digit = [&](size_t at) {
-        return at < n && token[at] >= '0' && token[at] <= '9';
-    };
-    if (i < n && token[i] == '-')
-        ++i;
-    if (!digit(i))
-        return false;
-    if (token[i] == '0') {
-        ++i;
-    } else {
-        while (digit(i))
-            ++i;
-    }
-    if (i < n && token[i] == '.') {
-        ++i;
-        if (!digit(i))
-            return false;
-        while (digit(i))
-            ++i;
-    }
-    if (i < n && (token[i] == 'e' || token[i] == 'E')) {
-        ++i;
-        if (i < n && (token[i] == '+' || token[i] == '-'))
-            ++i;
-        if (!digit(i))
-            return false;
-        while (digit(i))
-            ++i;
-    }
-    return i == n;
-}
 
 bool isPlainKey(std::string_view key)
 {
@@ -71,22 +37,6 @@ QString childPath(const QString &parent, std::string_view key)
 QString toQString(std::string_view text)
 {
     return QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size()));
-}
-
-simdjson::error_code rawToken(od::value &value, std::string_view &token)
-{
-    token = value.raw_json_token();
-    return simdjson::SUCCESS;
-}
-
-// A scalar document is one token: the whole (trimmed) text is the number.
-simdjson::error_code rawToken(od::document &document, std::string_view &token)
-{
-    std::string_view text;
-    if (auto error = document.raw_json_token().get(text))
-        return error;
-    token = text;
-    return simdjson::SUCCESS;
 }
 
 class JsonWalker
@@ -143,46 +93,27 @@ public:
     template<typename Value>
     simdjson::error_code scalar(Value &value, od::json_type type, const QString &path)
     {
-        switch (type) {
-        case od::json_type::string: {
-            std::string_view text;
-            if (auto error = value.get_string().get(text))
-                return error;
-            m_fields.append({path, QStringLiteral("string"), toQString(text)});
-            return simdjson::SUCCESS;
+        JsonScalar::Kind kind;
+        std::string_view text;
+        if (auto error = JsonScalar::read(value, type, kind, text))
+            return error;
+        m_fields.append({path, kindName(kind), toQString(text)});
+        return simdjson::SUCCESS;
+    }
+
+    static QString kindName(JsonScalar::Kind kind)
+    {
+        switch (kind) {
+        case JsonScalar::Kind::String:
+            return QStringLiteral("string");
+        case JsonScalar::Kind::Number:
+            return QStringLiteral("number");
+        case JsonScalar::Kind::Boolean:
+            return QStringLiteral("boolean");
+        case JsonScalar::Kind::Null:
+            break;
         }
-        case od::json_type::number: {
-            std::string_view token;
-            if (auto error = rawToken(value, token))
-                return error;
-            while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
-                                      token.back() == '\r' || token.back() == '\t'))
-                token.remove_suffix(1);
-            if (!isJsonNumberToken(token))
-                return simdjson::NUMBER_ERROR;
-            m_fields.append({path, QStringLiteral("number"), toQString(token)});
-            return simdjson::SUCCESS;
-        }
-        case od::json_type::boolean: {
-            bool flag = false;
-            if (auto error = value.get_bool().get(flag))
-                return error;
-            m_fields.append({path, QStringLiteral("boolean"),
-                             flag ? QStringLiteral("true") : QStringLiteral("false")});
-            return simdjson::SUCCESS;
-        }
-        case od::json_type::null: {
-            bool isNull = false;
-            if (auto error = value.is_null().get(isNull))
-                return error;
-            if (!isNull)
-                return simdjson::N_ATOM_ERROR;
-            m_fields.append({path, QStringLiteral("null"), QStringLiteral("null")});
-            return simdjson::SUCCESS;
-        }
-        default:
-            return simdjson::INCORRECT_TYPE;
-        }
+        return QStringLiteral("null");
     }
 
 private:
@@ -430,7 +361,38 @@ QByteArray PayloadDecoder::rawMember(const QByteArray &body, const QString &key)
 
 bool PayloadDecoder::isJsonNumber(std::string_view token)
 {
-    return isJsonNumberToken(token);
+    size_t i = 0;
+    const size_t n = token.size();
+    auto digit = [&](size_t at) {
+        return at < n && token[at] >= '0' && token[at] <= '9';
+    };
+    if (i < n && token[i] == '-')
+        ++i;
+    if (!digit(i))
+        return false;
+    if (token[i] == '0') {
+        ++i;
+    } else {
+        while (digit(i))
+            ++i;
+    }
+    if (i < n && token[i] == '.') {
+        ++i;
+        if (!digit(i))
+            return false;
+        while (digit(i))
+            ++i;
+    }
+    if (i < n && (token[i] == 'e' || token[i] == 'E')) {
+        ++i;
+        if (i < n && (token[i] == '+' || token[i] == '-'))
+            ++i;
+        if (!digit(i))
+            return false;
+        while (digit(i))
+            ++i;
+    }
+    return i == n;
 }
 
 bool PayloadDecoder::withinDepthLimit(QByteArrayView body)

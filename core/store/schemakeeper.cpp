@@ -300,7 +300,7 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
     SqliteStatement &fields = *m_statements->fields;
     for (const auto &[key, stamp] : touched) {
         const SchemaLearner &learner = m_schemas.at(key);
-        const EventSchema s = learner.schema(key.first, key.second);
+        const EventSchema s = learner.summary(key.first, key.second);
         const QByteArray endpoint = key.first.toUtf8();
         const QByteArray eventType = key.second.toUtf8();
         types.bindText(1, endpoint);
