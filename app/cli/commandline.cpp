@@ -8,6 +8,7 @@
 #include "ngrokcommand.h"
 #include "output.h"
 #include "payloaddecoder.h"
+#include "postgres.h"
 #include "providermetadata.h"
 #include "replaycommand.h"
 #include "replayrepository.h"
@@ -17,6 +18,7 @@
 #include "schemakeeper.h"
 #include "servecommand.h"
 #include "subscriberscommand.h"
+#include "teamcommands.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -399,6 +401,9 @@ int endpointAdd(const QStringList &arguments)
     }
     if (!applyEndpointOptions(parser, endpoint, command))
         return CommandLine::Failure;
+    if (Postgres::isLocation(databasePath(parser)))
+        return TeamCommands::endpointAdd(databasePath(parser), Database::defaultPath(), endpoint,
+                                         command);
 
     Database database;
     if (!openDatabase(database, parser, Use::Write))
@@ -427,6 +432,10 @@ int endpointUpdate(const QStringList &arguments)
         return CommandLine::Failure;
     if (helpRequested(parser, QStringLiteral("endpoint update NAME [options]")))
         return CommandLine::Success;
+    if (Postgres::isLocation(databasePath(parser)))
+        return fail(command, QStringLiteral("on the team database, give the endpoint again with "
+                                            "endpoint add NAME ...: it replaces the one of that "
+                                            "name"));
     Database database;
     if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
@@ -508,6 +517,9 @@ int endpointList(const QStringList &arguments)
         return CommandLine::Failure;
     if (helpRequested(parser, QStringLiteral("endpoint list [--json] [--db FILE]")))
         return CommandLine::Success;
+    if (Postgres::isLocation(databasePath(parser)))
+        return TeamCommands::endpointList(databasePath(parser), Database::defaultPath(),
+                                          parser.isSet(QStringLiteral("json")), command);
     Database database;
     if (!openDatabase(database, parser, Use::Read))
         return CommandLine::Failure;
@@ -549,6 +561,9 @@ int endpointRemove(const QStringList &arguments)
         return CommandLine::Failure;
     if (helpRequested(parser, QStringLiteral("endpoint remove NAME [--db FILE]")))
         return CommandLine::Success;
+    if (Postgres::isLocation(databasePath(parser)))
+        return TeamCommands::endpointRemove(databasePath(parser), Database::defaultPath(),
+                                            parser.positionalArguments().constFirst(), command);
     Database database;
     if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
@@ -901,6 +916,8 @@ int CommandLine::run(const QStringList &arguments)
         return SampleCommand::run(rest);
     if (command == u"events" || command == u"schema" || command == u"diff" || command == u"fixture")
         return SchemaCommand::run(command, rest);
+    if (command == u"db")
+        return TeamCommands::db(rest);
     if (command == u"replay")
         return ReplayCommand::run(rest);
     if (command == u"ngrok")

@@ -2,6 +2,7 @@
 
 #include "database.h"
 #include "output.h"
+#include "postgres.h"
 
 #include <QRegularExpression>
 
@@ -17,7 +18,9 @@ QCommandLineOption dbOption()
 {
     return QCommandLineOption(
         QStringLiteral("db"),
-        QStringLiteral("Database file (default: %1).").arg(Database::defaultPath()),
+        QStringLiteral("Database file, or a team database postgresql://USER@HOST:PORT/NAME "
+                       "(default: $HOOKSCOPE_DB, else %1).")
+            .arg(Database::defaultPath()),
         QStringLiteral("FILE"));
 }
 
@@ -76,7 +79,9 @@ bool helpRequested(const QCommandLineParser &parser, const QString &synopsis)
 
 QString databasePath(const QCommandLineParser &parser)
 {
-    const QString path = parser.value(QStringLiteral("db"));
+    QString path = parser.value(QStringLiteral("db"));
+    if (path.isEmpty())
+        path = qEnvironmentVariable("HOOKSCOPE_DB");
     return path.isEmpty() ? Database::defaultPath() : path;
 }
 
@@ -84,6 +89,12 @@ bool openDatabase(Database &database, const QCommandLineParser &parser, Use use)
 {
     const QString path = databasePath(parser);
     QString error;
+    if (Postgres::isLocation(path)) {
+        Output::errorLine(QStringLiteral("%1: this command works on a HookScope file; on the "
+                                         "team database (%2) use serve, endpoint and db")
+                              .arg(Program, Postgres::displayLocation(path)));
+        return false;
+    }
     const bool opened =
         use == Use::Read ? database.openReadOnly(path, &error) : database.open(path, &error);
     if (!opened) {

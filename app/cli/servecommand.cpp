@@ -2,12 +2,14 @@
 
 #include "commandline.h"
 #include "commandparsing.h"
+#include "database.h"
 #include "deliveryjson.h"
 #include "deliverystore.h"
 #include "handoff.h"
 #include "listener.h"
 #include "output.h"
 #include "platform.h"
+#include "postgres.h"
 #include "signalwatcher.h"
 #include "stagecounters.h"
 
@@ -195,8 +197,12 @@ int ServeCommand::run(const QStringList &arguments)
     DeliveryStore store;
     DeliveryStore::Options options;
     options.path = databasePath(parser);
-    options.setAsideDamaged = !parser.isSet(QStringLiteral("db"));
+    const bool team = Postgres::isLocation(options.path);
+    options.setAsideDamaged =
+        !team && !parser.isSet(QStringLiteral("db")) && qEnvironmentVariableIsEmpty("HOOKSCOPE_DB");
     options.waitForStorage = true;
+    if (team)
+        options.secretsPath = Database::defaultPath();
     if (!store.open(options, &error)) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
@@ -207,7 +213,13 @@ int ServeCommand::run(const QStringList &arguments)
         return CommandLine::Failure;
     }
     outLine(QStringLiteral("listening on %1").arg(listener.url()));
-    errorLine(QStringLiteral("database %1").arg(QFileInfo(store.path()).absoluteFilePath()));
+    errorLine(QStringLiteral("database %1")
+                  .arg(team ? Postgres::displayLocation(store.path())
+                            : QFileInfo(store.path()).absoluteFilePath()));
+    if (team)
+        errorLine(QStringLiteral("secrets from this machine's %1").arg(options.secretsPath));
+    for (const QString &warning : store.endpointWarnings())
+        errorLine(QStringLiteral("warning: %1").arg(warning));
     if (!store.setAsideFile().isEmpty())
         errorLine(
             QStringLiteral("warning: the database was damaged; it was kept as %1 and a new one "

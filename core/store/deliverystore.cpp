@@ -3,6 +3,7 @@
 #include "database.h"
 #include "endpointrepository.h"
 #include "platform.h"
+#include "postgres.h"
 #include "replayrepository.h"
 #include "schemakeeper.h"
 #include "searchindex.h"
@@ -203,44 +204,18 @@ public:
     {
         auto nextPoll = Clock::now() + m_store.m_options.endpointPollInterval;
         for (;;) {
-            std::vector<PendingWrite> batch;
-            std::deque<std::pair<Replay, int>> forwards;
-            bool stop = false;
-            {
-                std::unique_lock lock(m_store.m_mutex);
-                // Forwards kept back while the file cannot be opened do not wake the writer.
-                const auto wakeAt = m_bytesSinceCheckpoint > 0
-                                        ? std::min(nextPoll, m_lastWrite + IdleCheckpointDelay)
-                                        : nextPoll;
-                m_store.m_wake.wait_until(lock, wakeAt, [this] {
-                    return !m_store.m_queue.empty() ||
-                           (!m_store.m_forwards.empty() && m_database.isOpen()) ||
-                           m_store.m_stopping;
-                });
-                forwards.swap(m_store.m_forwards);
-                const auto take = std::min<size_t>(m_store.m_queue.size(),
-                                                   static_cast<size_t>(m_store.m_options.maxBatch));
-                batch.reserve(take);
-                for (size_t i = 0; i < take; ++i) {
-                    batch.push_back(std::move(m_store.m_queue.front()));
-                    m_store.m_queue.pop_front();
-                }
-                stop = m_store.m_stopping && m_store.m_queue.empty();
-            }
+            // Forwards kept back while the file cannot be opened do not wake the writer.
+            DeliveryStore::Work work = m_store.takeWork(
+                m_bytesSinceCheckpoint > 0 ? std::min(nextPoll, m_lastWrite + IdleCheckpointDelay)
+                                           : nextPoll,
+                m_database.isOpen());
+            std::vector<PendingWrite> &batch = work.batch;
+            std::deque<std::pair<Replay, int>> &forwards = work.forwards;
+            const bool stop = work.stop;
             if (m_database.isOpen() && identityOf(m_store.m_options.path) != m_identity)
                 leaveReplacedFile();
             if (waitingForStorage()) {
-                // What the forwarded apps answered waits for the file too.
-                if (!forwards.empty()) {
-                    std::lock_guard lock(m_store.m_mutex);
-                    m_store.m_forwards.insert(m_store.m_forwards.begin(), forwards.begin(),
-                                              forwards.end());
-                }
-                const QString problem = m_store.storageProblem();
-                for (PendingWrite &item : batch) {
-                    if (item.done)
-                        item.done(0, 503, problem);
-                }
+                m_store.refuse(work);
                 nextPoll = Clock::now() + m_store.m_options.endpointPollInterval;
                 if (stop)
                     break;
@@ -573,7 +548,12 @@ bool DeliveryStore::open(const Options &options, QString *error)
     }
     std::promise<QString> opened;
     std::future<QString> openResult = opened.get_future();
-    m_thread = QThread::create([this, &opened] {
+    const bool team = Postgres::isLocation(options.path);
+    m_thread = QThread::create([this, &opened, team] {
+        if (team) {
+            runPostgresWriter(opened);
+            return;
+        }
         Writer writer(*this);
         QString openError;
         if (!writer.open(&openError)) {
@@ -587,7 +567,8 @@ bool DeliveryStore::open(const Options &options, QString *error)
     m_thread->setObjectName(QStringLiteral("hookscope-store"));
     m_thread->start();
     const QString openError = openResult.get();
-    if (openError.isEmpty()) {
+    // A team database indexes and maps in the writer's own transactions.
+    if (openError.isEmpty() && !team) {
         m_indexThread = QThread::create([this] { runAfterCommits(); });
         m_indexThread->setObjectName(QStringLiteral("hookscope-search"));
         m_indexThread->start(QThread::LowPriority);
@@ -669,6 +650,40 @@ void DeliveryStore::submit(Delivery delivery, Clock::time_point requestEnd, Comp
     m_wake.notify_one();
 }
 
+DeliveryStore::Work DeliveryStore::takeWork(Clock::time_point wakeAt, bool canWrite)
+{
+    Work work;
+    std::unique_lock lock(m_mutex);
+    m_wake.wait_until(lock, wakeAt, [this, canWrite] {
+        return !m_queue.empty() || (!m_forwards.empty() && canWrite) || m_stopping;
+    });
+    work.forwards.swap(m_forwards);
+    const auto take = std::min<size_t>(m_queue.size(), static_cast<size_t>(m_options.maxBatch));
+    work.batch.reserve(take);
+    for (size_t i = 0; i < take; ++i) {
+        work.batch.push_back(std::move(m_queue.front()));
+        m_queue.pop_front();
+    }
+    work.stop = m_stopping && m_queue.empty();
+    return work;
+}
+
+void DeliveryStore::refuse(Work &work)
+{
+    QString problem;
+    {
+        std::lock_guard lock(m_mutex);
+        // What the forwarded apps answered waits for the storage too.
+        m_forwards.insert(m_forwards.begin(), work.forwards.begin(), work.forwards.end());
+        work.forwards.clear();
+        problem = m_storageProblem;
+    }
+    for (PendingWrite &item : work.batch) {
+        if (item.done)
+            item.done(0, 503, problem);
+    }
+}
+
 qsizetype DeliveryStore::pendingCount() const
 {
     std::lock_guard lock(m_mutex);
@@ -691,6 +706,12 @@ QList<Endpoint> DeliveryStore::endpoints() const
 {
     std::lock_guard lock(m_mutex);
     return m_endpoints;
+}
+
+QStringList DeliveryStore::endpointWarnings() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_endpointWarnings;
 }
 
 void DeliveryStore::recordForward(const Replay &forward, int answeredStatus)

@@ -13,8 +13,10 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 class QThread;
 
@@ -46,6 +48,9 @@ public:
         // a lock), open() still succeeds: every delivery is refused with the reason (senders
         // get 503) and the file is tried again each poll interval until it opens.
         bool waitForStorage = false;
+        // For a team database (a postgresql:// path): the file holding this machine's own
+        // endpoint secrets, which the team database never holds (see Postgres).
+        QString secretsPath;
     };
 
     // The error a completion gets for a delivery whose external id is stored already.
@@ -77,6 +82,9 @@ public:
 
     // The endpoints as last read from the file. Thread-safe.
     QList<Endpoint> endpoints() const;
+    // For a team database: where this machine's secrets are missing or differ from the
+    // team's, as of the last endpoints read. Thread-safe.
+    QStringList endpointWarnings() const;
 
     // How many submitted deliveries wait for the writer.
     qsizetype pendingCount() const;
@@ -116,7 +124,23 @@ private:
         } encoded;
     };
 
+    // What a writer takes from the queue in one turn (see takeWork()).
+    struct Work
+    {
+        std::vector<PendingWrite> batch;
+        std::deque<std::pair<Replay, int>> forwards;
+        bool stop = false; // closing, and nothing is left after this batch
+    };
+
     class Writer;
+    class PostgresWriter;
+    // Waits until something is submitted, the store closes or `wakeAt`, then takes up to
+    // maxBatch deliveries and every forward. Forwards wake the writer only with `canWrite`.
+    Work takeWork(Clock::time_point wakeAt, bool canWrite);
+    // While storage cannot be written: each delivery is answered 503 with the reason, and the
+    // forwards wait for it.
+    void refuse(Work &work);
+    bool runPostgresWriter(std::promise<QString> &opened);
 
     // On a thread of its own, after the commits: keeps the subscriber mapping (see
     // SubscriberMapper) and the full-text index file (see SearchIndex) up to date.
@@ -137,7 +161,8 @@ private:
     std::deque<std::pair<Replay, int>> m_forwards;
     bool m_stopping = true; // until open() succeeds
     bool m_open = false;
-    QList<Endpoint> m_endpoints; // guarded by m_mutex
-    QString m_setAside;          // guarded by m_mutex
-    QString m_storageProblem;    // guarded by m_mutex
+    QList<Endpoint> m_endpoints;    // guarded by m_mutex
+    QStringList m_endpointWarnings; // guarded by m_mutex
+    QString m_setAside;             // guarded by m_mutex
+    QString m_storageProblem;       // guarded by m_mutex
 };

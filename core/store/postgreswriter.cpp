@@ -1,0 +1,458 @@
+// The store's writer for a team database on PostgreSQL (see Postgres): the same queue, batches
+// and completions as the SQLite writer in deliverystore.cpp, with what differs kept here.
+#include "deliverystore.h"
+
+#include "database.h"
+#include "endpointrepository.h"
+#include "payloaddecoder.h"
+#include "postgres.h"
+#include "secretvault.h"
+#include "stagecounters.h"
+#include "subscribermapper.h"
+
+#include <QAtomicInteger>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSysInfo>
+#include <QVariant>
+
+namespace {
+
+QAtomicInteger<quint64> connectionCounter;
+
+// PostgreSQL text cannot hold U+0000; the body keeps every byte (bytea), the columns read
+// from it show the character as U+FFFD.
+QString text(const QByteArray &utf8)
+{
+    QString value = QString::fromUtf8(utf8);
+    if (value.isNull())
+        return QStringLiteral(""); // an empty value, not NULL
+    value.replace(QChar(u'\0'), QChar(QChar::ReplacementCharacter));
+    return value;
+}
+
+// What the text index of a delivery holds: its event type, event id, path and body as text.
+// A tsvector holds at most 1 MB; positions are left out (strip) and the body's text is cut at
+// SearchTextLimit characters.
+constexpr qsizetype SearchTextLimit = 256 * 1024;
+
+QString searchText(const Delivery &d)
+{
+    return text(d.eventType.toUtf8() + ' ' + d.eventId.toUtf8() + ' ' + d.path.toUtf8() + ' ' +
+                d.body.left(SearchTextLimit));
+}
+
+QString errorOf(const QSqlQuery &query)
+{
+    return Postgres::errorText(query.lastError());
+}
+
+} // namespace
+
+class DeliveryStore::PostgresWriter
+{
+public:
+    explicit PostgresWriter(DeliveryStore &store)
+        : m_store(store)
+        , m_connectionName(QStringLiteral("hookscope-team-writer-%1")
+                               .arg(connectionCounter.fetchAndAddRelaxed(1)))
+        , m_receiver(QSysInfo::machineHostName())
+    {}
+
+    ~PostgresWriter() { disconnect(); }
+
+    bool open(QString *error)
+    {
+        if (connectNow(error))
+            return true;
+        // A database set up wrongly is said at once; one that cannot be reached now may be
+        // reached later.
+        if (!m_store.m_options.waitForStorage || m_schemaProblem)
+            return false;
+        setStorageProblem(*error);
+        return true;
+    }
+
+    void run()
+    {
+        auto nextPoll = Clock::now() + m_store.m_options.endpointPollInterval;
+        for (;;) {
+            DeliveryStore::Work work = m_store.takeWork(nextPoll, m_connected);
+            std::vector<PendingWrite> &batch = work.batch;
+            std::deque<std::pair<Replay, int>> &forwards = work.forwards;
+            const bool stop = work.stop;
+            if (!m_connected && !reconnectIfDue()) {
+                m_store.refuse(work);
+                if (stop)
+                    break;
+                continue;
+            }
+            if (!batch.empty())
+                write(batch);
+            if (!forwards.empty() && m_connected)
+                writeForwards(forwards);
+            if (Clock::now() >= nextPoll) {
+                if (m_connected)
+                    pollEndpoints(false);
+                nextPoll = Clock::now() + m_store.m_options.endpointPollInterval;
+            }
+            if (stop)
+                break;
+        }
+        disconnect();
+    }
+
+private:
+    QSqlDatabase db() const { return QSqlDatabase::database(m_connectionName, false); }
+
+    void disconnect()
+    {
+        m_insert.reset();
+        m_attempts.reset();
+        m_event.reset();
+        m_upsert.reset();
+        m_notify.reset();
+        Postgres::disconnect(m_connectionName);
+        m_connected = false;
+    }
+
+    bool connectNow(QString *error)
+    {
+        disconnect();
+        if (!Postgres::connect(m_store.m_options.path, m_connectionName, error))
+            return false;
+        if (!Postgres::checkSchema(db(), error)) {
+            m_schemaProblem = true;
+            disconnect();
+            return false;
+        }
+        m_schemaProblem = false;
+        m_insert = prepared(QStringLiteral(
+            "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
+            "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
+            "verification, response_status, handling_us, source, external_id, truncated, "
+            "trailers, sample, receiver, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, strip(to_tsvector('simple', ?))) ON CONFLICT "
+            "(external_id) WHERE external_id <> '' DO NOTHING RETURNING id"));
+        m_attempts = prepared(
+            QStringLiteral("SELECT count(*) FROM deliveries WHERE event_id = ? AND event_id <> '' "
+                           "AND endpoint = ?"));
+        // Once per event id across every receiver: the unique key makes a second receiver's
+        // insert of the same event wait for the first's commit, then do nothing.
+        m_event = prepared(
+            QStringLiteral("INSERT INTO subscriber_events (endpoint, event_id, delivery_id) VALUES "
+                           "(?, ?, ?) ON CONFLICT DO NOTHING"));
+        m_upsert = prepared(QStringLiteral(
+            "INSERT INTO subscribers (endpoint, subscriber_id, verified, fields, data, first_seen, "
+            "last_seen, created_event_id, created_delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (endpoint, subscriber_id) DO UPDATE SET verified = subscribers.verified "
+            "OR excluded.verified, fields = excluded.fields, data = excluded.data, last_seen = "
+            "excluded.last_seen"));
+        // Every window listening learns of the new rows when the transaction commits.
+        m_notify = prepared(QStringLiteral("SELECT pg_notify('hookscope_deliveries', ?)"));
+        if (!m_insert || !m_attempts || !m_event || !m_upsert || !m_notify) {
+            *error = m_prepareError;
+            disconnect();
+            return false;
+        }
+        m_connected = true;
+        pollEndpoints(true);
+        return true;
+    }
+
+    std::unique_ptr<QSqlQuery> prepared(const QString &statement)
+    {
+        auto query = std::make_unique<QSqlQuery>(db());
+        if (!query->prepare(statement)) {
+            m_prepareError = errorOf(*query);
+            return nullptr;
+        }
+        return query;
+    }
+
+    void setStorageProblem(const QString &problem)
+    {
+        std::lock_guard lock(m_store.m_mutex);
+        m_store.m_storageProblem = problem;
+    }
+
+    bool reconnectIfDue()
+    {
+        if (Clock::now() < m_nextConnectAttempt)
+            return false;
+        m_nextConnectAttempt = Clock::now() + m_store.m_options.endpointPollInterval;
+        QString error;
+        if (!connectNow(&error)) {
+            setStorageProblem(error);
+            return false;
+        }
+        setStorageProblem(QString());
+        Q_EMIT m_store.storageRecovered();
+        return true;
+    }
+
+    // A failed statement: when the server went away, deliveries are refused until it is
+    // reached again.
+    void failed(const QString &error)
+    {
+        if (Postgres::isConnectionLost(db())) {
+            disconnect();
+            setStorageProblem(QStringLiteral("the team database is unreachable: %1").arg(error));
+            m_nextConnectAttempt = Clock::now() + m_store.m_options.endpointPollInterval;
+        }
+        Q_EMIT m_store.storageFailed(error);
+    }
+
+    void write(std::vector<PendingWrite> &batch)
+    {
+        QString error;
+        std::optional<StageTimer> inserting(std::in_place, StageCounters::Insert, batch.size());
+        QList<DeliverySummary> written;
+        written.reserve(static_cast<qsizetype>(batch.size()));
+        QSqlDatabase connection = db();
+        bool ok = connection.transaction();
+        if (!ok)
+            error = Postgres::isConnectionLost(connection)
+                        ? QStringLiteral("the connection to the team database was lost")
+                        : Postgres::errorText(connection.lastError());
+        qint64 last = 0;
+        for (PendingWrite &item : batch) {
+            if (!ok)
+                break;
+            Delivery &d = item.delivery;
+            if (d.failFirstAttempts > 0 && !d.eventId.isEmpty()) {
+                m_attempts->addBindValue(d.eventId);
+                m_attempts->addBindValue(d.endpoint.isNull() ? QStringLiteral("") : d.endpoint);
+                if (m_attempts->exec() && m_attempts->next() &&
+                    m_attempts->value(0).toInt() < d.failFirstAttempts)
+                    d.responseStatus = d.failStatus;
+                m_attempts->finish();
+            }
+            d.handlingMicros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                   Clock::now() - item.requestEnd)
+                                   .count();
+            ok = insert(item, &error) && map(d, &error);
+            last = std::max(last, d.id);
+        }
+        if (ok && last > 0) {
+            m_notify->addBindValue(QString::number(last));
+            ok = m_notify->exec();
+            if (!ok)
+                error = errorOf(*m_notify);
+            m_notify->finish();
+        }
+        inserting.reset();
+        if (ok) {
+            const StageTimer committing(StageCounters::Commit);
+            // synchronous_commit is on: COMMIT returns once the server has the rows on disk.
+            if (!connection.commit()) {
+                ok = false;
+                error = Postgres::errorText(connection.lastError());
+            }
+        }
+        if (!ok) {
+            connection.rollback();
+            if (error.isEmpty())
+                error = QStringLiteral("the team database could not be written");
+            for (PendingWrite &item : batch) {
+                if (item.done)
+                    item.done(0, 503, error);
+            }
+            m_failing = true;
+            failed(error);
+            return;
+        }
+        for (PendingWrite &item : batch) {
+            if (item.delivery.id != 0)
+                written.append(DeliverySummary::of(item.delivery));
+            if (item.done)
+                item.done(item.delivery.id, item.delivery.responseStatus,
+                          item.delivery.id == 0 ? QString::fromLatin1(AlreadyStored) : QString());
+        }
+        if (m_failing) {
+            m_failing = false;
+            Q_EMIT m_store.storageRecovered();
+        }
+        Q_EMIT m_store.stored(written);
+    }
+
+    bool insert(PendingWrite &item, QString *error)
+    {
+        Delivery &d = item.delivery;
+        const PendingWrite::Encoded &e = item.encoded;
+        QSqlQuery &q = *m_insert;
+        q.addBindValue(d.receivedAtMs);
+        q.addBindValue(text(e.remoteAddress));
+        q.addBindValue(text(e.method));
+        q.addBindValue(text(e.path));
+        q.addBindValue(text(e.httpVersion));
+        q.addBindValue(e.headers);
+        q.addBindValue(d.body.isNull() ? QByteArray("") : d.body);
+        q.addBindValue(qint64(d.bodySize()));
+        q.addBindValue(text(e.endpoint));
+        q.addBindValue(text(e.eventType));
+        q.addBindValue(text(e.eventId));
+        q.addBindValue(text(e.subscriberId));
+        q.addBindValue(text(e.verdict));
+        q.addBindValue(text(e.verification));
+        q.addBindValue(d.responseStatus);
+        q.addBindValue(qint64(d.handlingMicros));
+        q.addBindValue(text(e.source));
+        q.addBindValue(text(e.externalId));
+        q.addBindValue(d.truncated);
+        q.addBindValue(e.trailers.isNull() ? QByteArray("") : e.trailers);
+        q.addBindValue(d.sample);
+        q.addBindValue(m_receiver);
+        q.addBindValue(searchText(d));
+        if (!q.exec()) {
+            *error = errorOf(q);
+            return false;
+        }
+        // No row back: a delivery with that external id is stored already.
+        d.id = q.next() ? q.value(0).toLongLong() : 0;
+        q.finish();
+        return true;
+    }
+
+    // The subscriber mapping, in the delivery's own transaction.
+    bool map(const Delivery &d, QString *error)
+    {
+        if (d.id == 0 || d.eventType != u"subscriber.created")
+            return true;
+        const std::optional<SubscriberUpdate> update = SubscriberMapper::updateFor(
+            d, PayloadDecoder::decode(d.body, d.headers.value("Content-Type")));
+        if (!update)
+            return true;
+        if (!d.eventId.isEmpty()) {
+            m_event->addBindValue(d.endpoint);
+            m_event->addBindValue(text(d.eventId.toUtf8()));
+            m_event->addBindValue(d.id);
+            if (!m_event->exec()) {
+                *error = errorOf(*m_event);
+                return false;
+            }
+            const bool first = m_event->numRowsAffected() > 0;
+            m_event->finish();
+            if (!first)
+                return true; // another attempt of this event was applied already
+        }
+        QSqlQuery &q = *m_upsert;
+        q.addBindValue(d.endpoint);
+        q.addBindValue(text(update->subscriberId.toUtf8()));
+        q.addBindValue(update->verified);
+        q.addBindValue(text(update->fields.isEmpty() ? QByteArray("{}") : update->fields));
+        q.addBindValue(text(update->data));
+        q.addBindValue(d.receivedAtMs);
+        q.addBindValue(d.receivedAtMs);
+        q.addBindValue(text(d.eventId.toUtf8()));
+        q.addBindValue(d.id);
+        if (!q.exec()) {
+            *error = errorOf(q);
+            return false;
+        }
+        q.finish();
+        return true;
+    }
+
+    void writeForwards(std::deque<std::pair<Replay, int>> &forwards)
+    {
+        QSqlDatabase connection = db();
+        QString error;
+        bool ok = connection.transaction();
+        QSqlQuery add(connection);
+        add.prepare(QStringLiteral(
+            "INSERT INTO replays (delivery_id, sent_at, url, resigned, request_headers, "
+            "request_body, status, response_headers, response_body, latency_ms, error, kind) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        QSqlQuery status(connection);
+        status.prepare(QStringLiteral("UPDATE deliveries SET response_status = ? WHERE id = ?"));
+        for (auto &[forward, answeredStatus] : forwards) {
+            if (!ok)
+                break;
+            add.addBindValue(forward.deliveryId);
+            add.addBindValue(forward.sentAtMs);
+            add.addBindValue(forward.url.toString(QUrl::FullyEncoded));
+            add.addBindValue(forward.resigned);
+            add.addBindValue(forward.requestHeaders.serialize());
+            add.addBindValue(forward.requestBody.isNull() ? QByteArray("") : forward.requestBody);
+            add.addBindValue(forward.status);
+            add.addBindValue(forward.responseHeaders.serialize());
+            add.addBindValue(forward.responseBody.isNull() ? QByteArray("") : forward.responseBody);
+            add.addBindValue(forward.latencyMs);
+            add.addBindValue(forward.error.isNull() ? QStringLiteral("") : forward.error);
+            add.addBindValue(forward.kind.isNull() ? QStringLiteral("replay") : forward.kind);
+            ok = add.exec();
+            if (!ok)
+                error = errorOf(add);
+            if (ok && answeredStatus >= 0) {
+                status.addBindValue(answeredStatus);
+                status.addBindValue(forward.deliveryId);
+                ok = status.exec();
+                if (!ok)
+                    error = errorOf(status);
+            }
+        }
+        if (ok && !connection.commit())
+            ok = false;
+        if (!ok) {
+            connection.rollback();
+            failed(error.isEmpty() ? Postgres::errorText(connection.lastError()) : error);
+        }
+    }
+
+    // The team's endpoint settings, with this machine's secrets from its own file.
+    void pollEndpoints(bool force)
+    {
+        QString error;
+        const auto team = Postgres::endpoints(db(), &error);
+        if (!team)
+            return;
+        QList<Endpoint> local;
+        const QString secretsPath = m_store.m_options.secretsPath;
+        if (!secretsPath.isEmpty()) {
+            Database own;
+            if (own.openReadOnly(secretsPath, &error))
+                local = EndpointRepository(own).list(&error).value_or(QList<Endpoint>());
+        }
+        QStringList warnings;
+        const QList<Endpoint> merged = Postgres::withLocalSecrets(*team, local, &warnings);
+        if (!force && merged == m_endpoints)
+            return;
+        m_endpoints = merged;
+        {
+            std::lock_guard lock(m_store.m_mutex);
+            m_store.m_endpoints = merged;
+            m_store.m_endpointWarnings = warnings;
+        }
+        Q_EMIT m_store.endpointsChanged(merged);
+    }
+
+    DeliveryStore &m_store;
+    QString m_connectionName;
+    QString m_receiver;
+    bool m_connected = false;
+    bool m_schemaProblem = false;
+    bool m_failing = false;
+    QString m_prepareError;
+    Clock::time_point m_nextConnectAttempt = Clock::now();
+    std::unique_ptr<QSqlQuery> m_insert;
+    std::unique_ptr<QSqlQuery> m_attempts;
+    std::unique_ptr<QSqlQuery> m_event;
+    std::unique_ptr<QSqlQuery> m_upsert;
+    std::unique_ptr<QSqlQuery> m_notify;
+    QList<Endpoint> m_endpoints;
+};
+
+bool DeliveryStore::runPostgresWriter(std::promise<QString> &opened)
+{
+    PostgresWriter writer(*this);
+    QString openError;
+    if (!writer.open(&openError)) {
+        opened.set_value(openError.isEmpty() ? QStringLiteral("cannot open the team database")
+                                             : openError);
+        return false;
+    }
+    opened.set_value(QString());
+    writer.run();
+    return true;
+}
