@@ -189,6 +189,21 @@ QString errorText(const QSqlError &error)
     return text.isEmpty() ? QStringLiteral("the team database gave no reason") : text;
 }
 
+QString text(const QByteArray &utf8)
+{
+    QString value = QString::fromUtf8(utf8);
+    if (value.isNull())
+        return QStringLiteral("");
+    value.replace(QChar(u'\0'), QChar(QChar::ReplacementCharacter));
+    return value;
+}
+
+QString searchText(const Delivery &d)
+{
+    return text(d.eventType.toUtf8() + ' ' + d.eventId.toUtf8() + ' ' + d.path.toUtf8() + ' ' +
+                d.body.left(SearchTextLimit));
+}
+
 bool isLocation(const QString &location)
 {
     return location.startsWith(u"postgresql://", Qt::CaseInsensitive) ||

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "delivery.h"
 #include "endpoint.h"
 
 #include <QList>
@@ -61,6 +62,17 @@ bool removeEndpoint(const QSqlDatabase &db, const QString &name, QString *error)
 // one whose fingerprint differs from the team's.
 QList<Endpoint> withLocalSecrets(const QList<Endpoint> &team, const QList<Endpoint> &local,
                                  QStringList *warnings);
+
+// A value for a text column: PostgreSQL text cannot hold U+0000, so the character is shown as
+// U+FFFD there (the body keeps every byte, as bytea); never NULL.
+QString text(const QByteArray &utf8);
+
+// What a delivery's text-search vector is made of: its event type, event id, path and body as
+// text, the body cut at SearchTextLimit bytes. SearchVector turns it into the vector in SQL,
+// without positions (strip), as a tsvector holds at most 1 MB.
+constexpr qsizetype SearchTextLimit = 256 * 1024;
+QString searchText(const Delivery &delivery);
+inline const QString SearchVector = QStringLiteral("strip(to_tsvector('simple', ?))");
 
 // The first line of what the server said, without the row values its details may quote.
 QString errorText(const QSqlError &error);

@@ -20,28 +20,6 @@ namespace {
 
 QAtomicInteger<quint64> connectionCounter;
 
-// PostgreSQL text cannot hold U+0000; the body keeps every byte (bytea), the columns read
-// from it show the character as U+FFFD.
-QString text(const QByteArray &utf8)
-{
-    QString value = QString::fromUtf8(utf8);
-    if (value.isNull())
-        return QStringLiteral(""); // an empty value, not NULL
-    value.replace(QChar(u'\0'), QChar(QChar::ReplacementCharacter));
-    return value;
-}
-
-// What the text index of a delivery holds: its event type, event id, path and body as text.
-// A tsvector holds at most 1 MB; positions are left out (strip) and the body's text is cut at
-// SearchTextLimit characters.
-constexpr qsizetype SearchTextLimit = 256 * 1024;
-
-QString searchText(const Delivery &d)
-{
-    return text(d.eventType.toUtf8() + ' ' + d.eventId.toUtf8() + ' ' + d.path.toUtf8() + ' ' +
-                d.body.left(SearchTextLimit));
-}
-
 QString errorOf(const QSqlQuery &query)
 {
     return Postgres::errorText(query.lastError());
@@ -127,13 +105,17 @@ private:
             return false;
         }
         m_schemaProblem = false;
-        m_insert = prepared(QStringLiteral(
-            "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
-            "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
-            "verification, response_status, handling_us, source, external_id, truncated, "
-            "trailers, sample, receiver, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?, strip(to_tsvector('simple', ?))) ON CONFLICT "
-            "(external_id) WHERE external_id <> '' DO NOTHING RETURNING id"));
+        m_insert = prepared(
+            QStringLiteral(
+                "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
+                "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
+                "verification, response_status, handling_us, source, external_id, truncated, "
+                "trailers, sample, receiver, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, "
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+            Postgres::SearchVector +
+            QStringLiteral(") ON CONFLICT (external_id) WHERE external_id <> '' "
+                           "DO NOTHING RETURNING id"));
         m_attempts = prepared(
             QStringLiteral("SELECT count(*) FROM deliveries WHERE event_id = ? AND event_id <> '' "
                            "AND endpoint = ?"));
@@ -282,28 +264,28 @@ private:
         const PendingWrite::Encoded &e = item.encoded;
         QSqlQuery &q = *m_insert;
         q.addBindValue(d.receivedAtMs);
-        q.addBindValue(text(e.remoteAddress));
-        q.addBindValue(text(e.method));
-        q.addBindValue(text(e.path));
-        q.addBindValue(text(e.httpVersion));
+        q.addBindValue(Postgres::text(e.remoteAddress));
+        q.addBindValue(Postgres::text(e.method));
+        q.addBindValue(Postgres::text(e.path));
+        q.addBindValue(Postgres::text(e.httpVersion));
         q.addBindValue(e.headers);
         q.addBindValue(d.body.isNull() ? QByteArray("") : d.body);
         q.addBindValue(qint64(d.bodySize()));
-        q.addBindValue(text(e.endpoint));
-        q.addBindValue(text(e.eventType));
-        q.addBindValue(text(e.eventId));
-        q.addBindValue(text(e.subscriberId));
-        q.addBindValue(text(e.verdict));
-        q.addBindValue(text(e.verification));
+        q.addBindValue(Postgres::text(e.endpoint));
+        q.addBindValue(Postgres::text(e.eventType));
+        q.addBindValue(Postgres::text(e.eventId));
+        q.addBindValue(Postgres::text(e.subscriberId));
+        q.addBindValue(Postgres::text(e.verdict));
+        q.addBindValue(Postgres::text(e.verification));
         q.addBindValue(d.responseStatus);
         q.addBindValue(qint64(d.handlingMicros));
-        q.addBindValue(text(e.source));
-        q.addBindValue(text(e.externalId));
+        q.addBindValue(Postgres::text(e.source));
+        q.addBindValue(Postgres::text(e.externalId));
         q.addBindValue(d.truncated);
         q.addBindValue(e.trailers.isNull() ? QByteArray("") : e.trailers);
         q.addBindValue(d.sample);
         q.addBindValue(m_receiver);
-        q.addBindValue(searchText(d));
+        q.addBindValue(Postgres::searchText(d));
         if (!q.exec()) {
             *error = errorOf(q);
             return false;
@@ -325,7 +307,7 @@ private:
             return true;
         if (!d.eventId.isEmpty()) {
             m_event->addBindValue(d.endpoint);
-            m_event->addBindValue(text(d.eventId.toUtf8()));
+            m_event->addBindValue(Postgres::text(d.eventId.toUtf8()));
             m_event->addBindValue(d.id);
             if (!m_event->exec()) {
                 *error = errorOf(*m_event);
@@ -338,13 +320,14 @@ private:
         }
         QSqlQuery &q = *m_upsert;
         q.addBindValue(d.endpoint);
-        q.addBindValue(text(update->subscriberId.toUtf8()));
+        q.addBindValue(Postgres::text(update->subscriberId.toUtf8()));
         q.addBindValue(update->verified);
-        q.addBindValue(text(update->fields.isEmpty() ? QByteArray("{}") : update->fields));
-        q.addBindValue(text(update->data));
+        q.addBindValue(
+            Postgres::text(update->fields.isEmpty() ? QByteArray("{}") : update->fields));
+        q.addBindValue(Postgres::text(update->data));
         q.addBindValue(d.receivedAtMs);
         q.addBindValue(d.receivedAtMs);
-        q.addBindValue(text(d.eventId.toUtf8()));
+        q.addBindValue(Postgres::text(d.eventId.toUtf8()));
         q.addBindValue(d.id);
         if (!q.exec()) {
             *error = errorOf(q);
