@@ -18,7 +18,9 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QRegularExpression>
+#include <QSysInfo>
 #include <QTimerEvent>
+#include <QUrl>
 
 using namespace CommandParsing;
 using Output::errorLine;
@@ -213,6 +215,9 @@ int ServeCommand::run(const QStringList &arguments)
         return CommandLine::Failure;
     }
     outLine(QStringLiteral("listening on %1").arg(listener.url()));
+    if (team)
+        store.setReceiverName(QSysInfo::machineHostName() + u':' +
+                              QString::number(QUrl(listener.url()).port()));
     errorLine(QStringLiteral("database %1")
                   .arg(team ? Postgres::displayLocation(store.path())
                             : QFileInfo(store.path()).absoluteFilePath()));

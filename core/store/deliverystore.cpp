@@ -708,6 +708,12 @@ QList<Endpoint> DeliveryStore::endpoints() const
     return m_endpoints;
 }
 
+void DeliveryStore::setReceiverName(const QString &name)
+{
+    std::lock_guard lock(m_mutex);
+    m_receiverName = name;
+}
+
 QStringList DeliveryStore::endpointWarnings() const
 {
     std::lock_guard lock(m_mutex);

@@ -80,6 +80,10 @@ public:
     // Thread-safe.
     void recordForward(const Replay &forward, int answeredStatus);
 
+    // For a team database: how the deliveries this process stores name it (the machine's
+    // name until set, e.g. to "host:port" once listening). Thread-safe.
+    void setReceiverName(const QString &name);
+
     // The endpoints as last read from the file. Thread-safe.
     QList<Endpoint> endpoints() const;
     // For a team database: where this machine's secrets are missing or differ from the
@@ -163,6 +167,7 @@ private:
     bool m_open = false;
     QList<Endpoint> m_endpoints;    // guarded by m_mutex
     QStringList m_endpointWarnings; // guarded by m_mutex
+    QString m_receiverName;         // guarded by m_mutex
     QString m_setAside;             // guarded by m_mutex
     QString m_storageProblem;       // guarded by m_mutex
 };

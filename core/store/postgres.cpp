@@ -198,10 +198,25 @@ QString text(const QByteArray &utf8)
     return value;
 }
 
+QString searchWords(const QString &text)
+{
+    // As SQLite's unicode61 tokenizer reads text for the file's index: letters and digits make
+    // words, everything else separates them, and diacritics are dropped ("zoë" is "zoe").
+    const QString decomposed = text.normalized(QString::NormalizationForm_KD);
+    QString words;
+    words.reserve(decomposed.size());
+    for (const QChar c : decomposed) {
+        if (c.category() == QChar::Mark_NonSpacing)
+            continue;
+        words.append(c.isLetterOrNumber() ? c : QChar(u' '));
+    }
+    return words;
+}
+
 QString searchText(const Delivery &d)
 {
-    return text(d.eventType.toUtf8() + ' ' + d.eventId.toUtf8() + ' ' + d.path.toUtf8() + ' ' +
-                d.body.left(SearchTextLimit));
+    return searchWords(text(d.eventType.toUtf8() + ' ' + d.eventId.toUtf8() + ' ' +
+                            d.path.toUtf8() + ' ' + d.body.left(SearchTextLimit)));
 }
 
 bool isLocation(const QString &location)

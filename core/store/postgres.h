@@ -72,6 +72,9 @@ QString text(const QByteArray &utf8);
 // without positions (strip), as a tsvector holds at most 1 MB.
 constexpr qsizetype SearchTextLimit = 256 * 1024;
 QString searchText(const Delivery &delivery);
+// Text as the index reads it (and a query must be read): words of letters and digits, without
+// diacritics; 'simple' then folds case.
+QString searchWords(const QString &text);
 inline const QString SearchVector = QStringLiteral("strip(to_tsvector('simple', ?))");
 
 // The first line of what the server said, without the row values its details may quote.

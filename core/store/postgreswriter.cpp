@@ -34,7 +34,6 @@ public:
         : m_store(store)
         , m_connectionName(QStringLiteral("hookscope-team-writer-%1")
                                .arg(connectionCounter.fetchAndAddRelaxed(1)))
-        , m_receiver(QSysInfo::machineHostName())
     {}
 
     ~PostgresWriter() { disconnect(); }
@@ -198,6 +197,13 @@ private:
                         ? QStringLiteral("the connection to the team database was lost")
                         : Postgres::errorText(connection.lastError());
         qint64 last = 0;
+        QString receiver;
+        {
+            std::lock_guard lock(m_store.m_mutex);
+            receiver = m_store.m_receiverName;
+        }
+        if (receiver.isEmpty())
+            receiver = QSysInfo::machineHostName();
         for (PendingWrite &item : batch) {
             if (!ok)
                 break;
@@ -213,7 +219,7 @@ private:
             d.handlingMicros = std::chrono::duration_cast<std::chrono::microseconds>(
                                    Clock::now() - item.requestEnd)
                                    .count();
-            ok = insert(item, &error) && map(d, &error);
+            ok = insert(item, receiver, &error) && map(d, &error);
             last = std::max(last, d.id);
         }
         if (ok && last > 0) {
@@ -258,7 +264,7 @@ private:
         Q_EMIT m_store.stored(written);
     }
 
-    bool insert(PendingWrite &item, QString *error)
+    bool insert(PendingWrite &item, const QString &receiver, QString *error)
     {
         Delivery &d = item.delivery;
         const PendingWrite::Encoded &e = item.encoded;
@@ -284,7 +290,7 @@ private:
         q.addBindValue(d.truncated);
         q.addBindValue(e.trailers.isNull() ? QByteArray("") : e.trailers);
         q.addBindValue(d.sample);
-        q.addBindValue(m_receiver);
+        q.addBindValue(receiver);
         q.addBindValue(Postgres::searchText(d));
         if (!q.exec()) {
             *error = errorOf(q);
@@ -412,7 +418,6 @@ private:
 
     DeliveryStore &m_store;
     QString m_connectionName;
-    QString m_receiver;
     bool m_connected = false;
     bool m_schemaProblem = false;
     bool m_failing = false;

@@ -1,0 +1,664 @@
+// The team store on a real PostgreSQL server, started by the test: `db init` and its roles,
+// endpoints whose secrets stay on each machine, two `serve` processes on one database with
+// retries crossing between them, the server going away and coming back, and SIGKILL mid-load.
+
+#include "pgcluster.h"
+#include "testsupport.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QMessageAuthenticationCode>
+#include <QProcess>
+#include <QSet>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTcpSocket>
+#include <QTest>
+#include <QTimer>
+
+#include <csignal>
+#include <deque>
+#include <functional>
+
+namespace {
+
+const QString Binary = QStringLiteral(HOOKSCOPE_BINARY);
+const QByteArray Secret = "team-store-secret";
+
+// Thousands are signed here: Qt's HMAC, checked against openssl's in initTestCase.
+QByteArray signature(qint64 timestamp, const QByteArray &body, const QByteArray &secret = Secret)
+{
+    const QByteArray t = QByteArray::number(timestamp);
+    return "t=" + t + ",s=" +
+           QMessageAuthenticationCode::hash(t + '.' + body, secret, QCryptographicHash::Sha256)
+               .toHex();
+}
+
+// A HostedHooks subscriber.created event: event evt_N creates subscriber sub_N.
+QByteArray subscriberCreated(int n)
+{
+    const QByteArray number = QByteArray::number(n);
+    return "{\"version\":\"1.0\",\"event_type\":\"subscriber.created\",\"event_id\":\"evt_" +
+           number + "\",\"data\":{\"id\":\"sub_" + number + "\",\"name\":\"Subscriber " + number +
+           "\",\"plan\":\"pro\",\"seats\":" + number + "}}";
+}
+
+QByteArray signedRequest(const QByteArray &body, const QByteArray &secret = Secret)
+{
+    HeaderList headers;
+    headers.append("Content-Type", "application/json");
+    headers.append("HostedHooks-Signature",
+                   signature(QDateTime::currentSecsSinceEpoch(), body, secret));
+    return TestSupport::buildRequest("POST", "/hooks/hh", headers, body);
+}
+
+// A machine of the team: its own folder for its own file (where its secrets are kept).
+QProcessEnvironment machine(const QString &name)
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("HOOKSCOPE_SECRET_STORAGE"), QStringLiteral("database"));
+    environment.remove(QStringLiteral("HOOKSCOPE_DB"));
+    for (const char *variable : {"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"}) {
+        const QString folder =
+            TestSupport::temporaryPath(name + u'-' + QString::fromLatin1(variable));
+        QDir().mkpath(folder);
+        environment.insert(QString::fromLatin1(variable), folder);
+    }
+    return environment;
+}
+
+struct Run
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Run hookscope(const QStringList &arguments, const QProcessEnvironment &environment,
+              const QByteArray &secret = Secret)
+{
+    QProcess process;
+    QProcessEnvironment withSecret = environment;
+    withSecret.insert(QStringLiteral("TEAM_SECRET"), QString::fromLatin1(secret));
+    process.setProcessEnvironment(withSecret);
+    process.start(Binary, arguments);
+    Run run;
+    if (!process.waitForFinished(60000)) {
+        process.kill();
+        process.waitForFinished();
+        run.err = QStringLiteral("timed out");
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+// `hookscope serve` on the team database, listening on a port it picks.
+class Serve
+{
+public:
+    bool start(const QString &url, const QProcessEnvironment &environment)
+    {
+        m_process = std::make_unique<QProcess>();
+        m_process->setProcessEnvironment(environment);
+        m_process->start(Binary, {QStringLiteral("serve"), QStringLiteral("--listen"),
+                                  QStringLiteral("127.0.0.1:0"), QStringLiteral("--db"), url});
+        QObject::connect(m_process.get(), &QProcess::readyReadStandardError, m_process.get(),
+                         [this] { m_err += m_process->readAllStandardError(); });
+        if (!QTest::qWaitFor([this] { return m_process->canReadLine() || !running(); }, 30000))
+            return false;
+        const QByteArray line = m_process->readLine().trimmed();
+        m_port = line.mid(line.lastIndexOf(':') + 1).toUShort();
+        // A line per delivery follows: read and dropped so that the pipe never fills.
+        QObject::connect(m_process.get(), &QProcess::readyReadStandardOutput, m_process.get(),
+                         [this] { m_process->readAllStandardOutput(); });
+        return m_port != 0;
+    }
+
+    quint16 port() const { return m_port; }
+    bool running() const { return m_process && m_process->state() != QProcess::NotRunning; }
+    QString errors() const { return QString::fromUtf8(m_err); }
+
+    void signal(int number)
+    {
+        if (running())
+            ::kill(pid_t(m_process->processId()), number);
+    }
+
+    bool stop(int number = SIGTERM)
+    {
+        signal(number);
+        return QTest::qWaitFor([this] { return !running(); }, 30000);
+    }
+
+    ~Serve()
+    {
+        if (running()) {
+            m_process->kill();
+            m_process->waitForFinished(5000);
+        }
+    }
+
+private:
+    std::unique_ptr<QProcess> m_process;
+    QByteArray m_err;
+    quint16 m_port = 0;
+};
+
+// Sends numbered requests on keep-alive connections, a few per receiver at once, and records
+// each answer's status (0: none). A request is made when it is sent, so that its signature's
+// time is fresh.
+class Senders : public QObject
+{
+public:
+    struct Job
+    {
+        quint16 port = 0;
+        int key = 0;
+        std::function<QByteArray()> request;
+    };
+
+    // False when the jobs were not all answered (or refused) in time.
+    bool run(std::deque<Job> jobs, int connectionsPerPort, int timeoutMs = 240000)
+    {
+        QSet<quint16> ports;
+        for (const Job &job : jobs)
+            ports.insert(job.port);
+        m_jobs = std::move(jobs);
+        for (quint16 port : ports) {
+            for (int i = 0; i < connectionsPerPort; ++i) {
+                auto *client = new Client{port, nullptr, {}, -1};
+                m_clients.push_back(client);
+                next(client);
+            }
+        }
+        const bool done =
+            QTest::qWaitFor([this] { return m_jobs.empty() && m_busy == 0; }, timeoutMs);
+        for (Client *client : m_clients) {
+            if (client->socket)
+                client->socket->abort();
+            delete client;
+        }
+        m_clients.clear();
+        return done;
+    }
+
+    QHash<int, int> statuses;
+    std::function<void(int key, int status)> onAnswer;
+
+private:
+    struct Client
+    {
+        quint16 port;
+        QTcpSocket *socket;
+        QByteArray buffer;
+        int key;
+    };
+
+    void next(Client *client)
+    {
+        // The first job for this client's receiver.
+        const auto it = std::find_if(m_jobs.begin(), m_jobs.end(),
+                                     [client](const Job &job) { return job.port == client->port; });
+        if (it == m_jobs.end())
+            return;
+        Job job = std::move(*it);
+        m_jobs.erase(it);
+        if (!client->socket) {
+            client->socket = new QTcpSocket(this);
+            client->buffer.clear();
+            QTcpSocket *socket = client->socket;
+            QObject::connect(socket, &QTcpSocket::readyRead, this, [this, client, socket] {
+                if (client->socket == socket)
+                    read(client);
+            });
+            // A refused connection says so with an error alone.
+            const auto gone = [this, client, socket] {
+                if (client->socket == socket)
+                    closed(client);
+            };
+            QObject::connect(socket, &QTcpSocket::disconnected, this, gone);
+            QObject::connect(socket, &QTcpSocket::errorOccurred, this, gone);
+            client->socket->connectToHost(QHostAddress::LocalHost, client->port);
+        }
+        client->key = job.key;
+        ++m_busy;
+        client->socket->write(job.request());
+    }
+
+    void read(Client *client)
+    {
+        client->buffer += client->socket->readAll();
+        const qsizetype headEnd = client->buffer.indexOf("\r\n\r\n");
+        if (headEnd < 0)
+            return;
+        const QList<QByteArray> lines = client->buffer.left(headEnd).split('\n');
+        qsizetype length = 0;
+        for (const QByteArray &line : lines) {
+            const QByteArray lower = line.trimmed().toLower();
+            if (lower.startsWith("content-length:"))
+                length = lower.mid(15).trimmed().toLongLong();
+        }
+        if (client->buffer.size() < headEnd + 4 + length)
+            return;
+        client->buffer.remove(0, headEnd + 4 + length);
+        finish(client, lines.constFirst().split(' ').value(1).toInt());
+        next(client);
+    }
+
+    void closed(Client *client)
+    {
+        // An answer may have come with the close.
+        if (client->socket->isOpen())
+            read(client);
+        if (client->key >= 0)
+            finish(client, 0);
+        client->socket->disconnect(this);
+        client->socket->deleteLater();
+        client->socket = nullptr;
+        next(client);
+    }
+
+    void finish(Client *client, int status)
+    {
+        statuses[client->key] = status;
+        if (onAnswer)
+            onAnswer(client->key, status);
+        client->key = -1;
+        --m_busy;
+    }
+
+    std::deque<Job> m_jobs;
+    std::vector<Client *> m_clients;
+    int m_busy = 0;
+};
+
+} // namespace
+
+class TeamStoreTest : public QObject
+{
+    Q_OBJECT
+
+private:
+    PostgresCluster m_cluster;
+    int m_databases = 0;
+
+    // A new database set up by `db init`, with endpoint hh added from machine `a`.
+    QString newTeamDatabase(const QProcessEnvironment &a)
+    {
+        const QString name = QStringLiteral("team%1").arg(++m_databases);
+        QString error;
+        if (!m_cluster.createDatabase(name, &error)) {
+            qWarning("%s", qPrintable(error));
+            return {};
+        }
+        const QString admin = m_cluster.url(name);
+        const Run init = hookscope({QStringLiteral("db"), QStringLiteral("init"), admin,
+                                    QStringLiteral("--receiver"), QStringLiteral("receiver1"),
+                                    QStringLiteral("--receiver"), QStringLiteral("receiver2"),
+                                    QStringLiteral("--viewer"), QStringLiteral("qa")},
+                                   a);
+        if (init.exitCode != 0) {
+            qWarning("db init: %s", qPrintable(init.err));
+            return {};
+        }
+        const Run add = hookscope({QStringLiteral("endpoint"), QStringLiteral("add"),
+                                   QStringLiteral("hh"), QStringLiteral("--path"),
+                                   QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
+                                   QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+                                   QStringLiteral("TEAM_SECRET"), QStringLiteral("--db"), admin},
+                                  a);
+        if (add.exitCode != 0) {
+            qWarning("endpoint add: %s", qPrintable(add.err));
+            return {};
+        }
+        return name;
+    }
+
+    QString sql(const QString &statement, const QString &database)
+    {
+        QString error;
+        const std::optional<QString> out = m_cluster.psql(statement, &error, database);
+        if (!out)
+            qWarning("psql: %s", qPrintable(error));
+        return out.value_or(QStringLiteral("<error>"));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(QFileInfo(Binary).isExecutable());
+        const QByteArray body = subscriberCreated(1);
+        QCOMPARE(signature(1700000000, body).mid(QByteArray("t=1700000000,s=").size()),
+                 TestSupport::opensslHmacSha256Hex(Secret, "1700000000." + body));
+        QString error;
+        QVERIFY2(m_cluster.start(&error), qPrintable(error));
+    }
+
+    void initIsSafeToRepeatAndNamesWhatItDid()
+    {
+        const QProcessEnvironment a = machine(QStringLiteral("init-a"));
+        const QString name = newTeamDatabase(a);
+        QVERIFY(!name.isEmpty());
+        const Run again =
+            hookscope({QStringLiteral("db"), QStringLiteral("init"), m_cluster.url(name)}, a);
+        QCOMPARE(again.exitCode, 0);
+        QVERIFY2(again.out.contains(u"ready for HookScope"), qPrintable(again.out));
+        QCOMPARE(sql(QStringLiteral("SELECT value FROM hookscope_meta"), name),
+                 QStringLiteral("1"));
+        QCOMPARE(sql(QStringLiteral("SELECT string_agg(r.rolname, ',' ORDER BY r.rolname) FROM "
+                                    "pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN "
+                                    "pg_roles u ON u.oid = m.member WHERE u.rolname = 'qa'"),
+                     name),
+                 QStringLiteral("hookscope_viewer"));
+
+        // Not a PostgreSQL location; a database without the schema.
+        const Run wrong =
+            hookscope({QStringLiteral("db"), QStringLiteral("init"), QStringLiteral("x.db")}, a);
+        QCOMPARE(wrong.exitCode, 2);
+        QVERIFY2(wrong.err.contains(u"not a PostgreSQL location"), qPrintable(wrong.err));
+        QString error;
+        QVERIFY(m_cluster.createDatabase(QStringLiteral("bare"), &error));
+        const Run bare = hookscope({QStringLiteral("endpoint"), QStringLiteral("list"),
+                                    QStringLiteral("--db"), m_cluster.url(QStringLiteral("bare"))},
+                                   a);
+        QCOMPARE(bare.exitCode, 2);
+        QVERIFY2(bare.err.contains(u"hookscope db init"), qPrintable(bare.err));
+        // An unreachable server is said plainly.
+        const Run away =
+            hookscope({QStringLiteral("endpoint"), QStringLiteral("list"), QStringLiteral("--db"),
+                       QStringLiteral("postgresql://x@127.0.0.1:1/none")},
+                      a);
+        QCOMPARE(away.exitCode, 2);
+        QVERIFY2(away.err.contains(u"cannot connect to postgresql://x@127.0.0.1:1/none"),
+                 qPrintable(away.err));
+    }
+
+    void secretsStayOnEachMachine()
+    {
+        const QProcessEnvironment a = machine(QStringLiteral("secret-a"));
+        const QProcessEnvironment b = machine(QStringLiteral("secret-b"));
+        const QString name = newTeamDatabase(a);
+        QVERIFY(!name.isEmpty());
+        // The secret's value is nowhere in the team database.
+        const QString dump =
+            sql(QStringLiteral("SELECT string_agg(e::text, '') FROM endpoints e"), name);
+        QVERIFY(!dump.contains(QString::fromLatin1(Secret)));
+        QVERIFY(!dump.contains(QString::fromLatin1(Secret.toHex())));
+        const QString print =
+            sql(QStringLiteral("SELECT secret_fingerprints FROM endpoints"), name);
+        QVERIFY2(print.contains(u"\"fingerprint\""), qPrintable(print));
+
+        // Machine b has no secret yet: said, and its deliveries stay unverified.
+        const QString url = m_cluster.url(name, QStringLiteral("receiver2"));
+        const Run list = hookscope({QStringLiteral("endpoint"), QStringLiteral("list"),
+                                    QStringLiteral("--db"), m_cluster.url(name)},
+                                   b);
+        QCOMPARE(list.exitCode, 0);
+        QVERIFY2(list.out.contains(u"secret here: none"), qPrintable(list.out));
+        QVERIFY2(list.err.contains(u"this machine has no secret"), qPrintable(list.err));
+
+        // b gives a different secret: both `endpoint list` and `serve` say it differs.
+        const Run add = hookscope(
+            {QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
+             QStringLiteral("--path"), QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
+             QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+             QStringLiteral("TEAM_SECRET"), QStringLiteral("--db"), m_cluster.url(name)},
+            b, "another-secret");
+        QCOMPARE(add.exitCode, 0);
+        // Adding it again from b made it the team's: a's copy now differs.
+        Serve serveA;
+        QVERIFY(serveA.start(m_cluster.url(name, QStringLiteral("receiver1")), a));
+        QVERIFY(QTest::qWaitFor([&] { return serveA.errors().contains(u"differs"); }, 10000));
+        QVERIFY2(serveA.errors().contains(u"this machine's secret differs from the team's"),
+                 qPrintable(serveA.errors()));
+        // What a's secret signs is invalid on b, and the other way round.
+        Serve serveB;
+        QVERIFY(serveB.start(url, b));
+        const TestSupport::HttpResponse signedByA =
+            TestSupport::sendRaw(serveB.port(), signedRequest(subscriberCreated(1)));
+        QCOMPARE(signedByA.status, 200);
+        const TestSupport::HttpResponse signedByB = TestSupport::sendRaw(
+            serveB.port(), signedRequest(subscriberCreated(2), "another-secret"));
+        QCOMPARE(signedByB.status, 200);
+        QCOMPARE(sql(QStringLiteral("SELECT string_agg(event_id || '=' || verdict, ',' ORDER BY "
+                                    "id) FROM deliveries"),
+                     name),
+                 QStringLiteral("evt_1=invalid,evt_2=valid"));
+        // The invalid one made no subscriber.
+        QCOMPARE(
+            sql(QStringLiteral("SELECT string_agg(subscriber_id, ',') FROM subscribers"), name),
+            QStringLiteral("sub_2"));
+    }
+
+    void viewersAndReceiversCanDoOnlyTheirPart()
+    {
+        const QProcessEnvironment a = machine(QStringLiteral("roles-a"));
+        const QString name = newTeamDatabase(a);
+        QVERIFY(!name.isEmpty());
+        Serve serve;
+        QVERIFY(serve.start(m_cluster.url(name, QStringLiteral("receiver1")), a));
+        QCOMPARE(TestSupport::sendRaw(serve.port(), signedRequest(subscriberCreated(7))).status,
+                 200);
+        QVERIFY(serve.stop());
+
+        const auto attempt = [&](const QString &user, const QString &statement) {
+            QString error;
+            return m_cluster.psql(statement, &error, name, user).has_value();
+        };
+        const QStringList changes{
+            QStringLiteral("INSERT INTO deliveries (received_at, remote_address, method, path, "
+                           "http_version, headers, body, body_size, verdict, verification, "
+                           "response_status, handling_us, search) VALUES (1, '', 'POST', '/', "
+                           "'1.1', '', '', 0, 'valid', '{}', 200, 0, '')"),
+            QStringLiteral("UPDATE deliveries SET verdict = 'valid'"),
+            QStringLiteral("DELETE FROM deliveries"),
+            QStringLiteral("INSERT INTO endpoints (name, path, scheme, created_at) VALUES ('x', "
+                           "'/x', 'none', 0)"),
+            QStringLiteral("UPDATE endpoints SET path = '/elsewhere'"),
+            QStringLiteral("DELETE FROM endpoints"),
+            QStringLiteral("UPDATE subscribers SET verified = false"),
+            QStringLiteral("DELETE FROM subscribers"),
+            QStringLiteral("DELETE FROM subscriber_events"),
+        };
+        for (const QString &change : changes) {
+            QVERIFY2(!attempt(QStringLiteral("qa"), change), qPrintable(change));
+            // A receiver stores deliveries and keeps the mapping, nothing more.
+            if (!change.startsWith(u"INSERT INTO deliveries") &&
+                !change.startsWith(u"UPDATE subscribers"))
+                QVERIFY2(!attempt(QStringLiteral("receiver2"), change), qPrintable(change));
+        }
+        QVERIFY(!attempt(QStringLiteral("receiver2"),
+                         QStringLiteral("UPDATE subscribers SET notes = 'x'")));
+        // A viewer reads everything, and keeps the subscribers' own fields.
+        QVERIFY(attempt(QStringLiteral("qa"), QStringLiteral("SELECT count(*) FROM deliveries")));
+        QVERIFY(attempt(QStringLiteral("qa"),
+                        QStringLiteral("UPDATE subscribers SET notes = 'called them', "
+                                       "local_reference = 'CRM-7'")));
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) || ' ' || max(notes) FROM subscribers"), name),
+                 QStringLiteral("1 called them"));
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM deliveries"), name), QStringLiteral("1"));
+    }
+
+    void twoReceiversRetriesCrossingOver()
+    {
+        const QProcessEnvironment a = machine(QStringLiteral("cross-a"));
+        const QProcessEnvironment b = machine(QStringLiteral("cross-b"));
+        const QString name = newTeamDatabase(a);
+        QVERIFY(!name.isEmpty());
+        const Run addB = hookscope(
+            {QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
+             QStringLiteral("--path"), QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
+             QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+             QStringLiteral("TEAM_SECRET"), QStringLiteral("--db"), m_cluster.url(name)},
+            b);
+        QCOMPARE(addB.exitCode, 0);
+        Serve serveA;
+        Serve serveB;
+        QVERIFY(serveA.start(m_cluster.url(name, QStringLiteral("receiver1")), a));
+        QVERIFY(serveB.start(m_cluster.url(name, QStringLiteral("receiver2")), b));
+        QVERIFY2(!serveA.errors().contains(u"warning"), qPrintable(serveA.errors()));
+
+        // 5,000 events, each sent twice: first to one receiver, then (a retry, signed anew) to
+        // the other, the two attempts racing each other. 10,000 deliveries, half each.
+        constexpr int Events = 5000;
+        std::deque<Senders::Job> jobs;
+        for (int n = 0; n < Events; ++n) {
+            const QByteArray body = subscriberCreated(n);
+            const quint16 first = n % 2 ? serveA.port() : serveB.port();
+            const quint16 second = n % 2 ? serveB.port() : serveA.port();
+            jobs.push_back({first, 2 * n, [body] {
+                                return signedRequest(body);
+                            }});
+            jobs.push_back({second, 2 * n + 1, [body] {
+                                return signedRequest(body);
+                            }});
+        }
+        Senders senders;
+        QVERIFY(senders.run(std::move(jobs), 8));
+        int acknowledged = 0;
+        for (auto it = senders.statuses.cbegin(); it != senders.statuses.cend(); ++it)
+            acknowledged += it.value() == 200 ? 1 : 0;
+        QCOMPARE(acknowledged, 2 * Events);
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM deliveries"), name),
+                 QString::number(2 * Events));
+        QCOMPARE(sql(QStringLiteral("SELECT count(DISTINCT receiver) FROM deliveries"), name),
+                 QStringLiteral("2"));
+        // Every event created its subscriber once, from the attempt committed first (with two
+        // writers that need not be the one with the lower id).
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) || ' ' || count(DISTINCT subscriber_id) FROM "
+                                    "subscribers"),
+                     name),
+                 QStringLiteral("%1 %1").arg(Events));
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM subscriber_events"), name),
+                 QString::number(Events));
+        QCOMPARE(
+            sql(QStringLiteral("SELECT count(*) FROM subscribers s JOIN subscriber_events e "
+                               "ON e.event_id = s.created_event_id JOIN deliveries d ON d.id = "
+                               "s.created_delivery_id WHERE e.delivery_id = d.id AND "
+                               "d.event_id = s.created_event_id AND d.verdict = 'valid' AND "
+                               "d.subscriber_id = s.subscriber_id"),
+                name),
+            QString::number(Events));
+        QCOMPARE(
+            sql(QStringLiteral("SELECT count(*) FROM deliveries WHERE verdict <> 'valid'"), name),
+            QStringLiteral("0"));
+        QVERIFY(serveA.stop());
+        QVERIFY(serveB.stop());
+    }
+
+    void valuesAreKeptExactly()
+    {
+        const QProcessEnvironment a = machine(QStringLiteral("exact-a"));
+        const QString name = newTeamDatabase(a);
+        QVERIFY(!name.isEmpty());
+        Serve serve;
+        QVERIFY(serve.start(m_cluster.url(name, QStringLiteral("receiver1")), a));
+        // Numbers as sent, a U+0000 in a JSON string, and bytes that are not UTF-8.
+        const QByteArray json = "{\"event_type\":\"invoice.paid\",\"event_id\":\"evt_\\u0000x\","
+                                "\"data\":{\"amount\":1.10,\"big\":12345678901234567890}}";
+        const QByteArray binary("\xff\xfe\x00raw\x80", 8);
+        QCOMPARE(TestSupport::sendRaw(serve.port(), signedRequest(json)).status, 200);
+        QCOMPARE(TestSupport::sendRaw(serve.port(), signedRequest(binary)).status, 200);
+        QCOMPARE(sql(QStringLiteral("SELECT string_agg(encode(body, 'hex'), ',' ORDER BY id) FROM "
+                                    "deliveries"),
+                     name),
+                 QString::fromLatin1(json.toHex() + ',' + binary.toHex()));
+        QCOMPARE(sql(QStringLiteral("SELECT string_agg(verdict, ',' ORDER BY id) FROM deliveries"),
+                     name),
+                 QStringLiteral("valid,valid"));
+        // The column read from the body shows U+0000 as U+FFFD; the body keeps the byte.
+        QCOMPARE(sql(QStringLiteral("SELECT event_id FROM deliveries ORDER BY id LIMIT 1"), name),
+                 QStringLiteral("evt_\uFFFDx"));
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM deliveries WHERE search @@ "
+                                    "to_tsquery('simple', 'invoice')"),
+                     name),
+                 QStringLiteral("1"));
+    }
+
+    void unreachableDatabaseAnswers503AndRecovers()
+    {
+        const QProcessEnvironment a = machine(QStringLiteral("away-a"));
+        const QString name = newTeamDatabase(a);
+        QVERIFY(!name.isEmpty());
+        Serve serve;
+        QVERIFY(serve.start(m_cluster.url(name, QStringLiteral("receiver1")), a));
+        QCOMPARE(TestSupport::sendRaw(serve.port(), signedRequest(subscriberCreated(1))).status,
+                 200);
+        m_cluster.stop();
+        const TestSupport::HttpResponse refused =
+            TestSupport::sendRaw(serve.port(), signedRequest(subscriberCreated(2)));
+        QCOMPARE(refused.status, 503);
+        QCOMPARE(refused.headers.value("Retry-After"), QByteArray("5"));
+        const TestSupport::HttpResponse stillRefused =
+            TestSupport::sendRaw(serve.port(), signedRequest(subscriberCreated(3)));
+        QCOMPARE(stillRefused.status, 503);
+        QVERIFY2(serve.errors().contains(u"answering 503"), qPrintable(serve.errors()));
+        QString error;
+        QVERIFY2(m_cluster.startAgain(&error), qPrintable(error));
+        // The receiver connects again by itself: the sender's retry is stored.
+        int status = 0;
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                status =
+                    TestSupport::sendRaw(serve.port(), signedRequest(subscriberCreated(2))).status;
+                return status == 200;
+            },
+            20000));
+        QVERIFY2(serve.errors().contains(u"storage recovered"), qPrintable(serve.errors()));
+        QCOMPARE(sql(QStringLiteral("SELECT string_agg(event_id, ',' ORDER BY id) FROM "
+                                    "deliveries"),
+                     name),
+                 QStringLiteral("evt_1,evt_2"));
+    }
+
+    void killedReceiversLoseNothingAcknowledged()
+    {
+        const QProcessEnvironment a = machine(QStringLiteral("kill-a"));
+        const QString name = newTeamDatabase(a);
+        QVERIFY(!name.isEmpty());
+        QSet<int> acknowledged;
+        int next = 0;
+        for (int round = 0; round < 4; ++round) {
+            Serve serve;
+            QVERIFY(serve.start(m_cluster.url(name, QStringLiteral("receiver1")), a));
+            std::deque<Senders::Job> jobs;
+            for (int i = 0; i < 3000; ++i, ++next) {
+                const QByteArray body = subscriberCreated(next);
+                jobs.push_back({serve.port(), next, [body] {
+                                    return signedRequest(body);
+                                }});
+            }
+            Senders senders;
+            int answered = 0;
+            const int killAfter = 200 + round * 150;
+            senders.onAnswer = [&](int key, int status) {
+                if (status == 200)
+                    acknowledged.insert(key);
+                if (++answered == killAfter)
+                    serve.signal(SIGKILL);
+            };
+            QVERIFY(senders.run(std::move(jobs), 8, 60000));
+            QVERIFY(QTest::qWaitFor([&] { return !serve.running(); }, 10000));
+        }
+        QVERIFY(acknowledged.size() > 500);
+        const QString stored = sql(
+            QStringLiteral("SELECT string_agg(substr(event_id, 5), ',') FROM deliveries"), name);
+        QSet<int> rows;
+        for (const QString &n : stored.split(u','))
+            rows.insert(n.toInt());
+        QSet<int> lost = acknowledged;
+        lost.subtract(rows);
+        QVERIFY2(lost.isEmpty(),
+                 qPrintable(QStringLiteral("%1 acknowledged deliveries lost").arg(lost.size())));
+        // The mapping is exact for what was stored.
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM subscribers"), name),
+                 sql(QStringLiteral("SELECT count(DISTINCT event_id) FROM deliveries"), name));
+    }
+};
+
+QTEST_GUILESS_MAIN(TeamStoreTest)
+#include "tst_teamstore.moc"
