@@ -8,6 +8,9 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QMessageAuthenticationCode>
 #include <QProcess>
 #include <QSet>
@@ -394,22 +397,32 @@ private Q_SLOTS:
 
         // Machine b has no secret yet: said, and its deliveries stay unverified.
         const QString url = m_cluster.url(name, QStringLiteral("receiver2"));
-        const Run list = hookscope({QStringLiteral("endpoint"), QStringLiteral("list"),
-                                    QStringLiteral("--db"), m_cluster.url(name)},
-                                   b);
+        const Run list =
+            hookscope({QStringLiteral("endpoint"), QStringLiteral("list"), QStringLiteral("--json"),
+                       QStringLiteral("--db"), m_cluster.url(name)},
+                      b);
         QCOMPARE(list.exitCode, 0);
-        QVERIFY2(list.out.contains(u"secret here: none"), qPrintable(list.out));
+        const QJsonArray listed = QJsonDocument::fromJson(list.out.toUtf8()).array();
+        QCOMPARE(listed.size(), 1);
+        QCOMPARE(listed.at(0)[u"secrets"].toInt(), 0);
         QVERIFY2(list.err.contains(u"this machine has no secret"), qPrintable(list.err));
 
         // b gives a different secret: both `endpoint list` and `serve` say it differs.
-        const Run add = hookscope(
-            {QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
-             QStringLiteral("--path"), QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
-             QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
-             QStringLiteral("TEAM_SECRET"), QStringLiteral("--db"), m_cluster.url(name)},
-            b, "another-secret");
-        QCOMPARE(add.exitCode, 0);
-        // Adding it again from b made it the team's: a's copy now differs.
+        const Run add =
+            hookscope({QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
+                       QStringLiteral("--path"), QStringLiteral("/hooks/hh"),
+                       QStringLiteral("--db"), m_cluster.url(name)},
+                      b);
+        QCOMPARE(add.exitCode, 2);
+        QVERIFY2(add.err.contains(u"already exists"), qPrintable(add.err));
+        const Run update =
+            hookscope({QStringLiteral("endpoint"), QStringLiteral("update"), QStringLiteral("hh"),
+                       QStringLiteral("--secret-env"), QStringLiteral("TEAM_SECRET"),
+                       QStringLiteral("--db"), m_cluster.url(name)},
+                      b, "another-secret");
+        QCOMPARE(update.exitCode, 0);
+        QVERIFY2(update.out.contains(u"holds only its fingerprint"), qPrintable(update.out));
+        // Giving it from b made b's secret the team's: a's copy now differs.
         Serve serveA;
         QVERIFY(serveA.start(m_cluster.url(name, QStringLiteral("receiver1")), a));
         QVERIFY(QTest::qWaitFor([&] { return serveA.errors().contains(u"differs"); }, 10000));
@@ -489,12 +502,11 @@ private Q_SLOTS:
         const QProcessEnvironment b = machine(QStringLiteral("cross-b"));
         const QString name = newTeamDatabase(a);
         QVERIFY(!name.isEmpty());
-        const Run addB = hookscope(
-            {QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
-             QStringLiteral("--path"), QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
-             QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
-             QStringLiteral("TEAM_SECRET"), QStringLiteral("--db"), m_cluster.url(name)},
-            b);
+        const Run addB =
+            hookscope({QStringLiteral("endpoint"), QStringLiteral("update"), QStringLiteral("hh"),
+                       QStringLiteral("--secret-env"), QStringLiteral("TEAM_SECRET"),
+                       QStringLiteral("--db"), m_cluster.url(name)},
+                      b);
         QCOMPARE(addB.exitCode, 0);
         Serve serveA;
         Serve serveB;

@@ -369,6 +369,19 @@ void reportSecretStorage(const EndpointRepository::SecretStorage &storage, const
                       .arg(Program, command, storage.keychainError));
 }
 
+// On a team database the secrets stay on this machine: says so, with what the team sees.
+void reportTeamFingerprints(const Database &database, const Endpoint &endpoint)
+{
+    if (!database.isTeam() || !endpoint.hasSecret())
+        return;
+    QStringList prints;
+    for (const EndpointSecret &secret : endpoint.secrets)
+        prints.append(Postgres::fingerprint(secret.value));
+    outLine(QStringLiteral("the secret stays on this machine (%1); the team database holds only "
+                           "its fingerprint %2")
+                .arg(Database::defaultPath(), prints.join(QStringLiteral(", "))));
+}
+
 void printReverification(const Reverifier::Result &result)
 {
     outLine(QStringLiteral("re-verified %1 deliveries: %2 changed verdict")
@@ -401,9 +414,6 @@ int endpointAdd(const QStringList &arguments)
     }
     if (!applyEndpointOptions(parser, endpoint, command))
         return CommandLine::Failure;
-    if (Postgres::isLocation(databasePath(parser)))
-        return TeamCommands::endpointAdd(databasePath(parser), Database::defaultPath(), endpoint,
-                                         command);
 
     Database database;
     if (!openDatabase(database, parser, Use::Write))
@@ -416,6 +426,7 @@ int endpointAdd(const QStringList &arguments)
     }
     outLine(QStringLiteral("added endpoint %1: %2").arg(endpoint.name, describeEndpoint(endpoint)));
     reportSecretStorage(storage, command);
+    reportTeamFingerprints(database, endpoint);
     warnAboutMissingSecret(endpoint, command);
     return CommandLine::Success;
 }
@@ -432,10 +443,6 @@ int endpointUpdate(const QStringList &arguments)
         return CommandLine::Failure;
     if (helpRequested(parser, QStringLiteral("endpoint update NAME [options]")))
         return CommandLine::Success;
-    if (Postgres::isLocation(databasePath(parser)))
-        return fail(command, QStringLiteral("on the team database, give the endpoint again with "
-                                            "endpoint add NAME ...: it replaces the one of that "
-                                            "name"));
     Database database;
     if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
@@ -465,6 +472,7 @@ int endpointUpdate(const QStringList &arguments)
     outLine(
         QStringLiteral("updated endpoint %1: %2").arg(endpoint->name, describeEndpoint(*endpoint)));
     reportSecretStorage(storage, command);
+    reportTeamFingerprints(database, *endpoint);
     warnAboutMissingSecret(*endpoint, command);
     const auto result = Reverifier::run(database, endpoint->name, &error);
     if (!result) {
@@ -517,18 +525,18 @@ int endpointList(const QStringList &arguments)
         return CommandLine::Failure;
     if (helpRequested(parser, QStringLiteral("endpoint list [--json] [--db FILE]")))
         return CommandLine::Success;
-    if (Postgres::isLocation(databasePath(parser)))
-        return TeamCommands::endpointList(databasePath(parser), Database::defaultPath(),
-                                          parser.isSet(QStringLiteral("json")), command);
     Database database;
     if (!openDatabase(database, parser, Use::Read))
         return CommandLine::Failure;
     QString error;
-    const auto endpoints = EndpointRepository(database).list(&error);
+    const EndpointRepository repository(database);
+    const auto endpoints = repository.list(&error);
     if (!endpoints) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
     }
+    for (const QString &warning : repository.secretWarnings())
+        errorLine(QStringLiteral("%1 %2: warning: %3").arg(Program, command, warning));
     if (parser.isSet(QStringLiteral("json"))) {
         QJsonArray array;
         for (const Endpoint &endpoint : *endpoints)
@@ -561,9 +569,6 @@ int endpointRemove(const QStringList &arguments)
         return CommandLine::Failure;
     if (helpRequested(parser, QStringLiteral("endpoint remove NAME [--db FILE]")))
         return CommandLine::Success;
-    if (Postgres::isLocation(databasePath(parser)))
-        return TeamCommands::endpointRemove(databasePath(parser), Database::defaultPath(),
-                                            parser.positionalArguments().constFirst(), command);
     Database database;
     if (!openDatabase(database, parser, Use::Write))
         return CommandLine::Failure;
@@ -879,11 +884,14 @@ QString CommandLine::usage()
                "[--db FILE]\n"
                "  hookscope ngrok [--api URL] [--port PORT]\n"
                "  hookscope ngrok import [--api URL] [--db FILE]\n"
+               "  hookscope db init URL [--receiver LOGIN]... [--viewer LOGIN]...\n"
+               "  hookscope db copy --from FILE|URL --to URL|FILE\n"
                "  hookscope --help | --version\n"
                "\n"
                "Schemes: %2.\n"
-               "Each command has its own --help. The database defaults to\n"
-               "  %3\n")
+               "Each command has its own --help. The database defaults to $HOOKSCOPE_DB, else\n"
+               "  %3\n"
+               "--db also takes a team database, postgresql://USER@HOST:PORT/NAME.\n")
         .arg(QCoreApplication::applicationVersion(), schemeNames().join(QStringLiteral(", ")),
              Database::defaultPath());
 }

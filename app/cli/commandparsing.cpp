@@ -2,7 +2,6 @@
 
 #include "database.h"
 #include "output.h"
-#include "postgres.h"
 
 #include <QRegularExpression>
 
@@ -89,12 +88,6 @@ bool openDatabase(Database &database, const QCommandLineParser &parser, Use use)
 {
     const QString path = databasePath(parser);
     QString error;
-    if (Postgres::isLocation(path)) {
-        Output::errorLine(QStringLiteral("%1: this command works on a HookScope file; on the "
-                                         "team database (%2) use serve, endpoint and db")
-                              .arg(Program, Postgres::displayLocation(path)));
-        return false;
-    }
     const bool opened =
         use == Use::Read ? database.openReadOnly(path, &error) : database.open(path, &error);
     if (!opened) {

@@ -1,15 +1,11 @@
 #include "teamcommands.h"
 
 #include "commandparsing.h"
-#include "database.h"
-#include "deliveryjson.h"
+#include "copycommand.h"
 #include "output.h"
 #include "postgres.h"
 
 #include <QCommandLineParser>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 
 using Output::errorLine;
 using Output::outLine;
@@ -21,18 +17,6 @@ using namespace CommandParsing;
 namespace {
 
 int counter = 0;
-
-// This machine's own file, where the secrets of the team's endpoints are kept.
-bool openLocal(Database &local, const QString &localPath, const QString &command)
-{
-    QString error;
-    if (!local.open(localPath, &error)) {
-        fail(command, QStringLiteral("this machine's file %1 (where the secrets are kept): %2")
-                          .arg(localPath, error));
-        return false;
-    }
-    return true;
-}
 
 } // namespace
 
@@ -66,14 +50,18 @@ int db(const QStringList &arguments)
 {
     const QString action = arguments.value(0);
     if (action == u"--help" || action == u"-h") {
-        outLine(QStringLiteral("Usage: %1 db init URL [--receiver LOGIN]... [--viewer LOGIN]...")
+        outLine(QStringLiteral("Usage: %1 db init URL [--receiver LOGIN]... [--viewer LOGIN]...\n"
+                               "       %1 db copy --from FILE|URL --to URL|FILE")
                     .arg(Program));
         return CommandLine::Success;
     }
+    if (action == u"copy")
+        return CopyCommand::run(arguments.mid(1));
     if (action != u"init") {
         return fail(QStringLiteral("db"),
-                    action.isEmpty() ? QStringLiteral("missing action (init)")
-                                     : QStringLiteral("unknown action '%1' (init)").arg(action));
+                    action.isEmpty()
+                        ? QStringLiteral("missing action (init, copy)")
+                        : QStringLiteral("unknown action '%1' (init, copy)").arg(action));
     }
     const QString command = QStringLiteral("db init");
     QCommandLineParser parser;
@@ -115,99 +103,6 @@ int db(const QStringList &arguments)
                     .arg(login, QLatin1String(Postgres::ReceiverRole)));
     for (const QString &login : viewers)
         outLine(QStringLiteral("%1 may read (%2)").arg(login, QLatin1String(Postgres::ViewerRole)));
-    return CommandLine::Success;
-}
-
-int endpointAdd(const QString &location, const QString &localPath, Endpoint endpoint,
-                const QString &command)
-{
-    Connection team(location, command);
-    if (!team.isOpen())
-        return CommandLine::Failure;
-    Database local;
-    if (!openLocal(local, localPath, command))
-        return CommandLine::Failure;
-    QString error;
-    // This machine's copy carries the secret; another copy of the name here is replaced.
-    EndpointRepository repository(local);
-    EndpointRepository::SecretStorage storage;
-    const bool known = repository.find(endpoint.name, &error).has_value();
-    if (!(known ? repository.update(endpoint, &error, &storage)
-                : repository.add(endpoint, &error, &storage)))
-        return fail(command, QStringLiteral("this machine's file %1: %2").arg(localPath, error));
-    if (!Postgres::publishEndpoint(team.database(), endpoint, &error))
-        return fail(command, error);
-    outLine(QStringLiteral("added endpoint %1 to %2: path %3, scheme %4")
-                .arg(endpoint.name, Postgres::displayLocation(location), endpoint.path,
-                     schemeName(endpoint.scheme)));
-    if (endpoint.hasSecret()) {
-        QStringList prints;
-        for (const EndpointSecret &secret : endpoint.secrets)
-            prints.append(Postgres::fingerprint(secret.value));
-        outLine(QStringLiteral("the secret stays on this machine (%1); the team database holds "
-                               "only its fingerprint %2")
-                    .arg(storage.inKeychain > 0 ? QStringLiteral("desktop keychain") : localPath,
-                         prints.join(QStringLiteral(", "))));
-    }
-    return CommandLine::Success;
-}
-
-int endpointList(const QString &location, const QString &localPath, bool json,
-                 const QString &command)
-{
-    Connection team(location, command);
-    if (!team.isOpen())
-        return CommandLine::Failure;
-    QString error;
-    const auto endpoints = Postgres::endpoints(team.database(), &error);
-    if (!endpoints)
-        return fail(command, error);
-    QList<Endpoint> local;
-    Database own;
-    if (own.openReadOnly(localPath, &error))
-        local = EndpointRepository(own).list(&error).value_or(QList<Endpoint>());
-    QStringList warnings;
-    const QList<Endpoint> merged = Postgres::withLocalSecrets(*endpoints, local, &warnings);
-    if (json) {
-        QJsonArray array;
-        for (qsizetype i = 0; i < merged.size(); ++i) {
-            QJsonObject object = DeliveryJson::endpoint(merged.at(i));
-            QJsonArray prints;
-            for (const EndpointSecret &secret : endpoints->at(i).secrets)
-                prints.append(QString::fromLatin1(secret.value));
-            object.insert(QStringLiteral("team_fingerprints"), prints);
-            array.append(object);
-        }
-        Output::out(QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Indented)));
-    } else {
-        for (const Endpoint &endpoint : merged) {
-            outLine(
-                QStringLiteral("%1\t%2\t%3\tsecret here: %4")
-                    .arg(endpoint.name, endpoint.path, schemeName(endpoint.scheme),
-                         endpoint.hasSecret() ? endpoint.secretStorage() : QStringLiteral("none")));
-        }
-    }
-    for (const QString &warning : warnings)
-        errorLine(QStringLiteral("%1 %2: warning: %3").arg(Program, command, warning));
-    return CommandLine::Success;
-}
-
-int endpointRemove(const QString &location, const QString &localPath, const QString &name,
-                   const QString &command)
-{
-    Connection team(location, command);
-    if (!team.isOpen())
-        return CommandLine::Failure;
-    QString error;
-    if (!Postgres::removeEndpoint(team.database(), name, &error))
-        return fail(command, error,
-                    error.startsWith(u"no endpoint") ? CommandLine::NotFound
-                                                     : CommandLine::Failure);
-    Database local;
-    if (local.open(localPath, &error) && EndpointRepository(local).find(name, &error))
-        EndpointRepository(local).remove(name, &error);
-    outLine(QStringLiteral("removed endpoint %1 from %2")
-                .arg(name, Postgres::displayLocation(location)));
     return CommandLine::Success;
 }
 

@@ -1,6 +1,7 @@
 #include "database.h"
 
 #include "platform.h"
+#include "postgres.h"
 #include "privatefile.h"
 
 #include <QAtomicInteger>
@@ -264,6 +265,9 @@ bool Database::isDamage(const QSqlError &error)
 
 QString Database::errorText(const QSqlError &error)
 {
+    // PostgreSQL's "ERROR:  ..." line alone: its further lines may quote a row's values.
+    if (error.driverText().contains(u"PSQL") || error.databaseText().startsWith(u"ERROR:"))
+        return Postgres::errorText(error);
     return (error.databaseText().isEmpty() ? error.text() : error.databaseText()).trimmed();
 }
 
@@ -298,6 +302,19 @@ bool Database::openFile(const QString &path, Access access, QString *error, int 
     m_path = path;
     m_failure = Failure::None;
     m_standIn = false;
+    m_team = Postgres::isLocation(path);
+    if (m_team) {
+        // The team database (see Postgres): opened the same way for reading and writing; what
+        // a login may change, its role decides.
+        if (!Postgres::connect(path, m_connectionName, error))
+            return false;
+        if (!Postgres::checkSchema(connection(), error)) {
+            close();
+            return false;
+        }
+        m_fullText = true;
+        return true;
+    }
 
     const QFileInfo info(path);
     bool created = false;
@@ -698,7 +715,7 @@ std::optional<TextSearchScope> Database::prepareTextSearch(qint64 maxId, QString
     QString ignored;
     if (!error)
         error = &ignored;
-    if (!m_fullText || m_standIn) {
+    if (!m_fullText || m_standIn || m_team) {
         *error = QStringLiteral("there is no full-text search on this connection");
         return std::nullopt;
     }

@@ -47,9 +47,13 @@ public:
 
     QSqlDatabase connection() const;
     // Whether the FTS5 index over event type, event id, path and body is there (SQLite built
-    // without FTS5 has none; free-text filters then scan with LIKE).
+    // without FTS5 has none; free-text filters then scan with LIKE). A team database searches
+    // its own text-search vectors (see DeliveryFilter::whereClause).
     bool hasFullText() const { return m_fullText; }
     QString path() const { return m_path; }
+    // Opened on a team database (a postgresql:// path, see Postgres) rather than a file: the
+    // same tables, the SQL that differs chosen by the callers that need it.
+    bool isTeam() const { return m_team; }
 
     // Makes every delivery up to `maxId` (0: all) findable by a text filter on this
     // connection, and says where each part of it is searched (see TextSearchScope). The index
@@ -122,5 +126,6 @@ private:
     mutable qint64 m_freshFrom = 0; // temp.fresh_fts holds the ids in (m_freshFrom, m_freshTo]
     mutable qint64 m_freshTo = 0;
     bool m_standIn = false;
+    bool m_team = false;
     Failure m_failure = Failure::None;
 };

@@ -1,6 +1,7 @@
 #include "deliveryfilter.h"
 
 #include "eventschema.h"
+#include "postgres.h"
 
 #include <QDateTime>
 #include <QRegularExpression>
@@ -67,6 +68,38 @@ std::optional<QStringList> jsonPathsOf(const QString &path)
         }
     }
     return paths;
+}
+
+// A SQL/JSON path (PostgreSQL) true of a document that carries the field `steps` (from `at`)
+// names, relative to "$" or "@": strict, so that an array is never taken for its elements, and
+// each element tested apart, so that one without the field does not hide another with it.
+QString jsonbSteps(const std::vector<EventSchema::Step> &steps, size_t at)
+{
+    QString path;
+    for (size_t i = at; i < steps.size(); ++i) {
+        const EventSchema::Step &step = steps[i];
+        if (step.element) {
+            path += QStringLiteral("[*]");
+            if (i + 1 < steps.size())
+                return path + QStringLiteral(" ? (exists(@") + jsonbSteps(steps, i + 1) +
+                       QStringLiteral("))");
+            continue;
+        }
+        QString name = step.name;
+        name.replace(u'\\', QStringLiteral("\\\\"));
+        name.replace(u'"', QStringLiteral("\\\""));
+        path += QStringLiteral(".\"") + name + u'"';
+    }
+    return path;
+}
+
+std::optional<QString> jsonbPathOf(const QString &path)
+{
+    const std::optional<std::vector<EventSchema::Step>> steps = EventSchema::stepsOf(path);
+    if (!steps || std::any_of(steps->cbegin(), steps->cend(),
+                              [](const EventSchema::Step &step) { return step.indexed; }))
+        return std::nullopt;
+    return QStringLiteral("strict $") + jsonbSteps(*steps, 0);
 }
 
 // SQL true when the JSON text `value` carries the field `paths` (from `at`) names.
@@ -205,6 +238,18 @@ QString DeliveryFilter::ftsQuery(const QString &text)
     return phrases.join(u' ');
 }
 
+QString DeliveryFilter::tsQuery(const QString &text)
+{
+    QStringList words;
+    for (const QString &word : text.split(u' ', Qt::SkipEmptyParts)) {
+        const QStringList tokens =
+            Postgres::searchWords(word).toLower().split(u' ', Qt::SkipEmptyParts);
+        if (!tokens.isEmpty())
+            words.append(tokens.join(QStringLiteral(" <-> ")) + QStringLiteral(":*"));
+    }
+    return words.join(QStringLiteral(" & "));
+}
+
 bool DeliveryFilter::onlyText() const
 {
     DeliveryFilter withoutText = *this;
@@ -213,7 +258,7 @@ bool DeliveryFilter::onlyText() const
 }
 
 QString DeliveryFilter::whereClause(QVariantList &bindings, const TextSearchScope *textSearch,
-                                    qint64 minId, qint64 maxId) const
+                                    qint64 minId, qint64 maxId, SqlDialect dialect) const
 {
     QStringList conditions;
     if (!eventType.isEmpty()) {
@@ -248,6 +293,7 @@ QString DeliveryFilter::whereClause(QVariantList &bindings, const TextSearchScop
     }
     if (sample)
         conditions.append(*sample ? QStringLiteral("sample <> 0") : QStringLiteral("sample = 0"));
+    const bool postgres = dialect == SqlDialect::Postgres;
     if (drift == u"yes") {
         conditions.append(QStringLiteral("id IN (SELECT delivery_id FROM drift)"));
     } else if (drift == u"no") {
@@ -256,7 +302,13 @@ QString DeliveryFilter::whereClause(QVariantList &bindings, const TextSearchScop
         conditions.append(QStringLiteral("id IN (SELECT delivery_id FROM drift WHERE kind = ?)"));
         bindings.append(drift);
     }
-    if (!hasPath.isEmpty()) {
+    if (!hasPath.isEmpty() && postgres) {
+        if (const std::optional<QString> path = jsonbPathOf(hasPath)) {
+            conditions.append(QStringLiteral("coalesce(jsonb_path_exists(hookscope_json(body), "
+                                             "CAST(? AS jsonpath), '{}', true), false)"));
+            bindings.append(*path);
+        }
+    } else if (!hasPath.isEmpty()) {
         if (const std::optional<QStringList> paths = jsonPathsOf(hasPath)) {
             conditions.append(QStringLiteral("CASE WHEN json_valid(CAST(body AS TEXT)) THEN ") +
                               carries(QStringLiteral("CAST(body AS TEXT)"), *paths, 0, bindings) +
@@ -271,7 +323,15 @@ QString DeliveryFilter::whereClause(QVariantList &bindings, const TextSearchScop
         conditions.append(QStringLiteral("received_at < ?"));
         bindings.append(*untilMs);
     }
-    if (!text.isEmpty()) {
+    if (!text.isEmpty() && postgres) {
+        const QString query = tsQuery(text);
+        if (query.isEmpty()) {
+            conditions.append(QStringLiteral("false"));
+        } else {
+            conditions.append(QStringLiteral("search @@ to_tsquery('simple', ?)"));
+            bindings.append(query);
+        }
+    } else if (!text.isEmpty()) {
         if (textSearch) {
             // The index file up to its watermark, the connection's own index above it; bounding
             // the ids keeps an index from listing every match of a common word.
@@ -308,6 +368,6 @@ QString DeliveryFilter::whereClause(QVariantList &bindings, const TextSearchScop
         }
     }
     if (conditions.isEmpty())
-        return QStringLiteral("1");
+        return QStringLiteral("1 = 1"); // true in SQLite and PostgreSQL alike
     return conditions.join(QStringLiteral(" AND "));
 }

@@ -9,6 +9,14 @@
 
 #include <optional>
 
+// Which SQL a filter is written in: the file's SQLite, or the team database's PostgreSQL (see
+// Postgres).
+enum class SqlDialect
+{
+    Sqlite,
+    Postgres
+};
+
 // What the filter field asks for: tokens (event:, verdict:, endpoint:, status:, subscriber:,
 // sample:, drift:, has:, since:, until:) and free text, which matches event type, event id, path
 // and body.
@@ -44,9 +52,14 @@ struct DeliveryFilter
     // With `textSearch` (see Database::prepareTextSearch()) the free text is searched in the
     // full-text indexes; without it, with LIKE. Ids outside [minId, maxId] (when given) are not
     // asked of the indexes at all.
+    // In PostgreSQL the free text is searched in the deliveries' text-search vectors and has:
+    // asks jsonb_path_exists.
     QString whereClause(QVariantList &bindings, const TextSearchScope *textSearch, qint64 minId = 0,
-                        qint64 maxId = 0) const;
+                        qint64 maxId = 0, SqlDialect dialect = SqlDialect::Sqlite) const;
 
     // FTS5 query text for `text`: each word a quoted prefix phrase, all required.
     static QString ftsQuery(const QString &text);
+    // The same as a PostgreSQL tsquery over Postgres::searchWords: each word its tokens in a
+    // row, the last a prefix, all words required. Empty when the text has no word at all.
+    static QString tsQuery(const QString &text);
 };

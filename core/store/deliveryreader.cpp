@@ -13,6 +13,11 @@
 
 namespace {
 
+SqlDialect dialectOf(const Database &database)
+{
+    return database.isTeam() ? SqlDialect::Postgres : SqlDialect::Sqlite;
+}
+
 void setError(const QSqlQuery &query, QString *error)
 {
     if (error) {
@@ -61,7 +66,7 @@ std::optional<TextSearchScope> textSearch(const Database &database, const Delive
                                           qint64 bound, bool *ok, QString *error)
 {
     *ok = true;
-    if (filter.text.isEmpty() || !database.hasFullText())
+    if (filter.text.isEmpty() || !database.hasFullText() || database.isTeam())
         return std::nullopt;
     auto scope = database.prepareTextSearch(bound, error);
     *ok = scope.has_value();
@@ -143,7 +148,8 @@ std::optional<QList<DeliverySummary>> DeliveryReader::page(const DeliveryFilter 
     if (scope && filter.onlyText())
         return textPage(m_database, filter.text, *scope, bound, offset, limit, error);
     QVariantList bindings;
-    const QString where = filter.whereClause(bindings, scope ? &*scope : nullptr, 0, bound);
+    const QString where =
+        filter.whereClause(bindings, scope ? &*scope : nullptr, 0, bound, dialectOf(m_database));
     if (total >= 0 && offset > total / 2) {
         const qint64 count = std::min<qint64>(limit, total - offset);
         if (count <= 0)
@@ -182,7 +188,8 @@ std::optional<QList<DeliverySummary>> DeliveryReader::pageBefore(const DeliveryF
     if (scope && filter.onlyText())
         return textPage(m_database, filter.text, *scope, bound, 0, limit, error);
     QVariantList bindings;
-    const QString where = filter.whereClause(bindings, scope ? &*scope : nullptr, 0, bound);
+    const QString where =
+        filter.whereClause(bindings, scope ? &*scope : nullptr, 0, bound, dialectOf(m_database));
     bindings.append(beforeId > 0 ? beforeId : std::numeric_limits<qint64>::max());
     bindings.append(limit);
     return summaries(m_database,
@@ -201,7 +208,8 @@ std::optional<QList<DeliverySummary>> DeliveryReader::matching(const DeliveryFil
     if (!ok)
         return std::nullopt;
     QVariantList bindings;
-    const QString where = filter.whereClause(bindings, scope ? &*scope : nullptr, firstId, lastId);
+    const QString where = filter.whereClause(bindings, scope ? &*scope : nullptr, firstId, lastId,
+                                             dialectOf(m_database));
     bindings.append(firstId);
     bindings.append(lastId);
     return summaries(m_database,
@@ -241,7 +249,8 @@ std::optional<qint64> DeliveryReader::count(const DeliveryFilter &filter, qint64
         bindings = {bound};
     } else {
         sql = QStringLiteral("SELECT count(*) FROM deliveries WHERE ") +
-              filter.whereClause(bindings, scope ? &*scope : nullptr, 0, bound) +
+              filter.whereClause(bindings, scope ? &*scope : nullptr, 0, bound,
+                                 dialectOf(m_database)) +
               QStringLiteral(" AND id <= ?");
         bindings.append(bound);
     }
@@ -279,7 +288,8 @@ std::optional<QList<DeliveryReader::MinuteCount>> DeliveryReader::perMinute(qint
     QSqlQuery query(m_database.connection());
     query.setForwardOnly(true);
     query.prepare(QStringLiteral(
-        "SELECT received_at / 60000, count(*), sum(verdict NOT IN ('valid', 'unverified')) "
+        "SELECT received_at / 60000, count(*), sum(CASE WHEN verdict NOT IN ('valid', "
+        "'unverified') THEN 1 ELSE 0 END) "
         "FROM deliveries WHERE received_at >= ? GROUP BY 1 ORDER BY 1"));
     query.addBindValue(sinceMs);
     if (!query.exec()) {

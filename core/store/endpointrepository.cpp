@@ -1,6 +1,7 @@
 #include "endpointrepository.h"
 
 #include "database.h"
+#include "postgres.h"
 #include "secretvault.h"
 
 #include <QDateTime>
@@ -61,8 +62,59 @@ bool pathIsFree(const Database &database, const Endpoint &endpoint, QString *err
 
 } // namespace
 
+std::optional<QList<Endpoint>> EndpointRepository::teamList(QString *error) const
+{
+    const auto team = Postgres::endpoints(m_database.connection(), error);
+    if (!team)
+        return std::nullopt;
+    QList<Endpoint> local;
+    Database own;
+    QString ignored;
+    if (own.openReadOnly(Database::defaultPath(), &ignored))
+        local = EndpointRepository(own).list(&ignored).value_or(QList<Endpoint>());
+    m_warnings.clear();
+    return Postgres::withLocalSecrets(*team, local, &m_warnings);
+}
+
+bool EndpointRepository::teamWrite(Endpoint &endpoint, bool adding, QString *error,
+                                   SecretStorage *storage) const
+{
+    const auto team = teamList(error);
+    if (!team)
+        return false;
+    const bool known = std::any_of(team->cbegin(), team->cend(), [&endpoint](const Endpoint &e) {
+        return e.name == endpoint.name;
+    });
+    if (adding && known) {
+        *error = QStringLiteral("an endpoint named \"%1\" already exists").arg(endpoint.name);
+        return false;
+    }
+    if (!adding && !known) {
+        *error = QStringLiteral("no endpoint named \"%1\"").arg(endpoint.name);
+        return false;
+    }
+    // The secrets go to this machine's own file (its copy of the endpoint), the settings and
+    // the secrets' fingerprints to the team database.
+    Database own;
+    if (!own.open(Database::defaultPath(), error)) {
+        *error = QStringLiteral("this machine's file %1, where the secrets are kept: %2")
+                     .arg(Database::defaultPath(), *error);
+        return false;
+    }
+    const EndpointRepository local(own);
+    QString missing;
+    const bool localKnown = local.find(endpoint.name, &missing).has_value();
+    if (!(localKnown ? local.update(endpoint, error, storage)
+                     : local.add(endpoint, error, storage)))
+        return false;
+    endpoint.path = Endpoint::normalizePath(endpoint.path);
+    return Postgres::publishEndpoint(m_database.connection(), endpoint, error);
+}
+
 std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const
 {
+    if (m_database.isTeam())
+        return teamList(error);
     QSqlQuery query(m_database.connection());
     if (!query.exec(QStringLiteral(
             "SELECT id, name, path, scheme, tolerance_seconds, "
@@ -229,6 +281,10 @@ bool EndpointRepository::writeSecrets(qint64 endpointId, const QList<PlacedSecre
 
 bool EndpointRepository::add(Endpoint &endpoint, QString *error, SecretStorage *storage) const
 {
+    if (m_database.isTeam()) {
+        QString ignored;
+        return teamWrite(endpoint, true, error ? error : &ignored, storage);
+    }
     SecretStorage placement;
     const QList<PlacedSecret> placed = placeSecrets(endpoint.secrets, placement);
     QStringList replaced;
@@ -278,6 +334,11 @@ bool EndpointRepository::add(Endpoint &endpoint, QString *error, SecretStorage *
 bool EndpointRepository::update(const Endpoint &endpoint, QString *error,
                                 SecretStorage *storage) const
 {
+    if (m_database.isTeam()) {
+        QString ignored;
+        Endpoint changed = endpoint;
+        return teamWrite(changed, false, error ? error : &ignored, storage);
+    }
     SecretStorage placement;
     const QList<PlacedSecret> placed = placeSecrets(endpoint.secrets, placement);
     QStringList replaced;
@@ -318,6 +379,17 @@ bool EndpointRepository::update(const Endpoint &endpoint, QString *error,
 
 bool EndpointRepository::remove(const QString &name, QString *error) const
 {
+    if (m_database.isTeam()) {
+        QString ignored;
+        if (!Postgres::removeEndpoint(m_database.connection(), name, error ? error : &ignored))
+            return false;
+        // This machine's copy, with its secret, goes too.
+        Database own;
+        if (own.open(Database::defaultPath(), &ignored) &&
+            EndpointRepository(own).find(name, &ignored))
+            EndpointRepository(own).remove(name, &ignored);
+        return true;
+    }
     const QStringList kept = keychainKeys(QStringLiteral("name = ?"), name, error);
     QSqlQuery query(m_database.connection());
     query.prepare(QStringLiteral("DELETE FROM endpoints WHERE name = ?"));

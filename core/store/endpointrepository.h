@@ -37,6 +37,11 @@ public:
     bool update(const Endpoint &endpoint, QString *error, SecretStorage *storage = nullptr) const;
     bool remove(const QString &name, QString *error) const;
 
+    // On a team database (see Postgres): the settings are the team's, the secrets this
+    // machine's own (from the file at Database::defaultPath()). What list() found missing or
+    // different here, as lines to show.
+    QStringList secretWarnings() const { return m_warnings; }
+
 private:
     struct PlacedSecret
     {
@@ -50,5 +55,9 @@ private:
     bool writeSecrets(qint64 endpointId, const QList<PlacedSecret> &secrets,
                       QStringList *replacedKeys, QString *error) const;
 
+    std::optional<QList<Endpoint>> teamList(QString *error) const;
+    bool teamWrite(Endpoint &endpoint, bool adding, QString *error, SecretStorage *storage) const;
+
     const Database &m_database;
+    mutable QStringList m_warnings;
 };

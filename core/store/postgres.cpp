@@ -33,7 +33,7 @@ const char *const SchemaStatements[] = {
     " subscriber_path text NOT NULL DEFAULT '',"
     " response_policy text NOT NULL DEFAULT '',"
     " forward_url text NOT NULL DEFAULT '',"
-    " answer_with_app boolean NOT NULL DEFAULT false,"
+    " answer_with_app integer NOT NULL DEFAULT 0,"
     // [{"label": ..., "fingerprint": ...}]: never a secret's value (see fingerprint()).
     " secret_fingerprints text NOT NULL DEFAULT '[]')",
     "CREATE TABLE deliveries ("
@@ -56,9 +56,9 @@ const char *const SchemaStatements[] = {
     " handling_us bigint NOT NULL,"
     " source text NOT NULL DEFAULT '',"
     " external_id text NOT NULL DEFAULT '',"
-    " truncated boolean NOT NULL DEFAULT false,"
+    " truncated integer NOT NULL DEFAULT 0,"
     " trailers bytea NOT NULL DEFAULT '',"
-    " sample boolean NOT NULL DEFAULT false,"
+    " sample integer NOT NULL DEFAULT 0,"
     " receiver text NOT NULL DEFAULT '',"
     " search tsvector NOT NULL)",
     "CREATE INDEX deliveries_event_id ON deliveries (event_id) WHERE event_id <> ''",
@@ -71,7 +71,7 @@ const char *const SchemaStatements[] = {
     " id bigserial PRIMARY KEY,"
     " endpoint text NOT NULL,"
     " subscriber_id text NOT NULL,"
-    " verified boolean NOT NULL,"
+    " verified integer NOT NULL,"
     " fields text NOT NULL DEFAULT '{}',"
     " data text NOT NULL DEFAULT '',"
     " first_seen bigint NOT NULL,"
@@ -93,7 +93,7 @@ const char *const SchemaStatements[] = {
     " delivery_id bigint NOT NULL,"
     " sent_at bigint NOT NULL,"
     " url text NOT NULL,"
-    " resigned boolean NOT NULL,"
+    " resigned integer NOT NULL,"
     " request_headers bytea NOT NULL,"
     " request_body bytea NOT NULL,"
     " status integer NOT NULL,"
@@ -103,6 +103,27 @@ const char *const SchemaStatements[] = {
     " error text NOT NULL DEFAULT '',"
     " kind text NOT NULL DEFAULT 'replay')",
     "CREATE INDEX replays_delivery ON replays (delivery_id, id)",
+    // What the file keeps of event schemas and drift (see SchemaKeeper), so that the same
+    // queries read them; receivers on the team database do not learn schemas yet.
+    "CREATE TABLE schema_state (id integer PRIMARY KEY CHECK (id = 1), learned_up_to bigint NOT "
+    "NULL)",
+    "INSERT INTO schema_state VALUES (1, 0)",
+    "CREATE TABLE event_schemas (endpoint text NOT NULL, event_type text NOT NULL, deliveries "
+    "bigint NOT NULL, drifted bigint NOT NULL, first_seen bigint NOT NULL, last_seen bigint NOT "
+    "NULL, last_delivery_id bigint NOT NULL, PRIMARY KEY (endpoint, event_type))",
+    "CREATE TABLE schema_fields (endpoint text NOT NULL, event_type text NOT NULL, path text NOT "
+    "NULL, types integer NOT NULL, deliveries bigint NOT NULL, occurrences bigint NOT NULL, "
+    "objects bigint NOT NULL, strings bigint NOT NULL, formats integer NOT NULL, first_seen "
+    "bigint NOT NULL, last_seen bigint NOT NULL, first_delivery_id bigint NOT NULL, examples "
+    "text NOT NULL, PRIMARY KEY (endpoint, event_type, path))",
+    "CREATE TABLE drift (delivery_id bigint NOT NULL, path text NOT NULL, kind text NOT NULL, "
+    "before text NOT NULL, now text NOT NULL, UNIQUE (delivery_id, path, kind))",
+    "CREATE INDEX drift_kind ON drift (kind, delivery_id)",
+    // A body as JSON when it is JSON (UTF-8 text that parses), else NULL: for has:PATH, which
+    // must not fail on a body that is not.
+    "CREATE FUNCTION hookscope_json(body bytea) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$ "
+    "BEGIN RETURN convert_from(body, 'UTF8')::jsonb; EXCEPTION WHEN others THEN RETURN NULL; "
+    "END $$",
 };
 
 // What each role may do. Column grants keep a viewer to the subscribers' own fields and a
@@ -117,7 +138,8 @@ const char *const GrantStatements[] = {
     "GRANT USAGE ON SEQUENCE deliveries_id_seq, subscribers_id_seq, replays_id_seq "
     "TO hookscope_receiver",
     "GRANT SELECT ON hookscope_meta, endpoints, deliveries, subscribers, subscriber_events, "
-    "replays TO hookscope_viewer",
+    "replays, schema_state, event_schemas, schema_fields, drift TO hookscope_viewer",
+    "GRANT SELECT ON schema_state, event_schemas, schema_fields, drift TO hookscope_receiver",
     "GRANT UPDATE (local_reference, notes) ON subscribers TO hookscope_viewer",
 };
 
@@ -277,6 +299,8 @@ bool connect(const QString &location, const QString &connectionName, QString *er
             *error = QStringLiteral("cannot connect to %1: %2")
                          .arg(displayLocation(location), errorText(db.lastError()));
         } else if (QString setError;
+                   // Notices ("already a member") are not for the user's terminal.
+                   !exec(db, QStringLiteral("SET client_min_messages = warning"), &setError) ||
                    !exec(db, QStringLiteral("SET synchronous_commit = on"), &setError)) {
             *error = setError;
         } else {
@@ -304,15 +328,17 @@ bool checkSchema(const QSqlDatabase &db, QString *error)
     if (!query.exec(QStringLiteral("SELECT value FROM hookscope_meta WHERE name = "
                                    "'schema_version'")) ||
         !query.next()) {
-        *error = QStringLiteral("the database has no HookScope schema; create it with: hookscope "
-                                "db init %1")
-                     .arg(displayLocation(db.hostName().startsWith(u'/')
-                                              ? QStringLiteral("postgresql:///%1?host=%2")
-                                                    .arg(db.databaseName(), db.hostName())
-                                              : QStringLiteral("postgresql://%1@%2:%3/%4")
-                                                    .arg(db.userName(), db.hostName())
-                                                    .arg(db.port())
-                                                    .arg(db.databaseName())));
+        *error =
+            QStringLiteral("the database has no HookScope schema; create it with: hookscope "
+                           "db init %1")
+                .arg(displayLocation(
+                    db.hostName().startsWith(u'/')
+                        ? QStringLiteral("postgresql:///%1?host=%2")
+                              .arg(db.databaseName(), db.hostName())
+                        : QStringLiteral("postgresql://%1@%2%3/%4")
+                              .arg(db.userName(), db.hostName(),
+                                   db.port() > 0 ? u':' + QString::number(db.port()) : QString(),
+                                   db.databaseName())));
         return false;
     }
     const int version = query.value(0).toInt();
@@ -420,7 +446,7 @@ std::optional<QList<Endpoint>> endpoints(const QSqlDatabase &db, QString *error)
         endpoint.subscriberPath = query.value(6).toString();
         endpoint.response = ResponsePolicy::fromJson(query.value(7).toByteArray());
         endpoint.forwardUrl = query.value(8).toString();
-        endpoint.answerWithApp = query.value(9).toBool();
+        endpoint.answerWithApp = query.value(9).toInt() != 0;
         const QJsonArray prints = QJsonDocument::fromJson(query.value(10).toByteArray()).array();
         for (const QJsonValue &print : prints) {
             endpoint.secrets.append(
@@ -453,7 +479,7 @@ bool publishEndpoint(const QSqlDatabase &db, const Endpoint &endpoint, QString *
                                                         : endpoint.subscriberPath);
     query.addBindValue(QString::fromUtf8(endpoint.response.toJson()));
     query.addBindValue(endpoint.forwardUrl.isNull() ? QStringLiteral("") : endpoint.forwardUrl);
-    query.addBindValue(endpoint.answerWithApp);
+    query.addBindValue(endpoint.answerWithApp ? 1 : 0);
     query.addBindValue(QString::fromUtf8(
         QJsonDocument(fingerprintsOf(endpoint.secrets)).toJson(QJsonDocument::Compact)));
     if (!query.exec()) {
@@ -473,7 +499,7 @@ bool removeEndpoint(const QSqlDatabase &db, const QString &name, QString *error)
         return false;
     }
     if (query.numRowsAffected() == 0) {
-        *error = QStringLiteral("no endpoint named '%1'").arg(name);
+        *error = QStringLiteral("no endpoint named \"%1\"").arg(name);
         return false;
     }
     return true;
@@ -501,7 +527,7 @@ QList<Endpoint> withLocalSecrets(const QList<Endpoint> &team, const QList<Endpoi
         if (warnings && !teamPrints.isEmpty() && ownPrints.isEmpty()) {
             warnings->append(
                 QStringLiteral("endpoint %1: this machine has no secret for it (the team's "
-                               "is fingerprint %2); add it with: hookscope endpoint add %1 "
+                               "is fingerprint %2); give it with: hookscope endpoint update %1 "
                                "--secret-env VAR --db <the team's database>")
                     .arg(endpoint.name, teamPrints.join(QStringLiteral(", "))));
         } else if (warnings && ownPrints != teamPrints) {

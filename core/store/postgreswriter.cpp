@@ -126,8 +126,9 @@ private:
         m_upsert = prepared(QStringLiteral(
             "INSERT INTO subscribers (endpoint, subscriber_id, verified, fields, data, first_seen, "
             "last_seen, created_event_id, created_delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (endpoint, subscriber_id) DO UPDATE SET verified = subscribers.verified "
-            "OR excluded.verified, fields = excluded.fields, data = excluded.data, last_seen = "
+            "ON CONFLICT (endpoint, subscriber_id) DO UPDATE SET verified = "
+            "GREATEST(subscribers.verified, excluded.verified), fields = excluded.fields, data = "
+            "excluded.data, last_seen = "
             "excluded.last_seen"));
         // Every window listening learns of the new rows when the transaction commits.
         m_notify = prepared(QStringLiteral("SELECT pg_notify('hookscope_deliveries', ?)"));
@@ -287,9 +288,9 @@ private:
         q.addBindValue(qint64(d.handlingMicros));
         q.addBindValue(Postgres::text(e.source));
         q.addBindValue(Postgres::text(e.externalId));
-        q.addBindValue(d.truncated);
+        q.addBindValue(d.truncated ? 1 : 0);
         q.addBindValue(e.trailers.isNull() ? QByteArray("") : e.trailers);
-        q.addBindValue(d.sample);
+        q.addBindValue(d.sample ? 1 : 0);
         q.addBindValue(receiver);
         q.addBindValue(Postgres::searchText(d));
         if (!q.exec()) {
@@ -312,7 +313,7 @@ private:
         if (!update)
             return true;
         if (!d.eventId.isEmpty()) {
-            m_event->addBindValue(d.endpoint);
+            m_event->addBindValue(Postgres::text(d.endpoint.toUtf8()));
             m_event->addBindValue(Postgres::text(d.eventId.toUtf8()));
             m_event->addBindValue(d.id);
             if (!m_event->exec()) {
@@ -325,9 +326,9 @@ private:
                 return true; // another attempt of this event was applied already
         }
         QSqlQuery &q = *m_upsert;
-        q.addBindValue(d.endpoint);
+        q.addBindValue(Postgres::text(d.endpoint.toUtf8()));
         q.addBindValue(Postgres::text(update->subscriberId.toUtf8()));
-        q.addBindValue(update->verified);
+        q.addBindValue(update->verified ? 1 : 0);
         q.addBindValue(
             Postgres::text(update->fields.isEmpty() ? QByteArray("{}") : update->fields));
         q.addBindValue(Postgres::text(update->data));
@@ -361,7 +362,7 @@ private:
             add.addBindValue(forward.deliveryId);
             add.addBindValue(forward.sentAtMs);
             add.addBindValue(forward.url.toString(QUrl::FullyEncoded));
-            add.addBindValue(forward.resigned);
+            add.addBindValue(forward.resigned ? 1 : 0);
             add.addBindValue(forward.requestHeaders.serialize());
             add.addBindValue(forward.requestBody.isNull() ? QByteArray("") : forward.requestBody);
             add.addBindValue(forward.status);

@@ -7,10 +7,13 @@
 bool ReplayRepository::add(Replay &replay, QString *error) const
 {
     QSqlQuery query(m_database.connection());
-    query.prepare(QStringLiteral(
-        "INSERT INTO replays (delivery_id, sent_at, url, resigned, request_headers, request_body, "
-        "status, response_headers, response_body, latency_ms, error, kind) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    query.prepare(
+        QStringLiteral("INSERT INTO replays (delivery_id, sent_at, url, resigned, request_headers, "
+                       "request_body, "
+                       "status, response_headers, response_body, latency_ms, error, kind) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") +
+        // PostgreSQL tells a new row's id only when asked.
+        (m_database.isTeam() ? QStringLiteral(" RETURNING id") : QString()));
     auto bytes = [](const QByteArray &b) {
         return b.isNull() ? QByteArray("") : b;
     };
@@ -31,7 +34,8 @@ bool ReplayRepository::add(Replay &replay, QString *error) const
             *error = Database::errorText(query.lastError());
         return false;
     }
-    replay.id = query.lastInsertId().toLongLong();
+    replay.id = m_database.isTeam() ? (query.next() ? query.value(0).toLongLong() : 0)
+                                    : query.lastInsertId().toLongLong();
     return true;
 }
 

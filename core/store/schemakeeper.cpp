@@ -362,6 +362,9 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
 std::optional<qint64> SchemaKeeper::backlog(const Database &database, QString *error)
 {
     // A range of the primary key: as quick as what is left is short.
+    // Receivers on a team database do not learn schemas yet: nothing waits to be learned.
+    if (database.isTeam())
+        return 0;
     auto query = database.run(QStringLiteral("SELECT count(*) FROM deliveries WHERE id > (SELECT "
                                              "learned_up_to FROM schema_state)"),
                               {}, error);
@@ -376,7 +379,7 @@ bool SchemaKeeper::bringUpToDate(const Database &reading, QString *error,
     QString ignored;
     if (!error)
         error = &ignored;
-    if (reading.isStandIn())
+    if (reading.isStandIn() || reading.isTeam())
         return true;
     const auto left = backlog(reading, error);
     if (!left)
@@ -404,6 +407,11 @@ bool SchemaKeeper::bringUpToDate(const Database &reading, QString *error,
 
 bool SchemaKeeper::reset(const Database &database, QString *error)
 {
+    if (database.isTeam()) {
+        *error = QStringLiteral("event schemas are learned in HookScope files only, not yet on "
+                                "the team database");
+        return false;
+    }
     QSqlDatabase db = database.connection();
     QSqlQuery begin(db);
     if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
@@ -491,8 +499,8 @@ std::optional<QList<SchemaDrift>> SchemaKeeper::driftOf(const Database &database
                                                         QString *error)
 {
     QList<SchemaDrift> list;
-    if (database.isStandIn())
-        return list;
+    if (database.isStandIn() || database.isTeam())
+        return list; // a team database learns no schemas yet, so no drift
     auto rows = database.run(QStringLiteral("SELECT path, kind, before, now FROM drift WHERE "
                                             "delivery_id = ? ORDER BY rowid"),
                              {deliveryId}, error);
