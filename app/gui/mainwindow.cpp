@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "comparedialog.h"
+#include "database.h"
 #include "deliverydetailview.h"
 #include "deliverylistmodel.h"
 #include "deliveryrowdelegate.h"
@@ -13,6 +14,7 @@
 #include "httpsender.h"
 #include "listener.h"
 #include "ngrokagent.h"
+#include "postgres.h"
 #include "queryservice.h"
 #include "replay.h"
 #include "replaydialog.h"
@@ -63,7 +65,7 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
     , m_options(options)
     , m_store(std::make_unique<DeliveryStore>())
 {
-    setWindowTitle(tr("HookScope — %1").arg(QFileInfo(options.databasePath).fileName()));
+    setWindowTitle(tr("HookScope — %1").arg(databaseName()));
     setWindowIcon(QIcon(QStringLiteral(":/icons/hookscope.svg")));
     m_queries = new QueryService(this);
     m_model = new DeliveryListModel(*m_queries, this);
@@ -80,7 +82,13 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
     m_opener = QThread::create([this, store, path, own, busyTimeoutMs] {
         DeliveryStore::Options storeOptions;
         storeOptions.path = path;
-        storeOptions.setAsideDamaged = own;
+        const bool team = Postgres::isLocation(path);
+        storeOptions.setAsideDamaged = own && !team;
+        // On a team database the window shows what every receiver stores, and this machine's
+        // secrets come from its own file.
+        storeOptions.watchTeam = team;
+        if (team)
+            storeOptions.secretsPath = Database::defaultPath();
         storeOptions.busyTimeoutMs = busyTimeoutMs;
         QString error;
         const bool ok = store->open(storeOptions, &error);
@@ -134,7 +142,9 @@ void MainWindow::buildUi()
     m_ngrokLabel->setObjectName(QStringLiteral("ngrokLabel"));
     m_databaseLabel = new ElidingLabel(central, Qt::ElideMiddle);
     m_databaseLabel->setFullText(
-        tr("Database: %1").arg(QFileInfo(m_options.databasePath).absoluteFilePath()));
+        Postgres::isLocation(m_options.databasePath)
+            ? tr("Team database: %1").arg(Postgres::displayLocation(m_options.databasePath))
+            : tr("Database: %1").arg(QFileInfo(m_options.databasePath).absoluteFilePath()));
     top->addWidget(m_listenerButton);
     top->addWidget(m_copyUrlButton);
     top->addWidget(m_listenerState, 3);
@@ -420,7 +430,13 @@ void MainWindow::buildMenus()
         Q_EMIT switchDatabaseRequested(path);
     });
     create->setShortcut(QKeySequence::New);
-    file->addAction(tr("&Back up database…"), this, &MainWindow::backUpDatabase);
+    QAction *backUp = file->addAction(tr("&Back up database…"), this, &MainWindow::backUpDatabase);
+    if (Postgres::isLocation(m_options.databasePath)) {
+        // Its server keeps it; `hookscope db copy` makes a file of it.
+        backUp->setEnabled(false);
+        backUp->setStatusTip(tr("A team database is backed up by its server; copy it into a file "
+                                "with: hookscope db copy --from URL --to FILE"));
+    }
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -768,11 +784,21 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
             [this](int, int drifted) { onSchemasLearned(drifted); });
     m_queries->start(m_options.databasePath);
     m_listener = std::make_unique<Listener>(*m_store);
-    m_listenerButton->setEnabled(true);
-    if (m_options.listen)
-        startListener();
-    else
-        stopListener();
+    m_readOnly = m_store->isReadOnly();
+    if (m_readOnly) {
+        // A viewer's login: deliveries are received by the team's receivers, not here.
+        m_listenerState->setFullText(tr("Read-only: this login may view the team database, "
+                                        "not store deliveries"));
+        m_listenerButton->setEnabled(false);
+        m_copyUrlButton->setEnabled(false);
+        updateTitle();
+    } else {
+        m_listenerButton->setEnabled(true);
+        if (m_options.listen)
+            startListener();
+        else
+            stopListener();
+    }
     m_ready = true;
     Q_EMIT ready();
 }
@@ -813,10 +839,21 @@ void MainWindow::startListener()
 void MainWindow::updateTitle()
 {
     // Two windows on one file differ by the port they listen on.
-    const QString file = QFileInfo(m_options.databasePath).fileName();
+    const QString file = databaseName();
+    if (m_readOnly) {
+        setWindowTitle(tr("HookScope — %1 — read-only").arg(file));
+        return;
+    }
     setWindowTitle(m_listener && m_listener->isListening()
                        ? tr("HookScope — %1 — port %2").arg(file).arg(m_listener->port())
                        : tr("HookScope — %1 — not listening").arg(file));
+}
+
+QString MainWindow::databaseName() const
+{
+    return Postgres::isLocation(m_options.databasePath)
+               ? Postgres::displayLocation(m_options.databasePath)
+               : QFileInfo(m_options.databasePath).fileName();
 }
 
 QString MainWindow::countText() const

@@ -70,6 +70,10 @@ public:
     // Whether the list area shows the first-run guide rather than the list.
     bool showsFirstRunGuide() const;
     QString countText() const;
+    // The file's name, or the team database's location without its password.
+    QString databaseName() const;
+    // Opened with a login that may only read the team database.
+    bool isReadOnly() const { return m_readOnly; }
     QString filterText() const;
     bool isFollowingNewest() const;
     QPushButton *listenerButton() const { return m_listenerButton; }
@@ -162,6 +166,7 @@ private:
     // What became of a database file replaced underneath, until the store opens the path again.
     QString m_replacedNotice;
     bool m_storeOpen = false;
+    bool m_readOnly = false;
     bool m_timelineRequested = false;
     QList<Endpoint> m_endpoints;
 

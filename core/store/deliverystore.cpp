@@ -12,6 +12,7 @@
 #include "stagecounters.h"
 #include "storedverification.h"
 #include "subscribermapper.h"
+#include "teamwatcher.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -567,6 +568,17 @@ bool DeliveryStore::open(const Options &options, QString *error)
     m_thread->setObjectName(QStringLiteral("hookscope-store"));
     m_thread->start();
     const QString openError = openResult.get();
+    if (openError.isEmpty() && team && options.watchTeam) {
+        m_watchThread = new QThread;
+        m_watchThread->setObjectName(QStringLiteral("hookscope-watch"));
+        auto *watcher = new TeamWatcher(options.path);
+        watcher->moveToThread(m_watchThread);
+        connect(watcher, &TeamWatcher::stored, this, &DeliveryStore::stored);
+        connect(m_watchThread, &QThread::started, watcher, &TeamWatcher::start);
+        // Deleted on its own thread, with its connection, as the thread finishes.
+        connect(m_watchThread, &QThread::finished, watcher, &QObject::deleteLater);
+        m_watchThread->start();
+    }
     // A team database indexes and maps in the writer's own transactions.
     if (openError.isEmpty() && !team) {
         m_indexThread = QThread::create([this] { runAfterCommits(); });
@@ -602,6 +614,12 @@ void DeliveryStore::close()
     m_thread->wait();
     delete m_thread;
     m_thread = nullptr;
+    if (m_watchThread) {
+        m_watchThread->quit();
+        m_watchThread->wait();
+        delete m_watchThread;
+        m_watchThread = nullptr;
+    }
     if (m_indexThread) {
         m_indexThread->wait();
         delete m_indexThread;

@@ -51,6 +51,9 @@ public:
         // For a team database (a postgresql:// path): the file holding this machine's own
         // endpoint secrets, which the team database never holds (see Postgres).
         QString secretsPath;
+        // For a team database: announce (stored()) every delivery any receiver stores, as it
+        // is committed (see TeamWatcher), rather than only this process's own.
+        bool watchTeam = false;
     };
 
     // The error a completion gets for a delivery whose external id is stored already.
@@ -83,6 +86,10 @@ public:
     // For a team database: how the deliveries this process stores name it (the machine's
     // name until set, e.g. to "host:port" once listening). Thread-safe.
     void setReceiverName(const QString &name);
+
+    // For a team database: whether this login may only read it (a viewer): every delivery
+    // submitted is then refused. Known once open() returns. Thread-safe.
+    bool isReadOnly() const { return m_readOnly.load(); }
 
     // The endpoints as last read from the file. Thread-safe.
     QList<Endpoint> endpoints() const;
@@ -159,6 +166,8 @@ private:
     bool m_indexDue = false;                  // guarded by m_mutex
     std::atomic<quint64> m_openGeneration{0}; // counts the writer's opens of the file
     std::atomic<qint64> m_indexedUpTo{0};
+    std::atomic<bool> m_readOnly{false};
+    QThread *m_watchThread = nullptr;
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<PendingWrite> m_queue;

@@ -137,6 +137,11 @@ private:
             disconnect();
             return false;
         }
+        // A login that may not insert deliveries (a viewer) refuses them with that reason.
+        QSqlQuery rights(db());
+        m_store.m_readOnly =
+            rights.exec(QStringLiteral("SELECT has_table_privilege('deliveries', 'INSERT')")) &&
+            rights.next() && !rights.value(0).toBool();
         m_connected = true;
         pollEndpoints(true);
         return true;
@@ -187,6 +192,13 @@ private:
 
     void write(std::vector<PendingWrite> &batch)
     {
+        if (m_store.m_readOnly) {
+            for (PendingWrite &item : batch) {
+                if (item.done)
+                    item.done(0, 503, QStringLiteral("this login may only read the team database"));
+            }
+            return;
+        }
         QString error;
         std::optional<StageTimer> inserting(std::in_place, StageCounters::Insert, batch.size());
         QList<DeliverySummary> written;
@@ -262,7 +274,9 @@ private:
             m_failing = false;
             Q_EMIT m_store.storageRecovered();
         }
-        Q_EMIT m_store.stored(written);
+        // A watching store announces every receiver's rows, these among them, in id order.
+        if (!m_store.m_options.watchTeam)
+            Q_EMIT m_store.stored(written);
     }
 
     bool insert(PendingWrite &item, const QString &receiver, QString *error)

@@ -1,0 +1,128 @@
+// Windows on a team database (a real PostgreSQL server the test starts): every window shows
+// what any receiver stores, live, and a viewer's window is read-only.
+
+#include "deliverylistmodel.h"
+#include "mainwindow.h"
+#include "pgcluster.h"
+#include "teamsupport.h"
+
+#include <QApplication>
+#include <QStandardPaths>
+
+using namespace TeamSupport;
+
+class TeamWindowTest : public QObject
+{
+    Q_OBJECT
+
+private:
+    PostgresCluster m_cluster;
+    QString m_database = QStringLiteral("team");
+
+    QString sql(const QString &statement)
+    {
+        QString error;
+        const std::optional<QString> out = m_cluster.psql(statement, &error, m_database);
+        if (!out)
+            qWarning("psql: %s", qPrintable(error));
+        return out.value_or(QStringLiteral("<error>"));
+    }
+
+    std::unique_ptr<MainWindow> openWindow(const QString &user)
+    {
+        MainWindow::Options options;
+        options.databasePath = m_cluster.url(m_database, user);
+        options.port = 0;
+        auto window = std::make_unique<MainWindow>(options);
+        window->show();
+        return window;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QString error;
+        QVERIFY2(m_cluster.start(&error), qPrintable(error));
+        QVERIFY2(m_cluster.createDatabase(m_database, &error), qPrintable(error));
+        const QProcessEnvironment a = machine(QStringLiteral("window-a"));
+        const Run init =
+            hookscope({QStringLiteral("db"), QStringLiteral("init"), m_cluster.url(m_database),
+                       QStringLiteral("--receiver"), QStringLiteral("receiver1"),
+                       QStringLiteral("--viewer"), QStringLiteral("qa")},
+                      a);
+        QVERIFY2(init.exitCode == 0, qPrintable(init.err));
+        const Run add = hookscope(
+            {QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
+             QStringLiteral("--path"), QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
+             QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+             QStringLiteral("TEAM_SECRET"), QStringLiteral("--db"), m_cluster.url(m_database)},
+            a);
+        QVERIFY2(add.exitCode == 0, qPrintable(add.err));
+    }
+
+    void everyWindowShowsWhatEveryReceiverStores()
+    {
+        const QProcessEnvironment a = machine(QStringLiteral("window-a"));
+        Serve serveA;
+        Serve serveB;
+        QVERIFY(serveA.start(m_cluster.url(m_database, QStringLiteral("receiver1")), a));
+        QVERIFY(serveB.start(m_cluster.url(m_database, QStringLiteral("receiver1")), a));
+
+        // A teammate who receives too, and QA, who only looks.
+        const std::unique_ptr<MainWindow> receiving = openWindow(QStringLiteral("receiver1"));
+        const std::unique_ptr<MainWindow> viewing = openWindow(QStringLiteral("qa"));
+        QTRY_VERIFY_WITH_TIMEOUT(receiving->isReady() && viewing->isReady(), 20000);
+        QVERIFY(!receiving->isReadOnly());
+        QVERIFY(receiving->listenerPort() != 0);
+        QVERIFY(viewing->isReadOnly());
+        QCOMPARE(viewing->listenerPort(), quint16(0));
+        QVERIFY2(viewing->windowTitle().endsWith(QStringLiteral("read-only")),
+                 qPrintable(viewing->windowTitle()));
+        QVERIFY2(viewing->listenerText().startsWith(QStringLiteral("Read-only")),
+                 qPrintable(viewing->listenerText()));
+
+        // 5,000 events, each to one receiver and its retry to the other.
+        constexpr int Events = 5000;
+        std::deque<Senders::Job> jobs;
+        for (int n = 0; n < Events; ++n) {
+            const QByteArray body = subscriberCreated(n);
+            const quint16 first = n % 2 ? serveA.port() : serveB.port();
+            const quint16 second = n % 2 ? serveB.port() : serveA.port();
+            jobs.push_back({first, 2 * n, [body] {
+                                return signedRequest(body);
+                            }});
+            jobs.push_back({second, 2 * n + 1, [body] {
+                                return signedRequest(body);
+                            }});
+        }
+        Senders senders;
+        QVERIFY(senders.run(std::move(jobs), 8));
+        int acknowledged = 0;
+        for (const int status : std::as_const(senders.statuses))
+            acknowledged += status == 200 ? 1 : 0;
+        QCOMPARE(acknowledged, 2 * Events);
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM deliveries")),
+                 QString::number(2 * Events));
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) || ' ' || count(DISTINCT subscriber_id) FROM "
+                                    "subscribers")),
+                 QStringLiteral("%1 %1").arg(Events));
+
+        // Both windows show all of them, as they were stored.
+        QTRY_COMPARE_WITH_TIMEOUT(receiving->deliveryModel()->rowCount(), 2 * Events, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(viewing->deliveryModel()->rowCount(), 2 * Events, 10000);
+
+        // A delivery stored now shows within a second in both.
+        QCOMPARE(
+            TestSupport::sendRaw(serveA.port(), signedRequest(subscriberCreated(Events))).status,
+            200);
+        QTRY_COMPARE_WITH_TIMEOUT(receiving->deliveryModel()->rowCount(), 2 * Events + 1, 1000);
+        QTRY_COMPARE_WITH_TIMEOUT(viewing->deliveryModel()->rowCount(), 2 * Events + 1, 1000);
+        QCOMPARE(
+            viewing->deliveryModel()->index(0, DeliveryListModel::EventIdColumn).data().toString(),
+            QStringLiteral("evt_%1").arg(Events));
+    }
+};
+
+QTEST_MAIN(TeamWindowTest)
+#include "tst_teamwindow.moc"
