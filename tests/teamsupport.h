@@ -276,4 +276,33 @@ private:
     int m_busy = 0;
 };
 
+// `events` subscriber.created events, each sent twice: first to one receiver, then (a retry,
+// signed anew) to the other, alternating, the two attempts racing each other. Job 2n is event
+// n's first attempt, 2n + 1 its retry.
+inline std::deque<Senders::Job> crossingRetries(int events, quint16 portA, quint16 portB)
+{
+    std::deque<Senders::Job> jobs;
+    for (int n = 0; n < events; ++n) {
+        const QByteArray body = subscriberCreated(n);
+        const quint16 first = n % 2 ? portA : portB;
+        const quint16 second = n % 2 ? portB : portA;
+        jobs.push_back({first, 2 * n, [body] {
+                            return signedRequest(body);
+                        }});
+        jobs.push_back({second, 2 * n + 1, [body] {
+                            return signedRequest(body);
+                        }});
+    }
+    return jobs;
+}
+
+// How many jobs were answered 200.
+inline int acknowledged(const Senders &senders)
+{
+    int count = 0;
+    for (const int status : std::as_const(senders.statuses))
+        count += status == 200 ? 1 : 0;
+    return count;
+}
+
 } // namespace TeamSupport

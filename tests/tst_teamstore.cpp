@@ -249,24 +249,9 @@ private Q_SLOTS:
         // 5,000 events, each sent twice: first to one receiver, then (a retry, signed anew) to
         // the other, the two attempts racing each other. 10,000 deliveries, half each.
         constexpr int Events = 5000;
-        std::deque<Senders::Job> jobs;
-        for (int n = 0; n < Events; ++n) {
-            const QByteArray body = subscriberCreated(n);
-            const quint16 first = n % 2 ? serveA.port() : serveB.port();
-            const quint16 second = n % 2 ? serveB.port() : serveA.port();
-            jobs.push_back({first, 2 * n, [body] {
-                                return signedRequest(body);
-                            }});
-            jobs.push_back({second, 2 * n + 1, [body] {
-                                return signedRequest(body);
-                            }});
-        }
         Senders senders;
-        QVERIFY(senders.run(std::move(jobs), 8));
-        int acknowledged = 0;
-        for (auto it = senders.statuses.cbegin(); it != senders.statuses.cend(); ++it)
-            acknowledged += it.value() == 200 ? 1 : 0;
-        QCOMPARE(acknowledged, 2 * Events);
+        QVERIFY(senders.run(crossingRetries(Events, serveA.port(), serveB.port()), 8));
+        QCOMPARE(acknowledged(senders), 2 * Events);
         QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM deliveries"), name),
                  QString::number(2 * Events));
         QCOMPARE(sql(QStringLiteral("SELECT count(DISTINCT receiver) FROM deliveries"), name),
