@@ -308,6 +308,106 @@ private Q_SLOTS:
                  QStringLiteral("1"));
     }
 
+    // The filter language means the same on a team database as in a file: the same
+    // deliveries, copied from one to the other, give the same answers to every filter.
+    void filtersFindWhatTheyFindInAFile()
+    {
+        const QProcessEnvironment a = machine(QStringLiteral("filters-a"));
+        const QString file = TestSupport::temporaryPath(QStringLiteral("filters.db"));
+        const Run add = hookscope({QStringLiteral("endpoint"), QStringLiteral("add"),
+                                   QStringLiteral("hh"), QStringLiteral("--path"),
+                                   QStringLiteral("/hooks/hh"), QStringLiteral("--scheme"),
+                                   QStringLiteral("hostedhooks"), QStringLiteral("--secret-env"),
+                                   QStringLiteral("TEAM_SECRET"), QStringLiteral("--db"), file},
+                                  a);
+        QCOMPARE(add.exitCode, 0);
+        Serve serve;
+        QVERIFY(serve.start(file, a));
+        const QList<QByteArray> bodies{
+            "{\"event_type\":\"invoice.paid\",\"event_id\":\"evt_1\",\"data\":{\"amount\":"
+            "1.10,\"items\":[{\"sku\":\"A-1\"},{\"qty\":2}]}}",
+            "{\"event_type\":\"invoice.paid\",\"event_id\":\"evt_2\",\"data\":{\"items\":{"
+            "\"sku\":\"not in an array\"}}}",
+            "{\"event_type\":\"subscriber.created\",\"event_id\":\"evt_3\",\"data\":{\"id\":"
+            "\"sub_12\",\"name\":\"Zo\u00eb Kr\u00fcger\",\"email\":\"zoe@example.test\"}}",
+            "{\"event_type\":\"subscriber.created\",\"event_id\":\"evt_4\",\"data\":{\"id\":"
+            "\"sub_120\",\"name\":\"Zoe Kruger\",\"tags\":[[\"vip\"],[]]}}",
+            "{\"event_type\":\"order.shipped\",\"event_id\":\"evt_5\",\"data\":{\"items\":[]"
+            ",\"odd key\":true,\"quo\\\"te\":1}}",
+            "event_type=form.sent&event_id=evt_6&note=hello+world",
+            QByteArray("\xff\xfe binary evt_7 \x00 payload", 26),
+            "{\"event_type\":\"ping\",\"event_id\":\"evt_8\",\"text\":\"!!! 100% sure_thing "
+            "a.b.c\"}",
+        };
+        for (const QByteArray &body : bodies)
+            QCOMPARE(TestSupport::sendRaw(serve.port(), signedRequest(body)).status, 200);
+        // Signed with another secret: invalid.
+        QCOMPARE(TestSupport::sendRaw(serve.port(), signedRequest(bodies.at(0), "wrong")).status,
+                 200);
+        QVERIFY(serve.stop());
+
+        const QString name = QStringLiteral("filters");
+        QString error;
+        QVERIFY2(m_cluster.createDatabase(name, &error), qPrintable(error));
+        const QString team = m_cluster.url(name);
+        QCOMPARE(hookscope({QStringLiteral("db"), QStringLiteral("init"), team}, a).exitCode, 0);
+        const Run copy = hookscope({QStringLiteral("db"), QStringLiteral("copy"),
+                                    QStringLiteral("--from"), file, QStringLiteral("--to"), team},
+                                   a);
+        QVERIFY2(copy.exitCode == 0, qPrintable(copy.err));
+
+        const auto found = [&](const QString &db, const QString &filter) {
+            const Run run =
+                hookscope({QStringLiteral("deliveries"), QStringLiteral("--json"),
+                           QStringLiteral("--limit"), QStringLiteral("100"),
+                           QStringLiteral("--filter"), filter, QStringLiteral("--db"), db},
+                          a);
+            QStringList ids;
+            for (const QJsonValue &row : QJsonDocument::fromJson(run.out.toUtf8()).array())
+                ids.append(QString::number(row[u"id"].toInteger()));
+            return run.exitCode == 0 ? ids.join(u',')
+                                     : QStringLiteral("exit %1: %2").arg(run.exitCode).arg(run.err);
+        };
+        const QStringList filters{
+            QStringLiteral("invoice"),
+            QStringLiteral("invoice paid"),
+            QStringLiteral("zoe"),
+            QStringLiteral("kruger"),
+            QStringLiteral("sub_12"),
+            QStringLiteral("sub"),
+            QStringLiteral("zoe@example"),
+            QStringLiteral("hello world"),
+            QStringLiteral("binary"),
+            QStringLiteral("evt_7"),
+            QStringLiteral("1.10"),
+            QStringLiteral("a.b"),
+            QStringLiteral("nothing-like-this"),
+            QStringLiteral("has:data.items[].sku"),
+            QStringLiteral("has:data.items.sku"),
+            QStringLiteral("has:data.items[]"),
+            QStringLiteral("has:data.id"),
+            QStringLiteral("has:data.tags[][]"),
+            QStringLiteral("has:\"data.odd key\""),
+            QStringLiteral("event:invoice.paid verdict:valid"),
+            QStringLiteral("verdict:invalid"),
+            QStringLiteral("verdict:failed"),
+            QStringLiteral("status:2xx sample:no"),
+            QStringLiteral("endpoint:hh event:subscriber.created zoe"),
+            QStringLiteral("since:1h"),
+        };
+        for (const QString &filter : filters) {
+            const QString inFile = found(file, filter);
+            QVERIFY2(!inFile.startsWith(u"exit"), qPrintable(filter + u": " + inFile));
+            const QString inTeam = found(team, filter);
+            QVERIFY2(inTeam == inFile,
+                     qPrintable(QStringLiteral("%1: %2 in the team database, %3 in the file")
+                                    .arg(filter, inTeam, inFile)));
+        }
+        // Not every filter is empty, and not every one finds everything.
+        QCOMPARE(found(team, QStringLiteral("zoe")).count(u',') + 1, 2);
+        QCOMPARE(found(team, QStringLiteral("has:data.items[].sku")).count(u',') + 1, 2);
+    }
+
     void unreachableDatabaseAnswers503AndRecovers()
     {
         const QProcessEnvironment a = machine(QStringLiteral("away-a"));

@@ -68,14 +68,15 @@ QList<Endpoint> withLocalSecrets(const QList<Endpoint> &team, const QList<Endpoi
 QString text(const QByteArray &utf8);
 
 // What a delivery's text-search vector is made of: its event type, event id, path and body as
-// text, the body cut at SearchTextLimit bytes. SearchVector turns it into the vector in SQL,
-// without positions (strip), as a tsvector holds at most 1 MB.
+// text. SearchVector turns it into the vector in SQL, with the words' positions, which phrases
+// need ("sub_12" is the phrase "sub 12"). A tsvector holds at most 1 MB: the body is cut at
+// SearchTextLimit bytes, which keeps words and positions well within it.
 constexpr qsizetype SearchTextLimit = 256 * 1024;
 QString searchText(const Delivery &delivery);
 // Text as the index reads it (and a query must be read): words of letters and digits, without
 // diacritics; 'simple' then folds case.
 QString searchWords(const QString &text);
-inline const QString SearchVector = QStringLiteral("strip(to_tsvector('simple', ?))");
+inline const QString SearchVector = QStringLiteral("to_tsvector('simple', ?)");
 
 // The first line of what the server said, without the row values its details may quote.
 QString errorText(const QSqlError &error);
