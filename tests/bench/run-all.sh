@@ -9,15 +9,16 @@
 #
 # Options:
 #   --build-dir DIR     use the binaries built in DIR (no build)
-#   --only LIST         some of: ingest,latency,catchup,scale,schemas,decode,startup,live
-#                       (comma-separated)
+#   --only LIST         some of: ingest,latency,catchup,scale,schemas,decode,startup,live,
+#                       postgres (comma-separated)
 #   --runs N            runs of each benchmark (default 3, --quick 1)
 #   --scale-db FILE     keep the scale benchmark's database there (generated when missing)
 #   --markdown FILE     also write the table as Markdown
 # HOOKSCOPE_BENCH_QUICK=1 in the environment is the same as --quick.
 #
-# Needs wrk, nginx (nginx-light), webhook, hyperfine, sqlite3, curl and openssl; exits with
-# 77 (a skipped test for ctest) when one is missing. It measures and asserts no time; it
+# Needs wrk, nginx (nginx-light), webhook, hyperfine, sqlite3, curl and openssl, and for
+# postgres a PostgreSQL server (postgresql; run as nobody through setpriv when root); exits
+# with 77 (a skipped test for ctest) when one is missing. It measures and asserts no time; it
 # fails when a benchmark does not work: a server that does not start or does not survive, a
 # 2xx answer without its row in the database, a peer refusing correctly signed deliveries.
 set -euo pipefail
@@ -27,7 +28,7 @@ root="$(cd "$here/../.." && pwd)"
 
 quick="${HOOKSCOPE_BENCH_QUICK:-0}"
 build_dir=""
-only="ingest,latency,catchup,scale,schemas,decode,startup,live"
+only="ingest,latency,catchup,scale,schemas,decode,startup,live,postgres"
 runs=""
 scale_db=""
 markdown=""
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift ;;
     --scale-db) scale_db="$2"; shift ;;
     --markdown) markdown="$2"; shift ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-all.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -74,6 +75,11 @@ missing=()
 for tool in wrk nginx webhook hyperfine sqlite3 curl openssl python3; do
     command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$tool")
 done
+if [[ ",$only," == *",postgres,"* ]]; then
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=("postgresql")
+    command -v pgrep >/dev/null 2>&1 || missing+=("pgrep")
+    [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null 2>&1 || missing+=("setpriv")
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "run-all.sh: missing ${missing[*]} (.ci/bootstrap installs them)" >&2
     exit 77
@@ -100,15 +106,22 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/hookscope-bench.XXXXXX")"
 results="$work/results"
 : >"$results"
 servers=()
+loaders=()
+# The postgres section's throwaway PostgreSQL server (tests/bench/pg-cluster.sh).
+pg_dir=""
 
 cleanup() {
     local pid
-    for pid in "${servers[@]}"; do
+    for pid in "${servers[@]}" "${loaders[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
-    for pid in "${servers[@]}"; do
+    for pid in "${servers[@]}" "${loaders[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
+    # After the serve processes writing to it.
+    if [ -n "$pg_dir" ]; then
+        "$here/pg-cluster.sh" stop "$pg_dir" || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -601,6 +614,227 @@ run_live() {
     done
 }
 
+# --- 7. the team store on PostgreSQL ---
+
+# hookscope serve writing to a team database (serve --db postgresql://...) on a throwaway
+# PostgreSQL server of its own (pg-cluster.sh: fsync on, synchronous_commit on), one serve and
+# two on the same database, under the ingest round's wrk load; and serve on SQLite in the same
+# round, so that the ratios come from one run.
+pg_port="" pg_version="" pg_lost="" pg_stage_table=""
+serve_pids=() serve_ports=() serve_logs=()
+load_ok=0 load_other=0 load_sent=0 load_errors=0
+
+pg_sql() {
+    "$here/pg-cluster.sh" psql "$pg_dir" "$@"
+}
+
+# CPU time (user + system, in clock ticks) the PostgreSQL server has used so far: the
+# postmaster, its children now running (a backend a connection, the writers, autovacuum),
+# and the children it has reaped (its cutime and cstime), so that a process ending between two
+# readings is still counted.
+pg_cpu_ticks() {
+    local postmaster total child ticks
+    postmaster="$("$here/pg-cluster.sh" pid "$pg_dir")"
+    total="$(sed 's/.*) //' "/proc/$postmaster/stat" | awk '{ print $12 + $13 + $14 + $15 }')"
+    for child in $(pgrep -P "$postmaster"); do
+        ticks="$(cpu_ticks "$child" 2>/dev/null)" || ticks=0
+        total=$((total + ${ticks:-0}))
+    done
+    echo "$total"
+}
+
+# A team database `name` on the server: `db init` with the receiver login hookscope_bench, and
+# the endpoint hh with the ingest round's secret, which stays in this machine's own file under
+# `xdg` (the XDG_DATA_HOME of the serve processes). Prints the receiver's location.
+pg_database() {
+    local name="$1" xdg="$2" admin="postgresql://hookscope_admin@127.0.0.1:$pg_port/$1"
+    local log="$work/pg-setup-$1.log"
+    pg_sql -d postgres -c "CREATE DATABASE $name" >"$log" 2>&1 ||
+        fail "cannot create the database $name: $(cat "$log")"
+    "$hookscope" db init "$admin" --receiver hookscope_bench >>"$log" 2>&1 ||
+        fail "hookscope db init failed: $(cat "$log")"
+    mkdir -p "$xdg"
+    HH_SECRET="$secret" XDG_DATA_HOME="$xdg" "$hookscope" endpoint add hh --path /hooks/hh \
+        --scheme hostedhooks --secret-env HH_SECRET --db "$admin" >>"$log" 2>&1 ||
+        fail "hookscope endpoint add failed on $name: $(cat "$log")"
+    echo "postgresql://hookscope_bench@127.0.0.1:$pg_port/$name"
+}
+
+# As settle, with the server's own dirty pages written out first.
+pg_settle() {
+    pg_sql -d postgres -c "CHECKPOINT" >/dev/null || fail "CHECKPOINT failed"
+    sync
+}
+
+# Starts `count` serve processes on the team database at `url`, each on a port of its own,
+# with their secrets under `xdg`.
+start_team_serves() {
+    local count="$1" url="$2" xdg="$3" log="$4" i
+    serve_pids=() serve_ports=()
+    for i in $(seq "$count"); do
+        XDG_DATA_HOME="$xdg" start_hookscope "$url" "$log-$i"
+        serve_pids+=("$server_pid")
+        serve_ports+=("$server_port")
+    done
+}
+
+stop_serves() {
+    local pid
+    for pid in "${serve_pids[@]}"; do
+        server_pid="$pid"
+        stop_server
+    done
+    serve_pids=() serve_ports=()
+}
+
+# Loads the serve processes in serve_pids/serve_ports at once, one wrk each with its share of
+# the ingest round's threads and connections and requests of its own (no two wrk share an
+# event); records under `name` the sum of their 2xx rates, the worse p50 and p99, the CPU
+# time per 2xx answer of the serve processes together and, with `pg` = 1, of the PostgreSQL
+# server. Leaves the sums in load_ok, load_other, load_sent and load_errors.
+load_serves() {
+    local name="$1" run="$2" pg="$3" n=${#serve_pids[@]}
+    local threads=$((wrk_threads / n)) connections=$((wrk_connections / n))
+    local i t pid out result outs=() before=0 after=0 pg_before=0 pg_after=0
+    local rate=0 p50=0 p99=0
+    [ $((threads * n)) = "$wrk_threads" ] && [ $((connections * n)) = "$wrk_connections" ] ||
+        fail "cannot split $wrk_threads threads and $wrk_connections connections $n ways"
+    for pid in "${serve_pids[@]}"; do
+        before=$((before + $(cpu_ticks "$pid")))
+    done
+    [ "$pg" = 1 ] && pg_before="$(pg_cpu_ticks)"
+    loaders=()
+    for i in $(seq 0 $((n - 1))); do
+        # wrk i sends the files of the ingest round's threads i * threads ... as its own.
+        for t in $(seq 0 $((threads - 1))); do
+            ln -sf "$work/requests.$((i * threads + t))" "$work/requests-$n-$i.$t"
+        done
+        out="$work/wrk-pg-$name-$run-$i.txt"
+        outs+=("$out")
+        wrk -t "$threads" -c "$connections" -d "${ingest_seconds}s" --timeout 10s \
+            -s "$here/ingest.lua" "http://127.0.0.1:${serve_ports[$i]}" -- "$work/requests-$n-$i" \
+            >"$out" 2>&1 &
+        loaders+=("$!")
+    done
+    for i in $(seq 0 $((n - 1))); do
+        wait "${loaders[$i]}" || fail "wrk failed against $name: $(cat "${outs[$i]}")"
+    done
+    loaders=()
+    for pid in "${serve_pids[@]}"; do
+        after=$((after + $(cpu_ticks "$pid")))
+    done
+    [ "$pg" = 1 ] && pg_after="$(pg_cpu_ticks)"
+    load_ok=0 load_other=0 load_sent=0 load_errors=0
+    for out in "${outs[@]}"; do
+        result="$(grep '^RESULT ' "$out")" || fail "wrk printed no result for $name: $(cat "$out")"
+        load_ok=$((load_ok + $(wrk_field ok "$result")))
+        load_other=$((load_other + $(wrk_field other "$result")))
+        load_sent=$((load_sent + $(wrk_field sent "$result")))
+        load_errors=$((load_errors + $(wrk_field errors "$result")))
+        rate="$(awk -v a="$rate" -v b="$(wrk_field rate "$result")" 'BEGIN { print a + b }')"
+        p50="$(awk -v a="$p50" -v b="$(wrk_field p50_ms "$result")" 'BEGIN { print (b > a) ? b : a }')"
+        p99="$(awk -v a="$p99" -v b="$(wrk_field p99_ms "$result")" 'BEGIN { print (b > a) ? b : a }')"
+    done
+    [ "$load_ok" -gt 0 ] || fail "$name answered no request with 2xx: $(cat "${serve_logs[@]/%/.err}" 2>/dev/null)"
+    add "pg_${name}_rate" "$rate"
+    add "pg_${name}_p50_ms" "$p50"
+    add "pg_${name}_p99_ms" "$p99"
+    add "pg_${name}_cpu_us" "$(awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" \
+        -v n="$load_ok" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
+    if [ "$pg" = 1 ]; then
+        add "pg_${name}_server_cpu_us" "$(awk -v t="$((pg_after - pg_before))" \
+            -v hz="$(getconf CLK_TCK)" -v n="$load_ok" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
+    fi
+}
+
+# Checks the rows of a round against wrk's answers: every 2xx answer has its row (0 lost),
+# and the rows beyond the 2xx answers are no more than the requests wrk had sent when it
+# stopped and whose answers it no longer read (one a connection, or one a failed request).
+# A lost row is recorded and fails the run after the table; anything else fails it at once.
+check_rows() {
+    local name="$1" what="$2" run="$3" rows="$4" valid="$5"
+    local excess=$((rows - load_ok)) allowed=$((wrk_connections + load_errors))
+    [ "$load_other" = 0 ] ||
+        fail "$what answered $load_other deliveries with other than 2xx: $(cat "${serve_logs[@]/%/.err}" 2>/dev/null | head -n 20)"
+    [ "$valid" = "$rows" ] || fail "$what stored $((rows - valid)) rows not valid or not 200"
+    add "pg_${name}_2xx" "$load_ok"
+    add "pg_${name}_rows" "$rows"
+    add "pg_${name}_lost" "$((excess < 0 ? -excess : 0))"
+    if [ "$excess" -lt 0 ] || [ "$excess" -gt "$allowed" ] || [ "$rows" -gt "$load_sent" ]; then
+        add "pg_${name}_match" 0
+        pg_lost+="round $run, $what: $load_ok answered 2xx, $rows rows ($load_sent sent); "
+    else
+        add "pg_${name}_match" 1
+    fi
+}
+
+# Rows and rows valid with 200 in the team database `name`, as "ROWS VALID".
+pg_rows() {
+    pg_sql -d "$1" -F ' ' -c "SELECT count(*), count(*) FILTER (WHERE verdict = 'valid' AND
+        response_status = 200) FROM deliveries" || fail "cannot count the rows of $1"
+}
+
+run_postgres() {
+    local run db url name counts rows valid xdg line
+    pg_dir="$(mktemp -d /tmp/hookscope-bench-pg.XXXXXX)"
+    # Under /tmp rather than $TMPDIR: `nobody` must get through every parent.
+    pg_port="$("$here/pg-cluster.sh" start "$pg_dir")" || fail "the PostgreSQL server does not start"
+    pg_version="$(pg_sql -d postgres -c "SHOW server_version" | cut -d' ' -f1)"
+    echo "PostgreSQL $pg_version ($(pg_sql -d postgres -c "SELECT 'fsync ' || current_setting('fsync') ||
+        ', synchronous_commit ' || current_setting('synchronous_commit')")): serve on SQLite," \
+        "one serve and two on one team database; wrk, $wrk_threads threads, $wrk_connections" \
+        "connections, ${ingest_seconds} s, $runs round(s)"
+    for run in $(seq "$runs"); do
+        "$bench/bench_load" write --out "$work/requests" --count "$ingest_pool" \
+            --threads "$wrk_threads" --secret "$secret"
+
+        # serve on SQLite, as in the ingest round.
+        db="$work/pg-sqlite-$run.db"
+        new_database "$db"
+        settle
+        serve_logs=("$work/serve-pg-sqlite-$run.log")
+        start_hookscope "$db" "${serve_logs[0]}"
+        serve_pids=("$server_pid") serve_ports=("$server_port")
+        load_serves sqlite "$run" 0
+        stop_serves
+        rows="$(sqlite3 "$db" "SELECT count(*) FROM deliveries")"
+        valid="$(sqlite3 "$db" "SELECT count(*) FROM deliveries WHERE verdict = 'valid' AND response_status = 200")"
+        check_rows sqlite "serve on SQLite" "$run" "$rows" "$valid"
+        remove_database "$db"
+        line="  round $run: SQLite $(last_value pg_sqlite_rate)/s ($load_ok 2xx, $rows rows)"
+
+        # One serve, then two, on a team database of their own.
+        for name in one two; do
+            xdg="$work/pg-xdg-$run-$name"
+            url="$(pg_database "hookscope_${run}_$name" "$xdg")"
+            pg_settle
+            start_team_serves "$([ "$name" = one ] && echo 1 || echo 2)" "$url" "$xdg" \
+                "$work/serve-pg-$name-$run.log"
+            serve_logs=("$work/serve-pg-$name-$run.log-1")
+            [ "$name" = two ] && serve_logs+=("$work/serve-pg-$name-$run.log-2")
+            load_serves "$name" "$run" 1
+            stop_serves
+            counts="$(pg_rows "hookscope_${run}_$name")"
+            check_rows "$name" "$([ "$name" = one ] && echo "serve" || echo "two serves") on PostgreSQL" \
+                "$run" "${counts% *}" "${counts#* }"
+            pg_sql -d postgres -c "DROP DATABASE hookscope_${run}_$name" >/dev/null ||
+                fail "cannot drop hookscope_${run}_$name"
+            line+=", $([ "$name" = one ] && echo "PostgreSQL" || echo "two serves")"
+            line+=" $(last_value "pg_${name}_rate")/s ($load_ok 2xx, ${counts% *} rows)"
+        done
+        # The one serve's own per-stage table (serve --stats), of the last round.
+        pg_stage_table="$(sed -n '/deliveries stored in/,$p' "$work/serve-pg-one-$run.log-1.err")"
+        echo "$line; rows = 2xx: $([ -z "$pg_lost" ] && echo yes || echo NO)"
+    done
+    "$here/pg-cluster.sh" stop "$pg_dir" || fail "the PostgreSQL server did not stop"
+    pg_dir=""
+}
+
+# The value recorded last under `key`.
+last_value() {
+    awk -v key="$1" '$1 == key { v = $2 } END { print v }' "$results"
+}
+
 # --- the disk ---
 
 # The mean time of a synchronous 4 KB write where the databases are: what each commit waits
@@ -628,6 +862,7 @@ wants schemas && run_schemas
 wants decode && run_decode
 wants startup && run_startup
 wants live && run_live
+wants postgres && run_postgres
 measure_disk
 load_after="$(uptime)"
 
@@ -736,6 +971,22 @@ row "live: burst, event loop worst lateness" live_burst_event_loop_worst_late_ms
 row "live: burst, GUI thread per delivery" live_burst_gui_cpu_per_delivery_us "us"
 row "live: arrivals taken as fast as answered" live_arrivals_answered ""
 row "live: resident memory growth over the arrivals" live_rss_growth_mb "MB" "<" 20 "< 20 MB"
+row "postgres: serve on SQLite, verified and stored" pg_sqlite_rate "/s"
+row "postgres: serve on PostgreSQL" pg_one_rate "/s"
+row "postgres: two serves on one PostgreSQL database" pg_two_rate "/s"
+ratio "ratio PostgreSQL / SQLite, one serve" pg_one_rate pg_sqlite_rate
+ratio "ratio PostgreSQL / SQLite, two serves" pg_two_rate pg_sqlite_rate
+row "postgres: serve on SQLite p50 latency" pg_sqlite_p50_ms "ms"
+row "postgres: serve on SQLite p99 latency" pg_sqlite_p99_ms "ms"
+row "postgres: serve on PostgreSQL p50 latency" pg_one_p50_ms "ms"
+row "postgres: serve on PostgreSQL p99 latency" pg_one_p99_ms "ms"
+row "postgres: two serves p50 latency (the worse)" pg_two_p50_ms "ms"
+row "postgres: two serves p99 latency (the worse)" pg_two_p99_ms "ms"
+row "postgres: serve on SQLite, CPU time per delivery" pg_sqlite_cpu_us "us"
+row "postgres: serve on PostgreSQL, CPU time per delivery" pg_one_cpu_us "us"
+row "postgres: its PostgreSQL server, CPU per delivery" pg_one_server_cpu_us "us"
+row "postgres: two serves, their CPU time per delivery" pg_two_cpu_us "us"
+row "postgres: their PostgreSQL server, CPU per delivery" pg_two_server_cpu_us "us"
 
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 echo
@@ -754,6 +1005,40 @@ if [ -n "${stage_table:-}" ]; then
     echo "hookscope serve under the ingest load, its own per-stage counters (last round, serve --stats):"
     sed 's/^/  /' <<<"$stage_table"
 fi
+if [ "$(count pg_sqlite_rate)" -gt 0 ]; then
+    # figure KEY: the median as the table shows it.
+    figure() {
+        awk -v v="$(median "$1")" 'BEGIN { if (v >= 100) printf "%.0f", v;
+            else if (v >= 10) printf "%.1f", v; else printf "%.2f", v }'
+    }
+    # pg_line LABEL NAME: one store's medians, and whether every round's rows were its 2xx.
+    pg_line() {
+        local name="$2"
+        printf '%s\t%s\t%s ms\t%s ms\t%s\t%s\t%s us\t%s\n' "$1" "$(figure "pg_${name}_rate")" \
+            "$(figure "pg_${name}_p50_ms")" "$(figure "pg_${name}_p99_ms")" \
+            "$(awk -v key="pg_${name}_match" '$1 == key && $2 != 1 { no = 1 } END { print no ? "no" : "yes" }' "$results")" \
+            "$(awk -v a="$(median "pg_${name}_rate")" -v b="$(median pg_sqlite_rate)" \
+                'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }')" \
+            "$(figure "pg_${name}_cpu_us")" \
+            "$([ "$(count "pg_${name}_server_cpu_us")" -gt 0 ] && echo "$(figure "pg_${name}_server_cpu_us") us" || echo -)"
+    }
+    echo
+    echo "hookscope serve on PostgreSQL $pg_version (fsync on, synchronous_commit on) and on SQLite," \
+        "medians of $(count pg_sqlite_rate) round(s):"
+    echo "wrk -t $wrk_threads -c $wrk_connections, ${ingest_seconds} s; two serves: one wrk each with half the threads" \
+        "and connections at once, 2xx/s summed, the worse p50 and p99; CPU per 2xx answer"
+    {
+        printf 'store\tdeliveries/s\tp50\tp99\trows = 2xx\tto SQLite\tserve CPU\tPostgreSQL CPU\n'
+        pg_line "SQLite, one serve" sqlite
+        pg_line "PostgreSQL, one serve" one
+        pg_line "PostgreSQL, two serves" two
+    } | awk -F'\t' '{ printf "  %-24s %-13s %-10s %-10s %-11s %-10s %-10s %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
+fi
+if [ -n "$pg_stage_table" ]; then
+    echo
+    echo "hookscope serve on PostgreSQL under the ingest load, its own per-stage counters (last round, one serve, serve --stats):"
+    sed 's/^/  /' <<<"$pg_stage_table"
+fi
 if [ -n "$deep_outcome$deep_http" ]; then
     echo
     echo "Deep nesting ($depth levels): decoder: $deep_outcome"
@@ -767,3 +1052,4 @@ if [ -n "$markdown" ]; then
         awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6 }' "$rows_file"
     } >"$markdown"
 fi
+[ -z "$pg_lost" ] || fail "postgres: 2xx answers without their row: $pg_lost"
