@@ -139,7 +139,33 @@ private Q_SLOTS:
         QCOMPARE(listed.at(0)[u"secrets"].toInt(), 0);
         QVERIFY2(list.err.contains(u"this machine has no secret"), qPrintable(list.err));
 
-        // b gives a different secret: both `endpoint list` and `serve` say it differs.
+        // With a receiver's login, b gives its own secret, not the team's: kept on b, said to
+        // differ, and the team's endpoint unchanged. A receiver changes nothing else.
+        const QString receiver = m_cluster.url(name, QStringLiteral("receiver2"));
+        const Run own = hookscope({QStringLiteral("endpoint"), QStringLiteral("update"),
+                                   QStringLiteral("hh"), QStringLiteral("--secret-env"),
+                                   QStringLiteral("TEAM_SECRET"), QStringLiteral("--db"), receiver},
+                                  b, "another-secret");
+        QVERIFY2(own.exitCode == 0, qPrintable(own.err));
+        QVERIFY2(own.out.contains(u"the team's endpoint is unchanged"), qPrintable(own.out));
+        QVERIFY2(own.err.contains(u"this machine's secret differs from the team's"),
+                 qPrintable(own.err));
+        QCOMPARE(sql(QStringLiteral("SELECT secret_fingerprints FROM endpoints"), name), print);
+        const Run move = hookscope({QStringLiteral("endpoint"), QStringLiteral("update"),
+                                    QStringLiteral("hh"), QStringLiteral("--path"),
+                                    QStringLiteral("/elsewhere"), QStringLiteral("--db"), receiver},
+                                   b);
+        QCOMPARE(move.exitCode, 2);
+        QVERIFY2(move.err.contains(u"may not change the team's endpoints"), qPrintable(move.err));
+        const Run create = hookscope({QStringLiteral("endpoint"), QStringLiteral("add"),
+                                      QStringLiteral("x"), QStringLiteral("--path"),
+                                      QStringLiteral("/x"), QStringLiteral("--db"), receiver},
+                                     b);
+        QCOMPARE(create.exitCode, 2);
+        QVERIFY2(create.err.contains(u"may not add endpoints"), qPrintable(create.err));
+
+        // The owner gives b's secret to the team: both `endpoint list` and `serve` on a say it
+        // differs.
         const Run add =
             hookscope({QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
                        QStringLiteral("--path"), QStringLiteral("/hooks/hh"),
@@ -234,10 +260,11 @@ private Q_SLOTS:
         const QProcessEnvironment b = machine(QStringLiteral("cross-b"));
         const QString name = newTeamDatabase(a);
         QVERIFY(!name.isEmpty());
+        // b's receiver gives its copy of the team's secret.
         const Run addB =
             hookscope({QStringLiteral("endpoint"), QStringLiteral("update"), QStringLiteral("hh"),
                        QStringLiteral("--secret-env"), QStringLiteral("TEAM_SECRET"),
-                       QStringLiteral("--db"), m_cluster.url(name)},
+                       QStringLiteral("--db"), m_cluster.url(name, QStringLiteral("receiver2"))},
                       b);
         QCOMPARE(addB.exitCode, 0);
         Serve serveA;

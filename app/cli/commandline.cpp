@@ -465,15 +465,29 @@ int endpointUpdate(const QStringList &arguments)
     if (!applyEndpointOptions(parser, *endpoint, command))
         return CommandLine::Failure;
     EndpointRepository::SecretStorage storage;
-    if (!EndpointRepository(database).update(*endpoint, &error, &storage)) {
+    const EndpointRepository repository(database);
+    if (!repository.update(*endpoint, &error, &storage)) {
         errorLine(QStringLiteral("%1 %2: %3").arg(Program, command, error));
         return CommandLine::Failure;
     }
     outLine(
         QStringLiteral("updated endpoint %1: %2").arg(endpoint->name, describeEndpoint(*endpoint)));
     reportSecretStorage(storage, command);
-    reportTeamFingerprints(database, *endpoint);
+    // A receiver's login gives this machine's secret only: the team's endpoint, and the
+    // verdicts stored with it, stay as they are.
+    const bool teamOwner =
+        !database.isTeam() || Postgres::mayChangeEndpoints(database.connection());
+    if (teamOwner)
+        reportTeamFingerprints(database, *endpoint);
+    else
+        outLine(QStringLiteral("this machine's secret for %1 is kept in %2; the team's endpoint "
+                               "is unchanged")
+                    .arg(endpoint->name, Database::defaultPath()));
+    for (const QString &warning : repository.secretWarnings())
+        errorLine(QStringLiteral("%1 %2: warning: %3").arg(Program, command, warning));
     warnAboutMissingSecret(*endpoint, command);
+    if (!teamOwner)
+        return CommandLine::Success;
     const auto result = Reverifier::run(database, endpoint->name, &error);
     if (!result) {
         errorLine(QStringLiteral("%1 %2: re-verifying its deliveries failed: %3")

@@ -93,6 +93,34 @@ bool EndpointRepository::teamWrite(Endpoint &endpoint, bool adding, QString *err
         *error = QStringLiteral("no endpoint named \"%1\"").arg(endpoint.name);
         return false;
     }
+    // A receiver's login may not change the team's endpoints: it gives this machine's secret
+    // of an endpoint the way the team set it up, and nothing is published.
+    const bool mayPublish = Postgres::mayChangeEndpoints(m_database.connection());
+    if (!mayPublish) {
+        if (adding) {
+            *error = QStringLiteral("this login may not add endpoints to the team database; its "
+                                    "owner adds them, and each machine then gives its secret with "
+                                    "endpoint update %1 --secret-env VAR")
+                         .arg(endpoint.name);
+            return false;
+        }
+        const auto settingsOf = [](Endpoint e) {
+            e.id = 0;
+            e.secrets.clear();
+            e.secretProblem.clear();
+            e.path = Endpoint::normalizePath(e.path);
+            return e;
+        };
+        const Endpoint &shared =
+            *std::find_if(team->cbegin(), team->cend(),
+                          [&endpoint](const Endpoint &e) { return e.name == endpoint.name; });
+        if (settingsOf(endpoint) != settingsOf(shared)) {
+            *error = QStringLiteral("this login may not change the team's endpoints; here only "
+                                    "this machine's secret can be given (--secret-env or "
+                                    "--secret-file)");
+            return false;
+        }
+    }
     // The secrets go to this machine's own file (its copy of the endpoint), the settings and
     // the secrets' fingerprints to the team database.
     Database own;
@@ -108,7 +136,11 @@ bool EndpointRepository::teamWrite(Endpoint &endpoint, bool adding, QString *err
                      : local.add(endpoint, error, storage)))
         return false;
     endpoint.path = Endpoint::normalizePath(endpoint.path);
-    return Postgres::publishEndpoint(m_database.connection(), endpoint, error);
+    if (mayPublish)
+        return Postgres::publishEndpoint(m_database.connection(), endpoint, error);
+    m_warnings.clear();
+    Postgres::withLocalSecrets(*team, {endpoint}, &m_warnings);
+    return true;
 }
 
 std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const

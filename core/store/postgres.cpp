@@ -505,6 +505,14 @@ bool removeEndpoint(const QSqlDatabase &db, const QString &name, QString *error)
     return true;
 }
 
+bool mayChangeEndpoints(const QSqlDatabase &db)
+{
+    QSqlQuery query(db);
+    return query.exec(QStringLiteral("SELECT has_table_privilege('endpoints', 'INSERT') AND "
+                                     "has_table_privilege('endpoints', 'UPDATE')")) &&
+           query.next() && query.value(0).toBool();
+}
+
 QList<Endpoint> withLocalSecrets(const QList<Endpoint> &team, const QList<Endpoint> &local,
                                  QStringList *warnings)
 {

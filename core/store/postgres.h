@@ -56,6 +56,9 @@ std::optional<QList<Endpoint>> endpoints(const QSqlDatabase &db, QString *error)
 // fingerprints.
 bool publishEndpoint(const QSqlDatabase &db, const Endpoint &endpoint, QString *error);
 bool removeEndpoint(const QSqlDatabase &db, const QString &name, QString *error);
+// Whether this login may add and change the team's endpoints (their owner may; receivers and
+// viewers may not).
+bool mayChangeEndpoints(const QSqlDatabase &db);
 
 // The team's endpoints with this machine's secrets: each takes the secrets of the local
 // endpoint of its name. `warnings` says where this machine has no secret for an endpoint, or
