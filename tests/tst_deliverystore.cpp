@@ -2,6 +2,8 @@
 #include "deliveryreader.h"
 #include "deliverystore.h"
 #include "endpointrepository.h"
+#include "pgcluster.h"
+#include "postgres.h"
 #include "searchindex.h"
 #include "storedverification.h"
 #include "subscriberrepository.h"
@@ -16,6 +18,7 @@
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QSqlQuery>
+#include <QStandardPaths>
 #include <QTest>
 #include <QThread>
 
@@ -92,7 +95,57 @@ class TestDeliveryStore : public QObject
 {
     Q_OBJECT
 
+    // The tests that hold for both stores run on a file and on a team database (a real
+    // PostgreSQL server started for them, see PostgresCluster).
+    std::unique_ptr<PostgresCluster> m_cluster;
+    int m_teamDatabases = 0;
+
+    static void backends()
+    {
+        QTest::addColumn<bool>("team");
+        QTest::newRow("file") << false;
+        QTest::newRow("team database") << true;
+    }
+
+    // A new, empty store: a file named `name`, or a team database set up as `db init` does.
+    QString newStore(bool team, const QString &name)
+    {
+        if (!team)
+            return TestSupport::temporaryPath(name);
+        QString error;
+        if (!m_cluster) {
+            m_cluster = std::make_unique<PostgresCluster>();
+            if (!m_cluster->start(&error)) {
+                qWarning("%s", qPrintable(error));
+                return {};
+            }
+        }
+        const QString database = QStringLiteral("store%1").arg(++m_teamDatabases);
+        if (!m_cluster->createDatabase(database, &error)) {
+            qWarning("%s", qPrintable(error));
+            return {};
+        }
+        const QString location = m_cluster->url(database);
+        const QString connection = QStringLiteral("init-") + database;
+        const bool ready = Postgres::connect(location, connection, &error) &&
+                           Postgres::initialize(QSqlDatabase::database(connection), {}, {}, &error);
+        Postgres::disconnect(connection);
+        if (!ready) {
+            qWarning("%s", qPrintable(error));
+            return {};
+        }
+        return location;
+    }
+
 private Q_SLOTS:
+    void initTestCase()
+    {
+        // A team database's endpoints keep their secrets in this machine's own file: the
+        // test's, not the user's.
+        QStandardPaths::setTestModeEnabled(true);
+        QFile::remove(Database::defaultPath());
+    }
+
     void migratesAnEmptyFile()
     {
         const QString path = TestSupport::temporaryPath(QStringLiteral("empty.db"));
@@ -167,11 +220,15 @@ private Q_SLOTS:
         QVERIFY2(error.contains(QStringLiteral("newer")), qPrintable(error));
     }
 
+    void roundTripsEveryColumn_data() { backends(); }
+
     void roundTripsEveryColumn()
     {
+        QFETCH(bool, team);
         DeliveryStore deliveryStore;
         DeliveryStore::Options options;
-        options.path = TestSupport::temporaryPath(QStringLiteral("roundtrip.db"));
+        options.path = newStore(team, QStringLiteral("roundtrip.db"));
+        QVERIFY(!options.path.isEmpty());
         QString error;
         QVERIFY2(deliveryStore.open(options, &error), qPrintable(error));
         const Delivery original = sampleDelivery(7);
@@ -212,11 +269,15 @@ private Q_SLOTS:
     // A built-in scheme's signed string is computed again from the row's headers and body
     // rather than kept in it; a truncated body and the generic scheme (whose recipe is the
     // endpoint's) keep theirs.
+    void signedStringsAreComputedAgainNotKept_data() { backends(); }
+
     void signedStringsAreComputedAgainNotKept()
     {
+        QFETCH(bool, team);
         DeliveryStore deliveryStore;
         DeliveryStore::Options options;
-        options.path = TestSupport::temporaryPath(QStringLiteral("signed.db"));
+        options.path = newStore(team, QStringLiteral("signed.db"));
+        QVERIFY(!options.path.isEmpty());
         QVERIFY(deliveryStore.open(options, nullptr));
         Delivery kept = sampleDelivery(1);
         Delivery truncated = sampleDelivery(2);
@@ -259,11 +320,15 @@ private Q_SLOTS:
         }
     }
 
+    void emptyFieldsAndBodyAreStored_data() { backends(); }
+
     void emptyFieldsAndBodyAreStored()
     {
+        QFETCH(bool, team);
         DeliveryStore deliveryStore;
         DeliveryStore::Options options;
-        options.path = TestSupport::temporaryPath(QStringLiteral("empty-fields.db"));
+        options.path = newStore(team, QStringLiteral("empty-fields.db"));
+        QVERIFY(!options.path.isEmpty());
         QVERIFY(deliveryStore.open(options, nullptr));
         Delivery d;
         d.method = QStringLiteral("GET");
@@ -273,11 +338,15 @@ private Q_SLOTS:
         QVERIFY2(store(deliveryStore, d, &error) > 0, qPrintable(error));
     }
 
+    void pagesNewestFirst_data() { backends(); }
+
     void pagesNewestFirst()
     {
+        QFETCH(bool, team);
         DeliveryStore deliveryStore;
         DeliveryStore::Options options;
-        options.path = TestSupport::temporaryPath(QStringLiteral("paging.db"));
+        options.path = newStore(team, QStringLiteral("paging.db"));
+        QVERIFY(!options.path.isEmpty());
         QVERIFY(deliveryStore.open(options, nullptr));
         for (int i = 0; i < 25; ++i)
             QVERIFY(store(deliveryStore, sampleDelivery(i)) > 0);
@@ -291,11 +360,15 @@ private Q_SLOTS:
         QCOMPARE(DeliveryReader(db).count(nullptr), std::optional<qint64>(25));
     }
 
+    void burstsShareTransactions_data() { backends(); }
+
     void burstsShareTransactions()
     {
+        QFETCH(bool, team);
         DeliveryStore deliveryStore;
         DeliveryStore::Options options;
-        options.path = TestSupport::temporaryPath(QStringLiteral("burst.db"));
+        options.path = newStore(team, QStringLiteral("burst.db"));
+        QVERIFY(!options.path.isEmpty());
         QVERIFY(deliveryStore.open(options, nullptr));
         QSignalSpy stored(&deliveryStore, &DeliveryStore::stored);
         std::atomic<int> done{0};
@@ -388,11 +461,15 @@ private Q_SLOTS:
     // A burst goes in many rows to a statement: each completion still names its own row, the
     // full-text index has every row, a repeated external id is stored once, and the earlier
     // attempts of an event in the same burst count for its fail-first policy.
+    void burstRowsKeepTheirIdsAndText_data() { backends(); }
+
     void burstRowsKeepTheirIdsAndText()
     {
+        QFETCH(bool, team);
         DeliveryStore deliveryStore;
         DeliveryStore::Options options;
-        options.path = TestSupport::temporaryPath(QStringLiteral("burst-rows.db"));
+        options.path = newStore(team, QStringLiteral("burst-rows.db"));
+        QVERIFY(!options.path.isEmpty());
         QVERIFY(deliveryStore.open(options, nullptr));
         constexpr int Count = 700;
         std::mutex mutex;
@@ -443,8 +520,11 @@ private Q_SLOTS:
             QCOMPARE(stored->responseStatus, statuses.value(i));
         }
         QVERIFY(db.hasFullText());
-        // Found whether the index file has them yet or not, and again once it has them all.
+        // Found whether the index file has them yet or not, and again once it has them all
+        // (a team database indexes each delivery in its own transaction).
         for (bool indexed : {false, true}) {
+            if (indexed && team)
+                break;
             if (indexed) {
                 SearchIndex index(options.path);
                 QVERIFY(index.open(1000, nullptr));
@@ -584,11 +664,19 @@ private Q_SLOTS:
         QCOMPARE(DeliveryReader(fresh).count(nullptr), std::optional<qint64>(1));
     }
 
+    void endpointsAndTheirChangesAreAnnounced_data() { backends(); }
+
     void endpointsAndTheirChangesAreAnnounced()
     {
+        QFETCH(bool, team);
         DeliveryStore deliveryStore;
         DeliveryStore::Options options;
-        options.path = TestSupport::temporaryPath(QStringLiteral("endpoints.db"));
+        options.path = newStore(team, QStringLiteral("endpoints.db"));
+        QVERIFY(!options.path.isEmpty());
+        // A team database's secrets are this machine's own, in its file (as serve and the window
+        // have them).
+        if (team)
+            options.secretsPath = Database::defaultPath();
         options.endpointPollInterval = std::chrono::milliseconds(20);
         QVERIFY(deliveryStore.open(options, nullptr));
         QVERIFY(deliveryStore.endpoints().isEmpty());

@@ -39,7 +39,9 @@ int GuiLauncher::run(const QStringList &arguments)
         return CommandLine::Failure;
     MainWindow::Options options;
     options.databasePath = databasePath(parser);
-    options.ownDatabase = !parser.isSet(QStringLiteral("db"));
+    // The default file, not one named by --db or HOOKSCOPE_DB: a damaged one is set aside.
+    options.ownDatabase =
+        !parser.isSet(QStringLiteral("db")) && qEnvironmentVariableIsEmpty("HOOKSCOPE_DB");
     options.listen = !parser.isSet(QStringLiteral("no-listen"));
     if (parser.isSet(QStringLiteral("listen"))) {
         QString error;

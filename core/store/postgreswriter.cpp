@@ -289,7 +289,7 @@ private:
         q.addBindValue(Postgres::text(e.method));
         q.addBindValue(Postgres::text(e.path));
         q.addBindValue(Postgres::text(e.httpVersion));
-        q.addBindValue(e.headers);
+        q.addBindValue(e.headers.isNull() ? QByteArray("") : e.headers);
         q.addBindValue(d.body.isNull() ? QByteArray("") : d.body);
         q.addBindValue(qint64(d.bodySize()));
         q.addBindValue(Postgres::text(e.endpoint));
