@@ -4,6 +4,7 @@
 #include "delivery.h"
 #include "endpointrepository.h"
 #include "postgres.h"
+#include "subscribermapper.h"
 
 #include <QAtomicInteger>
 #include <QElapsedTimer>
@@ -771,6 +772,13 @@ private:
     bool copySubscribers(QString *error)
     {
         QString why;
+        // A file applies its deliveries to its mapping after their commits (see
+        // SubscriberMapper): what it has not applied yet is applied first, so that the
+        // subscribers copied hold every delivery copied.
+        if (!m_source.isPostgres() && !SubscriberMapper::bringUpToDate(m_source.file(), &why))
+            return failed(QStringLiteral("cannot bring the subscribers of %1 up to date")
+                              .arg(m_source.shown()),
+                          why, error);
         QSqlQuery upsert(m_target.db());
         if (!upsert.prepare(QStringLiteral("INSERT INTO subscribers (%1) VALUES (%2) ON CONFLICT "
                                            "(endpoint, subscriber_id) DO UPDATE SET %3")
