@@ -142,8 +142,10 @@ private Q_SLOTS:
     {
         // A team database's endpoints keep their secrets in this machine's own file: the
         // test's, not the user's.
+        const QString home = TestSupport::temporaryPath(QStringLiteral("home"));
+        QDir().mkpath(home);
+        qputenv("HOME", QFile::encodeName(home));
         QStandardPaths::setTestModeEnabled(true);
-        QFile::remove(Database::defaultPath());
     }
 
     void migratesAnEmptyFile()

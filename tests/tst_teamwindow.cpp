@@ -7,6 +7,8 @@
 #include "teamsupport.h"
 
 #include <QApplication>
+#include <QDir>
+#include <QFile>
 #include <QStandardPaths>
 
 using namespace TeamSupport;
@@ -41,6 +43,11 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
+        // This machine's own file (where a team endpoint's secret is kept) in a home of the
+        // test's, apart from other tests running at the same time.
+        const QString home = TestSupport::temporaryPath(QStringLiteral("home"));
+        QDir().mkpath(home);
+        qputenv("HOME", QFile::encodeName(home));
         QStandardPaths::setTestModeEnabled(true);
         QString error;
         QVERIFY2(m_cluster.start(&error), qPrintable(error));
@@ -81,6 +88,9 @@ private Q_SLOTS:
                  qPrintable(viewing->windowTitle()));
         QVERIFY2(viewing->listenerText().startsWith(QStringLiteral("Read-only")),
                  qPrintable(viewing->listenerText()));
+        // This machine was given no secret for the team's endpoint: the window says so.
+        QTRY_VERIFY2(receiving->bannerText().contains(QStringLiteral("this machine has no secret")),
+                     qPrintable(receiving->bannerText()));
 
         // 5,000 events, each to one receiver and its retry to the other.
         constexpr int Events = 5000;

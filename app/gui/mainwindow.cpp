@@ -733,6 +733,7 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
     }
     m_storeOpen = true;
     m_endpoints = m_store->endpoints();
+    showSecretWarnings();
     if (!m_store->setAsideFile().isEmpty())
         showBanner(tr("The database was damaged. It was kept, untouched, as %1, and a new one was "
                       "started.")
@@ -745,6 +746,7 @@ void MainWindow::onStoreOpened(bool ok, const QString &error)
                 if (m_endpointsDialog)
                     m_endpointsDialog->setEndpoints(endpoints);
                 updateGuide();
+                showSecretWarnings();
             });
     connect(m_store.get(), &DeliveryStore::storageFailed, this, [this](const QString &failure) {
         showBanner(tr("Cannot write the database: %1. Senders are answered 503 and will retry.")
@@ -847,6 +849,17 @@ void MainWindow::updateTitle()
     setWindowTitle(m_listener && m_listener->isListening()
                        ? tr("HookScope — %1 — port %2").arg(file).arg(m_listener->port())
                        : tr("HookScope — %1 — not listening").arg(file));
+}
+
+void MainWindow::showSecretWarnings()
+{
+    // On a team database: this machine lacks an endpoint's secret, or has another one than the
+    // team's, so what it receives will not verify.
+    const QStringList warnings = m_store->endpointWarnings();
+    if (warnings.isEmpty() || warnings == m_secretWarnings)
+        return;
+    m_secretWarnings = warnings;
+    showBanner(warnings.join(u'\n'));
 }
 
 QString MainWindow::databaseName() const

@@ -132,6 +132,7 @@ private:
     void restoreSettings();
     void applyDefaultColumns();
     void updateGuide();
+    void showSecretWarnings();
     void updateTitle();
     void showColumnMenu(const QPoint &position);
     void widenEventColumn();
@@ -167,6 +168,7 @@ private:
     QString m_replacedNotice;
     bool m_storeOpen = false;
     bool m_readOnly = false;
+    QStringList m_secretWarnings; // the last shown (see showSecretWarnings())
     bool m_timelineRequested = false;
     QList<Endpoint> m_endpoints;
 
