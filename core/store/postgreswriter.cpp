@@ -11,14 +11,20 @@
 #include "subscribermapper.h"
 
 #include <QAtomicInteger>
+#include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSysInfo>
 #include <QVariant>
 
+#include <map>
+
 namespace {
 
 QAtomicInteger<quint64> connectionCounter;
+
+// The most deliveries one INSERT takes (24 values each).
+constexpr int MaxRowsPerInsert = 64;
 
 QString errorOf(const QSqlQuery &query)
 {
@@ -84,7 +90,8 @@ private:
 
     void disconnect()
     {
-        m_insert.reset();
+        m_ids.reset();
+        m_inserts.clear();
         m_attempts.reset();
         m_event.reset();
         m_upsert.reset();
@@ -104,17 +111,11 @@ private:
             return false;
         }
         m_schemaProblem = false;
-        m_insert = prepared(
-            QStringLiteral(
-                "INSERT INTO deliveries (received_at, remote_address, method, path, http_version, "
-                "headers, body, body_size, endpoint, event_type, event_id, subscriber_id, verdict, "
-                "verification, response_status, handling_us, source, external_id, truncated, "
-                "trailers, sample, receiver, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?, "
-                "?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
-            Postgres::SearchVector +
-            QStringLiteral(") ON CONFLICT (external_id) WHERE external_id <> '' "
-                           "DO NOTHING RETURNING id"));
+        // Ids are taken first, for the whole batch, so that it goes in few statements and
+        // each delivery knows its id whichever rows a conflict leaves out.
+        m_ids = prepared(
+            QStringLiteral("SELECT nextval('deliveries_id_seq') FROM generate_series(1, ?)"));
+        m_inserts.clear();
         m_attempts = prepared(
             QStringLiteral("SELECT count(*) FROM deliveries WHERE event_id = ? AND event_id <> '' "
                            "AND endpoint = ?"));
@@ -132,7 +133,7 @@ private:
             "excluded.last_seen"));
         // Every window listening learns of the new rows when the transaction commits.
         m_notify = prepared(QStringLiteral("SELECT pg_notify('hookscope_deliveries', ?)"));
-        if (!m_insert || !m_attempts || !m_event || !m_upsert || !m_notify) {
+        if (!m_ids || !m_attempts || !m_event || !m_upsert || !m_notify) {
             *error = m_prepareError;
             disconnect();
             return false;
@@ -217,23 +218,32 @@ private:
         }
         if (receiver.isEmpty())
             receiver = QSysInfo::machineHostName();
-        for (PendingWrite &item : batch) {
-            if (!ok)
-                break;
-            Delivery &d = item.delivery;
+        for (size_t i = 0; ok && i < batch.size(); ++i) {
+            Delivery &d = batch[i].delivery;
             if (d.failFirstAttempts > 0 && !d.eventId.isEmpty()) {
+                // The earlier attempts of this event decide, those stored and those before it
+                // in this batch.
                 m_attempts->addBindValue(d.eventId);
                 m_attempts->addBindValue(d.endpoint.isNull() ? QStringLiteral("") : d.endpoint);
+                const auto waiting = std::count_if(
+                    batch.cbegin(), batch.cbegin() + qsizetype(i), [&d](const PendingWrite &w) {
+                        return w.delivery.eventId == d.eventId && w.delivery.endpoint == d.endpoint;
+                    });
                 if (m_attempts->exec() && m_attempts->next() &&
-                    m_attempts->value(0).toInt() < d.failFirstAttempts)
+                    m_attempts->value(0).toInt() + waiting < d.failFirstAttempts)
                     d.responseStatus = d.failStatus;
                 m_attempts->finish();
             }
             d.handlingMicros = std::chrono::duration_cast<std::chrono::microseconds>(
-                                   Clock::now() - item.requestEnd)
+                                   Clock::now() - batch[i].requestEnd)
                                    .count();
-            ok = insert(item, receiver, &error) && map(d, &error);
-            last = std::max(last, d.id);
+        }
+        ok = ok && insertAll(batch, receiver, &error);
+        for (PendingWrite &item : batch) {
+            if (!ok)
+                break;
+            ok = map(item.delivery, &error);
+            last = std::max(last, item.delivery.id);
         }
         if (ok && last > 0) {
             m_notify->addBindValue(QString::number(last));
@@ -279,11 +289,84 @@ private:
             Q_EMIT m_store.stored(written);
     }
 
-    bool insert(PendingWrite &item, const QString &receiver, QString *error)
+    // The prepared INSERT of `rows` deliveries with their ids, kept across batches.
+    QSqlQuery *insertOf(int rows, QString *error)
     {
-        Delivery &d = item.delivery;
+        std::unique_ptr<QSqlQuery> &insert = m_inserts[rows];
+        if (!insert) {
+            const QString row =
+                QStringLiteral("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                               "?, ?, ?, ?, ?, ?, ") +
+                Postgres::SearchVector + u')';
+            QStringList values;
+            for (int i = 0; i < rows; ++i)
+                values.append(row);
+            insert = prepared(
+                QStringLiteral("INSERT INTO deliveries (id, received_at, remote_address, method, "
+                               "path, http_version, headers, body, body_size, endpoint, "
+                               "event_type, event_id, subscriber_id, verdict, verification, "
+                               "response_status, handling_us, source, external_id, truncated, "
+                               "trailers, sample, receiver, search) VALUES ") +
+                values.join(QStringLiteral(", ")) +
+                QStringLiteral(" ON CONFLICT (external_id) WHERE external_id <> '' DO NOTHING "
+                               "RETURNING id"));
+            if (!insert) {
+                *error = m_prepareError;
+                m_inserts.erase(rows);
+                return nullptr;
+            }
+        }
+        return insert.get();
+    }
+
+    // Every delivery of the batch, in statements of 1, 2, 4, ... rows, so that a few prepared
+    // statements serve every batch. A delivery whose external id is stored already keeps id 0.
+    bool insertAll(std::vector<PendingWrite> &batch, const QString &receiver, QString *error)
+    {
+        m_ids->addBindValue(qint64(batch.size()));
+        if (!m_ids->exec()) {
+            *error = errorOf(*m_ids);
+            return false;
+        }
+        std::vector<qint64> ids;
+        while (m_ids->next())
+            ids.push_back(m_ids->value(0).toLongLong());
+        m_ids->finish();
+        if (ids.size() != batch.size()) {
+            *error = QStringLiteral("the team database gave %1 ids for %2 deliveries")
+                         .arg(ids.size())
+                         .arg(batch.size());
+            return false;
+        }
+        QSet<qint64> stored;
+        for (size_t done = 0; done < batch.size();) {
+            int rows = 1;
+            while (rows < MaxRowsPerInsert && done + size_t(rows) * 2 <= batch.size())
+                rows *= 2;
+            QSqlQuery *insert = insertOf(rows, error);
+            if (!insert)
+                return false;
+            for (int row = 0; row < rows; ++row)
+                bind(*insert, ids[done + size_t(row)], batch[done + size_t(row)], receiver);
+            if (!insert->exec()) {
+                *error = errorOf(*insert);
+                return false;
+            }
+            while (insert->next())
+                stored.insert(insert->value(0).toLongLong());
+            insert->finish();
+            done += size_t(rows);
+        }
+        for (size_t i = 0; i < batch.size(); ++i)
+            batch[i].delivery.id = stored.contains(ids[i]) ? ids[i] : 0;
+        return true;
+    }
+
+    static void bind(QSqlQuery &q, qint64 id, const PendingWrite &item, const QString &receiver)
+    {
+        const Delivery &d = item.delivery;
         const PendingWrite::Encoded &e = item.encoded;
-        QSqlQuery &q = *m_insert;
+        q.addBindValue(id);
         q.addBindValue(d.receivedAtMs);
         q.addBindValue(Postgres::text(e.remoteAddress));
         q.addBindValue(Postgres::text(e.method));
@@ -307,14 +390,6 @@ private:
         q.addBindValue(d.sample ? 1 : 0);
         q.addBindValue(receiver);
         q.addBindValue(Postgres::searchText(d));
-        if (!q.exec()) {
-            *error = errorOf(q);
-            return false;
-        }
-        // No row back: a delivery with that external id is stored already.
-        d.id = q.next() ? q.value(0).toLongLong() : 0;
-        q.finish();
-        return true;
     }
 
     // The subscriber mapping, in the delivery's own transaction.
@@ -438,7 +513,8 @@ private:
     bool m_failing = false;
     QString m_prepareError;
     Clock::time_point m_nextConnectAttempt = Clock::now();
-    std::unique_ptr<QSqlQuery> m_insert;
+    std::unique_ptr<QSqlQuery> m_ids;
+    std::map<int, std::unique_ptr<QSqlQuery>> m_inserts; // by rows
     std::unique_ptr<QSqlQuery> m_attempts;
     std::unique_ptr<QSqlQuery> m_event;
     std::unique_ptr<QSqlQuery> m_upsert;
