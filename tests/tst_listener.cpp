@@ -4,16 +4,21 @@
 #include "endpointrepository.h"
 #include "listener.h"
 #include "listenerlimits.h"
+#include "pgcluster.h"
+#include "postgres.h"
 #include "replayrepository.h"
 #include "testsupport.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSet>
 #include <QSignalSpy>
 #include <QSqlQuery>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTest>
 
@@ -52,6 +57,38 @@ private:
     std::unique_ptr<Listener> m_listener;
     std::unique_ptr<Database> m_reader;
     int m_run = 0;
+    // Every test runs on a file and on a team database (a real PostgreSQL server started for
+    // them, see PostgresCluster): what the listener promises does not depend on the store.
+    std::unique_ptr<PostgresCluster> m_cluster;
+
+    QString newStore(bool team)
+    {
+        if (!team)
+            return TestSupport::temporaryPath(QStringLiteral("listener-%1.db").arg(++m_run));
+        QString error;
+        if (!m_cluster) {
+            m_cluster = std::make_unique<PostgresCluster>();
+            if (!m_cluster->start(&error)) {
+                qWarning("%s", qPrintable(error));
+                return {};
+            }
+        }
+        const QString database = QStringLiteral("listener%1").arg(++m_run);
+        if (!m_cluster->createDatabase(database, &error)) {
+            qWarning("%s", qPrintable(error));
+            return {};
+        }
+        const QString location = m_cluster->url(database);
+        const QString connection = QStringLiteral("init-") + database;
+        const bool ready = Postgres::connect(location, connection, &error) &&
+                           Postgres::initialize(QSqlDatabase::database(connection), {}, {}, &error);
+        Postgres::disconnect(connection);
+        if (!ready) {
+            qWarning("%s", qPrintable(error));
+            return {};
+        }
+        return location;
+    }
 
     std::optional<Delivery> stored(qint64 id)
     {
@@ -65,9 +102,28 @@ private:
     qint64 count() { return DeliveryReader(*m_reader).count(nullptr).value_or(-1); }
 
 private Q_SLOTS:
+    void initTestCase_data()
+    {
+        QTest::addColumn<bool>("team");
+        QTest::newRow("file") << false;
+        QTest::newRow("team database") << true;
+    }
+
+    void initTestCase()
+    {
+        // A team database's endpoints keep their secrets in this machine's own file: the
+        // test's, in a home of its own.
+        const QString home = TestSupport::temporaryPath(QStringLiteral("home"));
+        QDir().mkpath(home);
+        qputenv("HOME", QFile::encodeName(home));
+        QStandardPaths::setTestModeEnabled(true);
+    }
+
     void init()
     {
-        m_path = TestSupport::temporaryPath(QStringLiteral("listener-%1.db").arg(++m_run));
+        QFETCH_GLOBAL(bool, team);
+        m_path = newStore(team);
+        QVERIFY(!m_path.isEmpty());
         m_reader = std::make_unique<Database>();
         QString error;
         QVERIFY2(m_reader->open(m_path, &error), qPrintable(error));
@@ -82,6 +138,8 @@ private Q_SLOTS:
         DeliveryStore::Options options;
         options.path = m_path;
         options.busyTimeoutMs = 300;
+        if (team)
+            options.secretsPath = Database::defaultPath();
         QVERIFY2(m_store->open(options, &error), qPrintable(error));
         m_listener = std::make_unique<Listener>(*m_store);
         QVERIFY2(m_listener->start(QHostAddress::LocalHost, 0, &error), qPrintable(error));
@@ -245,8 +303,15 @@ private Q_SLOTS:
 
     void unwritableStoreAnswers503AndClaimsNothing()
     {
+        QFETCH_GLOBAL(bool, team);
         QSqlQuery lock(m_reader->connection());
-        QVERIFY(lock.exec(QStringLiteral("BEGIN IMMEDIATE")));
+        if (team) {
+            // Held longer than the writer waits for a lock (busyTimeoutMs).
+            QVERIFY(lock.exec(QStringLiteral("BEGIN")));
+            QVERIFY(lock.exec(QStringLiteral("LOCK TABLE deliveries IN EXCLUSIVE MODE")));
+        } else {
+            QVERIFY(lock.exec(QStringLiteral("BEGIN IMMEDIATE")));
+        }
         const HttpResponse refused =
             sendRaw(m_listener->port(), signedRequest(subscriberCreated("evt_locked")));
         QCOMPARE(refused.status, 503);

@@ -111,6 +111,15 @@ private:
             return false;
         }
         m_schemaProblem = false;
+        // A lock held elsewhere is waited for as long as a file's would be, then the batch is
+        // refused (503) rather than the senders kept waiting.
+        QSqlQuery timeout(db());
+        if (!timeout.exec(QStringLiteral("SET lock_timeout = %1")
+                              .arg(std::max(1, m_store.m_options.busyTimeoutMs)))) {
+            *error = errorOf(timeout);
+            disconnect();
+            return false;
+        }
         // Ids are taken first, for the whole batch, so that it goes in few statements and
         // each delivery knows its id whichever rows a conflict leaves out.
         m_ids = prepared(
@@ -452,10 +461,13 @@ private:
             add.addBindValue(forward.sentAtMs);
             add.addBindValue(forward.url.toString(QUrl::FullyEncoded));
             add.addBindValue(forward.resigned ? 1 : 0);
-            add.addBindValue(forward.requestHeaders.serialize());
+            const auto bytes = [](const QByteArray &b) {
+                return b.isNull() ? QByteArray("") : b;
+            };
+            add.addBindValue(bytes(forward.requestHeaders.serialize()));
             add.addBindValue(forward.requestBody.isNull() ? QByteArray("") : forward.requestBody);
             add.addBindValue(forward.status);
-            add.addBindValue(forward.responseHeaders.serialize());
+            add.addBindValue(bytes(forward.responseHeaders.serialize()));
             add.addBindValue(forward.responseBody.isNull() ? QByteArray("") : forward.responseBody);
             add.addBindValue(forward.latencyMs);
             add.addBindValue(forward.error.isNull() ? QStringLiteral("") : forward.error);
