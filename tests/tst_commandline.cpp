@@ -1,3 +1,4 @@
+#include "pgcluster.h"
 #include "testsupport.h"
 
 #include <QDateTime>
@@ -117,9 +118,63 @@ class TestCommandLine : public QObject
 {
     Q_OBJECT
 
+    // The commands run on a file and on a team database (a real PostgreSQL server started for
+    // them, see PostgresCluster); what only a file does is tested on a file.
+    std::unique_ptr<PostgresCluster> m_cluster;
+    int m_teamDatabases = 0;
+
+    // Where a test keeps its deliveries: a file named `name`, or a new team database set up
+    // by `hookscope db init`.
+    QString store(const QString &name)
+    {
+        QFETCH_GLOBAL(bool, team);
+        if (!team)
+            return TestSupport::temporaryPath(name);
+        QString error;
+        if (!m_cluster) {
+            m_cluster = std::make_unique<PostgresCluster>();
+            if (!m_cluster->start(&error)) {
+                qWarning("%s", qPrintable(error));
+                return QStringLiteral("postgresql://nobody@127.0.0.1:1/unavailable");
+            }
+        }
+        const QString database = QStringLiteral("cli%1").arg(++m_teamDatabases);
+        if (!m_cluster->createDatabase(database, &error))
+            qWarning("%s", qPrintable(error));
+        const QString location = m_cluster->url(database);
+        const auto init = runHookscope({QStringLiteral("db"), QStringLiteral("init"), location});
+        if (init.exitCode != 0)
+            qWarning("db init: %s", init.err.constData());
+        return location;
+    }
+
+    // For what a file does and a team database does not have: skipped on the latter.
+    static bool fileOnly()
+    {
+        QFETCH_GLOBAL(bool, team);
+        return !team;
+    }
+
 private Q_SLOTS:
+    void initTestCase()
+    {
+        // Every command run here, whatever its environment, has this machine's own file (where
+        // a team database's secrets are kept) in the test's folder.
+        qputenv("XDG_DATA_HOME",
+                QFile::encodeName(TestSupport::temporaryPath(QStringLiteral("xdg"))));
+    }
+
+    void initTestCase_data()
+    {
+        QTest::addColumn<bool>("team");
+        QTest::newRow("file") << false;
+        QTest::newRow("team database") << true;
+    }
+
     void secretsWithoutAKeychainGoToTheDatabaseWithANotice()
     {
+        if (!fileOnly())
+            QSKIP("a file keeps the secret; a team database never does");
         // The suite runs with HOOKSCOPE_SECRET_STORAGE=database: no keychain is used.
         const QString db = TestSupport::temporaryPath(QStringLiteral("notice.db"));
         const Result added = runHookscope(
@@ -144,6 +199,8 @@ private Q_SLOTS:
 
     void versionAndHelp()
     {
+        if (!fileOnly())
+            QSKIP("no store involved");
         const Result version = runHookscope({QStringLiteral("--version")});
         QCOMPARE(version.exitCode, 0);
         QCOMPARE(version.out.trimmed(), QByteArray("hookscope " HOOKSCOPE_VERSION));
@@ -250,6 +307,8 @@ private Q_SLOTS:
 
     void notAHookScopeDatabase()
     {
+        if (!fileOnly())
+            QSKIP("what a file that is not a database is");
         const QString path = TestSupport::temporaryPath(QStringLiteral("precious.txt"));
         {
             QFile file(path);
@@ -284,6 +343,8 @@ private Q_SLOTS:
 
     void otherProgramsFilesAreRefusedAndLeftAsTheyWere()
     {
+        if (!fileOnly())
+            QSKIP("another program's file");
         QFETCH(QString, sql);
         const QString path = TestSupport::temporaryPath(QStringLiteral("other-program.db"));
         QFile::remove(path);
@@ -317,6 +378,8 @@ private Q_SLOTS:
 
     void readingCreatesAndAdoptsNothing()
     {
+        if (!fileOnly())
+            QSKIP("a file not created by reading");
         const QString missing = TestSupport::temporaryPath(QStringLiteral("not-yet.db"));
         for (const QStringList &arguments :
              {QStringList{QStringLiteral("deliveries")}, QStringList{QStringLiteral("subscribers")},
@@ -353,6 +416,8 @@ private Q_SLOTS:
 
     void aFileOthersCanReadIsNotWrittenInto()
     {
+        if (!fileOnly())
+            QSKIP("a file's permissions");
         const QString path = TestSupport::temporaryPath(QStringLiteral("world-readable.db"));
         {
             QFile file(path);
@@ -379,7 +444,7 @@ private Q_SLOTS:
     // escaped by serve, deliveries and show.
     void hostilePayloadsAreEscapedOnTheTerminal()
     {
-        const QString db = TestSupport::temporaryPath(QStringLiteral("hostile.db"));
+        const QString db = store(QStringLiteral("hostile.db"));
         QProcess serve;
         const quint16 port = startServe(serve, {QStringLiteral("--db"), db});
         QVERIFY(port != 0);
@@ -412,7 +477,7 @@ private Q_SLOTS:
     // provider it verified defines them, and the order's own "id" is not the event id.
     void providersEventsListByTheirOwnHeaders()
     {
-        const QString db = TestSupport::temporaryPath(QStringLiteral("providers.db"));
+        const QString db = store(QStringLiteral("providers.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
         QVERIFY(addAutoEndpoint(dbArgs));
         QProcess serve;
@@ -492,7 +557,7 @@ private Q_SLOTS:
     // would then fail verification against the wrong secret.
     void aPathBelongsToOneEndpoint()
     {
-        const QString db = TestSupport::temporaryPath(QStringLiteral("paths.db"));
+        const QString db = store(QStringLiteral("paths.db"));
         auto add = [&db](const QString &name, const QString &path) {
             return runHookscope({QStringLiteral("endpoint"), QStringLiteral("add"), name,
                                  QStringLiteral("--path"), path, QStringLiteral("--db"), db});
@@ -516,6 +581,8 @@ private Q_SLOTS:
 
     void aDamagedDefaultDatabaseIsSetAside()
     {
+        if (!fileOnly())
+            QSKIP("the default file");
         // HookScope's own file (the default location) holding garbage: kept aside, untouched,
         // and a new database started. (A file given with --db is refused instead: above.)
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
@@ -553,8 +620,7 @@ private Q_SLOTS:
 
     void serveStatsSayWhereTheTimeWent()
     {
-        const QStringList db{QStringLiteral("--db"),
-                             TestSupport::temporaryPath(QStringLiteral("stats.db"))};
+        const QStringList db{QStringLiteral("--db"), store(QStringLiteral("stats.db"))};
         QVERIFY(addHostedHooksEndpoint(db));
         QProcess serve;
         serve.setProcessEnvironment(environmentWithSecret());
@@ -592,6 +658,8 @@ private Q_SLOTS:
 
     void portInUse()
     {
+        if (!fileOnly())
+            QSKIP("no store involved");
         QTcpServer occupied;
         QVERIFY(occupied.listen(QHostAddress::LocalHost, 0));
         const Result result = runHookscope(
@@ -606,7 +674,7 @@ private Q_SLOTS:
 
     void endToEnd()
     {
-        const QString db = TestSupport::temporaryPath(QStringLiteral("end-to-end.db"));
+        const QString db = store(QStringLiteral("end-to-end.db"));
         const QProcessEnvironment environment = environmentWithSecret();
         const Result added = runHookscope(
             {QStringLiteral("endpoint"), QStringLiteral("add"), QStringLiteral("hh"),
@@ -617,9 +685,11 @@ private Q_SLOTS:
             environment);
         QCOMPARE(added.exitCode, 0);
         QVERIFY(!added.out.contains(Secret) && !added.err.contains(Secret));
-        struct stat info = {};
-        QCOMPARE(::stat(QFile::encodeName(db).constData(), &info), 0);
-        QCOMPARE(info.st_mode & 0777, 0600u);
+        if (fileOnly()) {
+            struct stat info = {};
+            QCOMPARE(::stat(QFile::encodeName(db).constData(), &info), 0);
+            QCOMPARE(info.st_mode & 0777, 0600u);
+        }
 
         const Result duplicate = runHookscope({QStringLiteral("endpoint"), QStringLiteral("add"),
                                                QStringLiteral("hh"), QStringLiteral("--path"),
@@ -757,7 +827,7 @@ private Q_SLOTS:
 
     void everySchemeAndReverification()
     {
-        const QString db = TestSupport::temporaryPath(QStringLiteral("schemes.db"));
+        const QString db = store(QStringLiteral("schemes.db"));
         QProcessEnvironment environment = environmentWithSecret();
         environment.insert(QStringLiteral("STRIPE_OLD"), QStringLiteral("whsec_rotated_out"));
         environment.insert(QStringLiteral("STRIPE_NEW"), QStringLiteral("whsec_test_secret"));
@@ -906,7 +976,7 @@ private Q_SLOTS:
 
     void subscriberMapping()
     {
-        const QString db = TestSupport::temporaryPath(QStringLiteral("subscribers-cli.db"));
+        const QString db = store(QStringLiteral("subscribers-cli.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
         const QProcessEnvironment environment = environmentWithSecret();
         QCOMPARE(
@@ -1009,7 +1079,7 @@ private Q_SLOTS:
     // unsigned and reported as a success.
     void signingForAnAutoEndpointUsesAKnownScheme()
     {
-        const QString db = TestSupport::temporaryPath(QStringLiteral("auto-sign.db"));
+        const QString db = store(QStringLiteral("auto-sign.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
         QVERIFY(addAutoEndpoint(dbArgs));
         QProcess serve;
@@ -1081,7 +1151,7 @@ private Q_SLOTS:
     // alone, unless --update-mapping asks it to add its subscriber.
     void samplesAreMarkedAndLeaveTheMappingAlone()
     {
-        const QString db = TestSupport::temporaryPath(QStringLiteral("samples.db"));
+        const QString db = store(QStringLiteral("samples.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
         QVERIFY(addHostedHooksEndpoint(dbArgs));
         QProcess serve;
@@ -1151,7 +1221,7 @@ private Q_SLOTS:
 
     void replayAsRecordedAndResigned()
     {
-        const QString db = TestSupport::temporaryPath(QStringLiteral("replay.db"));
+        const QString db = store(QStringLiteral("replay.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
         QVERIFY(addHostedHooksEndpoint(dbArgs));
         QProcess serve;
@@ -1253,7 +1323,7 @@ private Q_SLOTS:
         QFETCH(bool, quotedText);
         QFETCH(QByteArray, readable);
         static int row = 0;
-        const QString db = TestSupport::temporaryPath(QStringLiteral("curl-%1.db").arg(++row));
+        const QString db = store(QStringLiteral("curl-%1.db").arg(++row));
         const QStringList dbArgs{QStringLiteral("--db"), db};
         QVERIFY(addHostedHooksEndpoint(dbArgs));
         QProcess serve;
@@ -1284,7 +1354,7 @@ private Q_SLOTS:
 
         // Run from a file, as a paste into a shell is: a command line given to `sh -c` would
         // itself be one argument, which Linux limits to 128 KiB.
-        const QString script = db + QStringLiteral(".sh");
+        const QString script = TestSupport::temporaryPath(QStringLiteral("curl-%1.sh").arg(row));
         {
             QFile file(script);
             QVERIFY(file.open(QIODevice::WriteOnly));
@@ -1328,6 +1398,8 @@ private Q_SLOTS:
     // and the drift of that retry.
     void eventsSchemaAndDiff()
     {
+        if (!fileOnly())
+            QSKIP("schemas are learned in files only");
         const QString db = TestSupport::temporaryPath(QStringLiteral("events.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
         QVERIFY(addHostedHooksEndpoint(dbArgs));
@@ -1499,7 +1571,7 @@ private Q_SLOTS:
 
     void serveTakesEndpointsAddedWhileRunning()
     {
-        const QString db = TestSupport::temporaryPath(QStringLiteral("live-endpoints.db"));
+        const QString db = store(QStringLiteral("live-endpoints.db"));
         QProcess serve;
         const quint16 port = startServe(serve, QStringList{QStringLiteral("--db"), db});
         QVERIFY(port != 0);
