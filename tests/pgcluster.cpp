@@ -1,5 +1,7 @@
 #include "pgcluster.h"
 
+#include "postgres.h"
+
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
@@ -449,4 +451,27 @@ QSqlDatabase PostgresCluster::addConnection(const QString &connectionName, const
     db.setUserName(user.isEmpty() ? superuser() : user);
     db.setConnectOptions(QStringLiteral("connect_timeout=10"));
     return db;
+}
+
+QString PostgresCluster::createTeamDatabase(const QString &name, QString *error)
+{
+    if (!createDatabase(name, error))
+        return {};
+    const QString location = url(name);
+    const QString connection = QStringLiteral("hookscope-test-init-") + name;
+    const bool ready = Postgres::connect(location, connection, error) &&
+                       Postgres::initialize(QSqlDatabase::database(connection), {}, {}, error);
+    Postgres::disconnect(connection);
+    return ready ? location : QString();
+}
+
+PostgresCluster *PostgresCluster::started(std::unique_ptr<PostgresCluster> &slot, QString *error)
+{
+    if (!slot) {
+        auto cluster = std::make_unique<PostgresCluster>();
+        if (!cluster->start(error))
+            return nullptr;
+        slot = std::move(cluster);
+    }
+    return slot.get();
 }

@@ -41,6 +41,12 @@ public:
                 const QString &user = QString()) const;
 
     bool createDatabase(const QString &name, QString *error);
+    // A new database `name` set up as `hookscope db init` sets one up (Postgres::initialize):
+    // its location as the superuser, or empty with `error`.
+    QString createTeamDatabase(const QString &name, QString *error);
+    // The cluster in `slot`, started the first time it is asked for; nullptr with `error` when
+    // it cannot start. For tests that need a server only for some of their rows.
+    static PostgresCluster *started(std::unique_ptr<PostgresCluster> &slot, QString *error);
     // Runs `sql` with psql on TCP (stops at the first error); the trimmed output of -A -t, or
     // nullopt with psql's error output in `error`.
     std::optional<QString> psql(const QString &sql, QString *error,

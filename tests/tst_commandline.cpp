@@ -131,17 +131,15 @@ class TestCommandLine : public QObject
         if (!team)
             return TestSupport::temporaryPath(name);
         QString error;
-        if (!m_cluster) {
-            m_cluster = std::make_unique<PostgresCluster>();
-            if (!m_cluster->start(&error)) {
-                qWarning("%s", qPrintable(error));
-                return QStringLiteral("postgresql://nobody@127.0.0.1:1/unavailable");
-            }
+        PostgresCluster *cluster = PostgresCluster::started(m_cluster, &error);
+        if (!cluster) {
+            qWarning("%s", qPrintable(error));
+            return QStringLiteral("postgresql://nobody@127.0.0.1:1/unavailable");
         }
         const QString database = QStringLiteral("cli%1").arg(++m_teamDatabases);
-        if (!m_cluster->createDatabase(database, &error))
+        if (!cluster->createDatabase(database, &error))
             qWarning("%s", qPrintable(error));
-        const QString location = m_cluster->url(database);
+        const QString location = cluster->url(database);
         const auto init = runHookscope({QStringLiteral("db"), QStringLiteral("init"), location});
         if (init.exitCode != 0)
             qWarning("db init: %s", init.err.constData());

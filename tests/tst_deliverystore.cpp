@@ -3,7 +3,6 @@
 #include "deliverystore.h"
 #include "endpointrepository.h"
 #include "pgcluster.h"
-#include "postgres.h"
 #include "searchindex.h"
 #include "storedverification.h"
 #include "subscriberrepository.h"
@@ -113,27 +112,13 @@ class TestDeliveryStore : public QObject
         if (!team)
             return TestSupport::temporaryPath(name);
         QString error;
-        if (!m_cluster) {
-            m_cluster = std::make_unique<PostgresCluster>();
-            if (!m_cluster->start(&error)) {
-                qWarning("%s", qPrintable(error));
-                return {};
-            }
-        }
-        const QString database = QStringLiteral("store%1").arg(++m_teamDatabases);
-        if (!m_cluster->createDatabase(database, &error)) {
+        PostgresCluster *cluster = PostgresCluster::started(m_cluster, &error);
+        const QString location =
+            cluster ? cluster->createTeamDatabase(QStringLiteral("store%1").arg(++m_teamDatabases),
+                                                  &error)
+                    : QString();
+        if (location.isEmpty())
             qWarning("%s", qPrintable(error));
-            return {};
-        }
-        const QString location = m_cluster->url(database);
-        const QString connection = QStringLiteral("init-") + database;
-        const bool ready = Postgres::connect(location, connection, &error) &&
-                           Postgres::initialize(QSqlDatabase::database(connection), {}, {}, &error);
-        Postgres::disconnect(connection);
-        if (!ready) {
-            qWarning("%s", qPrintable(error));
-            return {};
-        }
         return location;
     }
 

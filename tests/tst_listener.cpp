@@ -5,7 +5,6 @@
 #include "listener.h"
 #include "listenerlimits.h"
 #include "pgcluster.h"
-#include "postgres.h"
 #include "replayrepository.h"
 #include "testsupport.h"
 
@@ -66,27 +65,12 @@ private:
         if (!team)
             return TestSupport::temporaryPath(QStringLiteral("listener-%1.db").arg(++m_run));
         QString error;
-        if (!m_cluster) {
-            m_cluster = std::make_unique<PostgresCluster>();
-            if (!m_cluster->start(&error)) {
-                qWarning("%s", qPrintable(error));
-                return {};
-            }
-        }
-        const QString database = QStringLiteral("listener%1").arg(++m_run);
-        if (!m_cluster->createDatabase(database, &error)) {
+        PostgresCluster *cluster = PostgresCluster::started(m_cluster, &error);
+        const QString location =
+            cluster ? cluster->createTeamDatabase(QStringLiteral("listener%1").arg(++m_run), &error)
+                    : QString();
+        if (location.isEmpty())
             qWarning("%s", qPrintable(error));
-            return {};
-        }
-        const QString location = m_cluster->url(database);
-        const QString connection = QStringLiteral("init-") + database;
-        const bool ready = Postgres::connect(location, connection, &error) &&
-                           Postgres::initialize(QSqlDatabase::database(connection), {}, {}, &error);
-        Postgres::disconnect(connection);
-        if (!ready) {
-            qWarning("%s", qPrintable(error));
-            return {};
-        }
         return location;
     }
 
