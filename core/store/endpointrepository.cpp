@@ -62,6 +62,20 @@ bool pathIsFree(const Database &database, const Endpoint &endpoint, QString *err
 
 } // namespace
 
+QVariantList EndpointRepository::settingsRow(const Endpoint &endpoint)
+{
+    return {endpoint.name,
+            Endpoint::normalizePath(endpoint.path),
+            schemeName(endpoint.scheme),
+            endpoint.toleranceSeconds,
+            QDateTime::currentMSecsSinceEpoch(),
+            QString::fromUtf8(endpoint.generic.toJson()),
+            endpoint.subscriberPath.isNull() ? QStringLiteral("") : endpoint.subscriberPath,
+            QString::fromUtf8(endpoint.response.toJson()),
+            endpoint.forwardUrl.isNull() ? QStringLiteral("") : endpoint.forwardUrl,
+            endpoint.answerWithApp ? 1 : 0};
+}
+
 std::optional<QList<Endpoint>> EndpointRepository::teamList(QString *error) const
 {
     const auto team = Postgres::endpoints(m_database.connection(), error);
@@ -339,17 +353,8 @@ bool EndpointRepository::add(Endpoint &endpoint, QString *error, SecretStorage *
                            "tolerance_seconds, created_at, scheme_options, "
                            "subscriber_path, response_policy, forward_url, answer_with_app) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        query.addBindValue(endpoint.name);
-        query.addBindValue(Endpoint::normalizePath(endpoint.path));
-        query.addBindValue(schemeName(endpoint.scheme));
-        query.addBindValue(endpoint.toleranceSeconds);
-        query.addBindValue(QDateTime::currentMSecsSinceEpoch());
-        query.addBindValue(QString::fromUtf8(endpoint.generic.toJson()));
-        query.addBindValue(endpoint.subscriberPath.isNull() ? QStringLiteral("")
-                                                            : endpoint.subscriberPath);
-        query.addBindValue(QString::fromUtf8(endpoint.response.toJson()));
-        query.addBindValue(endpoint.forwardUrl.isNull() ? QStringLiteral("") : endpoint.forwardUrl);
-        query.addBindValue(endpoint.answerWithApp ? 1 : 0);
+        for (const QVariant &value : settingsRow(endpoint))
+            query.addBindValue(value);
         if (!query.exec())
             return fail(query, error);
         endpoint.id = query.lastInsertId().toLongLong();

@@ -4,6 +4,7 @@
 
 #include <QStringList>
 #include <QVariant>
+#include <QVariantList>
 
 #include <optional>
 
@@ -41,6 +42,11 @@ public:
     // machine's own (from the file at Database::defaultPath()). What list() found missing or
     // different here, as lines to show.
     QStringList secretWarnings() const { return m_warnings; }
+
+    // An endpoint's settings as a new row binds them, in the order of the columns name, path,
+    // scheme, tolerance_seconds, created_at (now), scheme_options, subscriber_path,
+    // response_policy, forward_url, answer_with_app: a file's and a team database's alike.
+    static QVariantList settingsRow(const Endpoint &endpoint);
 
 private:
     struct PlacedSecret

@@ -1,8 +1,8 @@
 #include "postgres.h"
 
+#include "endpointrepository.h"
 #include "hmac.h"
 
-#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -469,17 +469,8 @@ bool publishEndpoint(const QSqlDatabase &db, const Endpoint &endpoint, QString *
         "excluded.subscriber_path, response_policy = excluded.response_policy, forward_url = "
         "excluded.forward_url, answer_with_app = excluded.answer_with_app, secret_fingerprints "
         "= excluded.secret_fingerprints"));
-    query.addBindValue(endpoint.name);
-    query.addBindValue(Endpoint::normalizePath(endpoint.path));
-    query.addBindValue(schemeName(endpoint.scheme));
-    query.addBindValue(endpoint.toleranceSeconds);
-    query.addBindValue(QDateTime::currentMSecsSinceEpoch());
-    query.addBindValue(QString::fromUtf8(endpoint.generic.toJson()));
-    query.addBindValue(endpoint.subscriberPath.isNull() ? QStringLiteral("")
-                                                        : endpoint.subscriberPath);
-    query.addBindValue(QString::fromUtf8(endpoint.response.toJson()));
-    query.addBindValue(endpoint.forwardUrl.isNull() ? QStringLiteral("") : endpoint.forwardUrl);
-    query.addBindValue(endpoint.answerWithApp ? 1 : 0);
+    for (const QVariant &value : EndpointRepository::settingsRow(endpoint))
+        query.addBindValue(value);
     query.addBindValue(QString::fromUtf8(
         QJsonDocument(fingerprintsOf(endpoint.secrets)).toJson(QJsonDocument::Compact)));
     if (!query.exec()) {
