@@ -76,6 +76,22 @@ QVariantList EndpointRepository::settingsRow(const Endpoint &endpoint)
             endpoint.answerWithApp ? 1 : 0};
 }
 
+Endpoint EndpointRepository::settingsFrom(const QSqlQuery &query)
+{
+    Endpoint endpoint;
+    endpoint.id = query.value(0).toLongLong();
+    endpoint.name = query.value(1).toString();
+    endpoint.path = query.value(2).toString();
+    endpoint.scheme = schemeFromName(query.value(3).toString()).value_or(SignatureScheme::None);
+    endpoint.toleranceSeconds = query.value(4).toInt();
+    endpoint.generic = GenericHmacOptions::fromJson(query.value(5).toByteArray());
+    endpoint.subscriberPath = query.value(6).toString();
+    endpoint.response = ResponsePolicy::fromJson(query.value(7).toByteArray());
+    endpoint.forwardUrl = query.value(8).toString();
+    endpoint.answerWithApp = query.value(9).toInt() != 0;
+    return endpoint;
+}
+
 std::optional<QList<Endpoint>> EndpointRepository::teamList(QString *error) const
 {
     const auto team = Postgres::endpoints(m_database.connection(), error);
@@ -172,17 +188,7 @@ std::optional<QList<Endpoint>> EndpointRepository::list(QString *error) const
     QList<Endpoint> endpoints;
     QHash<qint64, qsizetype> indexById;
     while (query.next()) {
-        Endpoint endpoint;
-        endpoint.id = query.value(0).toLongLong();
-        endpoint.name = query.value(1).toString();
-        endpoint.path = query.value(2).toString();
-        endpoint.scheme = schemeFromName(query.value(3).toString()).value_or(SignatureScheme::None);
-        endpoint.toleranceSeconds = query.value(4).toInt();
-        endpoint.generic = GenericHmacOptions::fromJson(query.value(5).toByteArray());
-        endpoint.subscriberPath = query.value(6).toString();
-        endpoint.response = ResponsePolicy::fromJson(query.value(7).toByteArray());
-        endpoint.forwardUrl = query.value(8).toString();
-        endpoint.answerWithApp = query.value(9).toInt() != 0;
+        Endpoint endpoint = settingsFrom(query);
         indexById.insert(endpoint.id, endpoints.size());
         endpoints.append(endpoint);
     }

@@ -2,6 +2,7 @@
 
 #include "endpoint.h"
 
+#include <QSqlQuery>
 #include <QStringList>
 #include <QVariant>
 #include <QVariantList>
@@ -47,6 +48,10 @@ public:
     // scheme, tolerance_seconds, created_at (now), scheme_options, subscriber_path,
     // response_policy, forward_url, answer_with_app: a file's and a team database's alike.
     static QVariantList settingsRow(const Endpoint &endpoint);
+    // The settings read back from a row whose first columns are id, name, path, scheme,
+    // tolerance_seconds, scheme_options, subscriber_path, response_policy, forward_url,
+    // answer_with_app (no secrets).
+    static Endpoint settingsFrom(const QSqlQuery &query);
 
 private:
     struct PlacedSecret

@@ -436,17 +436,7 @@ std::optional<QList<Endpoint>> endpoints(const QSqlDatabase &db, QString *error)
     }
     QList<Endpoint> list;
     while (query.next()) {
-        Endpoint endpoint;
-        endpoint.id = query.value(0).toLongLong();
-        endpoint.name = query.value(1).toString();
-        endpoint.path = query.value(2).toString();
-        endpoint.scheme = schemeFromName(query.value(3).toString()).value_or(SignatureScheme::None);
-        endpoint.toleranceSeconds = query.value(4).toInt();
-        endpoint.generic = GenericHmacOptions::fromJson(query.value(5).toByteArray());
-        endpoint.subscriberPath = query.value(6).toString();
-        endpoint.response = ResponsePolicy::fromJson(query.value(7).toByteArray());
-        endpoint.forwardUrl = query.value(8).toString();
-        endpoint.answerWithApp = query.value(9).toInt() != 0;
+        Endpoint endpoint = EndpointRepository::settingsFrom(query);
         const QJsonArray prints = QJsonDocument::fromJson(query.value(10).toByteArray()).array();
         for (const QJsonValue &print : prints) {
             endpoint.secrets.append(

@@ -6,6 +6,7 @@
 #include "endpointrepository.h"
 #include "payloaddecoder.h"
 #include "postgres.h"
+#include "replayrepository.h"
 #include "secretvault.h"
 #include "stagecounters.h"
 #include "subscribermapper.h"
@@ -448,30 +449,13 @@ private:
         QString error;
         bool ok = connection.transaction();
         QSqlQuery add(connection);
-        add.prepare(QStringLiteral(
-            "INSERT INTO replays (delivery_id, sent_at, url, resigned, request_headers, "
-            "request_body, status, response_headers, response_body, latency_ms, error, kind) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        add.prepare(ReplayRepository::insertStatement());
         QSqlQuery status(connection);
         status.prepare(QStringLiteral("UPDATE deliveries SET response_status = ? WHERE id = ?"));
         for (auto &[forward, answeredStatus] : forwards) {
             if (!ok)
                 break;
-            add.addBindValue(forward.deliveryId);
-            add.addBindValue(forward.sentAtMs);
-            add.addBindValue(forward.url.toString(QUrl::FullyEncoded));
-            add.addBindValue(forward.resigned ? 1 : 0);
-            const auto bytes = [](const QByteArray &b) {
-                return b.isNull() ? QByteArray("") : b;
-            };
-            add.addBindValue(bytes(forward.requestHeaders.serialize()));
-            add.addBindValue(forward.requestBody.isNull() ? QByteArray("") : forward.requestBody);
-            add.addBindValue(forward.status);
-            add.addBindValue(bytes(forward.responseHeaders.serialize()));
-            add.addBindValue(forward.responseBody.isNull() ? QByteArray("") : forward.responseBody);
-            add.addBindValue(forward.latencyMs);
-            add.addBindValue(forward.error.isNull() ? QStringLiteral("") : forward.error);
-            add.addBindValue(forward.kind.isNull() ? QStringLiteral("replay") : forward.kind);
+            ReplayRepository::bind(add, forward);
             ok = add.exec();
             if (!ok)
                 error = errorOf(add);

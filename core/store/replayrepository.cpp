@@ -4,16 +4,16 @@
 
 #include <QSqlQuery>
 
-bool ReplayRepository::add(Replay &replay, QString *error) const
+QString ReplayRepository::insertStatement()
 {
-    QSqlQuery query(m_database.connection());
-    query.prepare(
-        QStringLiteral("INSERT INTO replays (delivery_id, sent_at, url, resigned, request_headers, "
-                       "request_body, "
-                       "status, response_headers, response_body, latency_ms, error, kind) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") +
-        // PostgreSQL tells a new row's id only when asked.
-        (m_database.isTeam() ? QStringLiteral(" RETURNING id") : QString()));
+    return QStringLiteral(
+        "INSERT INTO replays (delivery_id, sent_at, url, resigned, request_headers, request_body, "
+        "status, response_headers, response_body, latency_ms, error, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+}
+
+void ReplayRepository::bind(QSqlQuery &query, const Replay &replay)
+{
     auto bytes = [](const QByteArray &b) {
         return b.isNull() ? QByteArray("") : b;
     };
@@ -29,6 +29,15 @@ bool ReplayRepository::add(Replay &replay, QString *error) const
     query.addBindValue(replay.latencyMs);
     query.addBindValue(replay.error.isNull() ? QStringLiteral("") : replay.error);
     query.addBindValue(replay.kind);
+}
+
+bool ReplayRepository::add(Replay &replay, QString *error) const
+{
+    QSqlQuery query(m_database.connection());
+    // PostgreSQL tells a new row's id only when asked.
+    query.prepare(insertStatement() +
+                  (m_database.isTeam() ? QStringLiteral(" RETURNING id") : QString()));
+    bind(query, replay);
     if (!query.exec()) {
         if (error)
             *error = Database::errorText(query.lastError());

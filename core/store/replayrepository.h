@@ -7,6 +7,8 @@
 class Database;
 
 // The replays kept with each delivery.
+class QSqlQuery;
+
 class ReplayRepository
 {
 public:
@@ -16,6 +18,11 @@ public:
 
     bool add(Replay &replay, QString *error) const; // sets replay.id
     std::optional<QList<Replay>> ofDelivery(qint64 deliveryId, QString *error) const;
+
+    // The INSERT of a replay's row, and its values bound in that statement's order: for the
+    // writers that add replays in their own transactions.
+    static QString insertStatement();
+    static void bind(QSqlQuery &query, const Replay &replay);
 
 private:
     const Database &m_database;
