@@ -1396,9 +1396,7 @@ private Q_SLOTS:
     // and the drift of that retry.
     void eventsSchemaAndDiff()
     {
-        if (!fileOnly())
-            QSKIP("schemas are learned in files only");
-        const QString db = TestSupport::temporaryPath(QStringLiteral("events.db"));
+        const QString db = store(QStringLiteral("events.db"));
         const QStringList dbArgs{QStringLiteral("--db"), db};
         QVERIFY(addHostedHooksEndpoint(dbArgs));
         QProcess serve;
@@ -1513,7 +1511,8 @@ private Q_SLOTS:
 
         // A delivery as a test fixture: the body byte for byte, and a curl command re-signed for
         // now that the running receiver verifies.
-        const QString fixtures = TestSupport::temporaryPath(QStringLiteral("fixtures"));
+        const QString fixtures =
+            TestSupport::temporaryPath(QStringLiteral("fixtures-") + QString::number(fileOnly()));
         const Result fixture =
             runHookscope(QStringList{QStringLiteral("fixture"), QStringLiteral("3"),
                                      QStringLiteral("--out"), fixtures, QStringLiteral("--to"),

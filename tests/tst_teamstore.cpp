@@ -4,6 +4,7 @@
 
 #include "database.h"
 #include "pgcluster.h"
+#include "postgres.h"
 #include "teamsupport.h"
 
 #include <QJsonArray>
@@ -84,7 +85,7 @@ private Q_SLOTS:
         QCOMPARE(again.exitCode, 0);
         QVERIFY2(again.out.contains(u"ready for HookScope"), qPrintable(again.out));
         QCOMPARE(sql(QStringLiteral("SELECT value FROM hookscope_meta"), name),
-                 QStringLiteral("1"));
+                 QString::number(Postgres::SchemaVersion));
         QCOMPARE(sql(QStringLiteral("SELECT string_agg(r.rolname, ',' ORDER BY r.rolname) FROM "
                                     "pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN "
                                     "pg_roles u ON u.oid = m.member WHERE u.rolname = 'qa'"),
@@ -245,6 +246,30 @@ private Q_SLOTS:
         }
         QVERIFY(!attempt(QStringLiteral("receiver2"),
                          QStringLiteral("UPDATE subscribers SET notes = 'x'")));
+        // Receivers learn the event schemas; a viewer reads what they learned.
+        for (const char *learning : {"DELETE FROM schema_queue", "DELETE FROM drift",
+                                     "UPDATE schema_state SET "
+                                     "learned_up_to = 0",
+                                     "INSERT INTO event_schemas VALUES ('hh', 'x', 1, 0, 0, 0, 1)"})
+            QVERIFY2(!attempt(QStringLiteral("qa"), QString::fromLatin1(learning)), learning);
+        const QString viewer = m_cluster.url(name, QStringLiteral("qa"));
+        const Run events =
+            hookscope({QStringLiteral("events"), QStringLiteral("--json"), QStringLiteral("--db"),
+                       m_cluster.url(name, QStringLiteral("receiver2"))},
+                      a);
+        QCOMPARE(events.exitCode, 0);
+        QCOMPARE(QJsonDocument::fromJson(events.out.toUtf8()).array().size(), 1);
+        QCOMPARE(hookscope({QStringLiteral("events"), QStringLiteral("--json"),
+                            QStringLiteral("--db"), viewer},
+                           a)
+                     .out,
+                 events.out);
+        const Run rebuild = hookscope(
+            {QStringLiteral("events"), QStringLiteral("--rebuild"), QStringLiteral("--db"), viewer},
+            a);
+        QCOMPARE(rebuild.exitCode, 2);
+        QVERIFY2(rebuild.err.contains(u"this login may only read the team database"),
+                 qPrintable(rebuild.err));
         // A viewer reads everything, and keeps the subscribers' own fields.
         QVERIFY(attempt(QStringLiteral("qa"), QStringLiteral("SELECT count(*) FROM deliveries")));
         QVERIFY(attempt(QStringLiteral("qa"),
@@ -303,8 +328,74 @@ private Q_SLOTS:
         QCOMPARE(
             sql(QStringLiteral("SELECT count(*) FROM deliveries WHERE verdict <> 'valid'"), name),
             QStringLiteral("0"));
+        // Both receivers learned the event schemas from the queue, one at a time: each delivery
+        // once.
+        QTRY_COMPARE_WITH_TIMEOUT(sql(QStringLiteral("SELECT count(*) FROM schema_queue"), name),
+                                  QStringLiteral("0"), 60000);
+        QCOMPARE(
+            sql(QStringLiteral("SELECT event_type || ' ' || deliveries FROM event_schemas"), name),
+            QStringLiteral("subscriber.created %1").arg(2 * Events));
+        QCOMPARE(sql(QStringLiteral("SELECT deliveries FROM schema_fields WHERE path = "
+                                    "'data.plan'"),
+                     name),
+                 QString::number(2 * Events));
         QVERIFY(serveA.stop());
         QVERIFY(serveB.stop());
+    }
+
+    // A database set up by an earlier HookScope (schema 1, before event schemas were learned
+    // there): refused with what to do, upgraded by `db init`, and its deliveries learned then.
+    void schemaOneIsUpgradedByInit()
+    {
+        const QProcessEnvironment a = machine(QStringLiteral("upgrade-a"));
+        const QString name = newTeamDatabase(a);
+        QVERIFY(!name.isEmpty());
+        const QString receiver = m_cluster.url(name, QStringLiteral("receiver1"));
+        {
+            Serve serve;
+            QVERIFY(serve.start(receiver, a));
+            for (int i = 1; i <= 3; ++i)
+                QCOMPARE(
+                    TestSupport::sendRaw(serve.port(), signedRequest(subscriberCreated(i))).status,
+                    200);
+            QVERIFY(serve.stop());
+        }
+        // As schema 1 was.
+        QVERIFY(
+            sql(QStringLiteral("DROP TRIGGER deliveries_queue_schemas ON deliveries; DROP "
+                               "FUNCTION hookscope_queue_schemas(); DROP TABLE schema_queue; "
+                               "ALTER TABLE drift DROP COLUMN position; DELETE FROM "
+                               "event_schemas; DELETE FROM schema_fields; UPDATE hookscope_meta "
+                               "SET value = '1' WHERE name = 'schema_version'"),
+                name) != u"<error>");
+        const Run refused =
+            hookscope({QStringLiteral("events"), QStringLiteral("--db"), receiver}, a);
+        QCOMPARE(refused.exitCode, 2);
+        QVERIFY2(refused.err.contains(u"schema 1 is older than this HookScope's (2); its owner "
+                                      u"upgrades it with: hookscope db init"),
+                 qPrintable(refused.err));
+        const Run init =
+            hookscope({QStringLiteral("db"), QStringLiteral("init"), m_cluster.url(name)}, a);
+        QVERIFY2(init.exitCode == 0, qPrintable(init.err));
+        QCOMPARE(sql(QStringLiteral("SELECT value FROM hookscope_meta WHERE name = "
+                                    "'schema_version'"),
+                     name),
+                 QStringLiteral("2"));
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM schema_queue"), name),
+                 QStringLiteral("3"));
+        const Run events = hookscope(
+            {QStringLiteral("events"), QStringLiteral("--json"), QStringLiteral("--db"), receiver},
+            a);
+        QCOMPARE(events.exitCode, 0);
+        const QJsonArray types = QJsonDocument::fromJson(events.out.toUtf8()).array();
+        QCOMPARE(types.size(), 1);
+        QCOMPARE(types[0][u"deliveries"].toInteger(), 3);
+        // Run again, init changes nothing.
+        QCOMPARE(hookscope({QStringLiteral("db"), QStringLiteral("init"), m_cluster.url(name)}, a)
+                     .exitCode,
+                 0);
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM schema_queue"), name),
+                 QStringLiteral("0"));
     }
 
     void valuesAreKeptExactly()
@@ -433,7 +524,19 @@ private Q_SLOTS:
             QStringLiteral("status:2xx sample:no"),
             QStringLiteral("endpoint:hh event:subscriber.created zoe"),
             QStringLiteral("since:1h"),
+            QStringLiteral("drift:yes"),
+            QStringLiteral("drift:no"),
+            QStringLiteral("drift:new-field"),
+            QStringLiteral("drift:missing"),
+            QStringLiteral("drift:type-changed"),
+            QStringLiteral("drift:yes event:subscriber.created"),
         };
+        // The copied deliveries were queued in id order and are learned so: the drift found is
+        // the file's. Commands bring what is learned up to date before they answer.
+        QCOMPARE(hookscope({QStringLiteral("events"), QStringLiteral("--db"), team}, a).exitCode,
+                 0);
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM schema_queue"), name),
+                 QStringLiteral("0"));
         for (const QString &filter : filters) {
             const QString inFile = found(file, filter);
             QVERIFY2(!inFile.startsWith(u"exit"), qPrintable(filter + u": " + inFile));
@@ -445,20 +548,13 @@ private Q_SLOTS:
         // Not every filter is empty, and not every one finds everything.
         QCOMPARE(found(team, QStringLiteral("zoe")).count(u',') + 1, 2);
         QCOMPARE(found(team, QStringLiteral("has:data.items[].sku")).count(u',') + 1, 2);
+        QCOMPARE(found(team, QStringLiteral("drift:yes")).count(u',') + 1, 2);
 
-        // The copy keeps the ids: each delivery reads the same in both, fields, verdict and
-        // why, and so do the subscribers. (Drift is learned in files only, so far.)
+        // The copy keeps the ids: each delivery reads the same in both, fields, verdict, why
+        // and drift, and so do the subscribers and what was learned of each event type.
         const auto output = [&](const QString &db, const QStringList &arguments) {
             const Run run = hookscope(arguments + QStringList{QStringLiteral("--db"), db}, a);
-            QJsonDocument json = QJsonDocument::fromJson(run.out.toUtf8());
-            if (json.isObject()) {
-                QJsonObject object = json.object();
-                object.remove(QStringLiteral("drift"));
-                json.setObject(object);
-            }
-            return QStringLiteral("exit %1\n%2")
-                .arg(run.exitCode)
-                .arg(QString::fromUtf8(json.toJson()));
+            return QStringLiteral("exit %1\n%2\n%3").arg(run.exitCode).arg(run.out, run.err);
         };
         for (int id = 1; id <= bodies.size() + 1; ++id) {
             const QStringList show{QStringLiteral("show"), QString::number(id),
@@ -469,6 +565,21 @@ private Q_SLOTS:
         }
         const QStringList subscribers{QStringLiteral("subscribers"), QStringLiteral("--json")};
         QCOMPARE(output(team, subscribers), output(file, subscribers));
+        const QList<QStringList> learned{
+            {QStringLiteral("events"), QStringLiteral("--json")},
+            {QStringLiteral("events")},
+            {QStringLiteral("schema"), QStringLiteral("invoice.paid")},
+            {QStringLiteral("schema"), QStringLiteral("subscriber.created"),
+             QStringLiteral("--json-schema")},
+            {QStringLiteral("schema"), QStringLiteral("order.shipped")},
+            {QStringLiteral("diff"), QStringLiteral("2"), QStringLiteral("--json")},
+        };
+        for (const QStringList &command : learned) {
+            const QString inFile = output(file, command);
+            QVERIFY2(inFile.startsWith(u"exit 0"), qPrintable(inFile));
+            QCOMPARE(output(team, command), inFile);
+        }
+        QVERIFY(output(team, learned.at(0)).contains(u"\"drifted\": 1"));
     }
 
     void unreachableDatabaseAnswers503AndRecovers()

@@ -2,6 +2,7 @@
 // what any receiver stores, live, and a viewer's window is read-only.
 
 #include "deliverylistmodel.h"
+#include "eventsview.h"
 #include "mainwindow.h"
 #include "pgcluster.h"
 #include "teamsupport.h"
@@ -10,6 +11,7 @@
 #include <QDir>
 #include <QFile>
 #include <QStandardPaths>
+#include <QTableWidget>
 
 using namespace TeamSupport;
 
@@ -116,6 +118,33 @@ private Q_SLOTS:
         QCOMPARE(
             viewing->deliveryModel()->index(0, DeliveryListModel::EventIdColumn).data().toString(),
             QStringLiteral("evt_%1").arg(Events));
+
+        // What the receivers learned of the event type, every window's Events view shows, and a
+        // delivery that drifted is marked in both lists.
+        receiving->showEventsView();
+        viewing->showEventsView();
+        QByteArray drifting = subscriberCreated(Events + 1);
+        drifting.replace("\"plan\":\"pro\"", "\"plan\":\"pro\",\"coupon\":\"SPRING\"");
+        QCOMPARE(TestSupport::sendRaw(serveB.port(), signedRequest(drifting)).status, 200);
+        const auto learned = [](MainWindow *window, int column) -> qint64 {
+            QTableWidget *table = window->eventsView()->eventTypeTable();
+            for (int row = 0; row < table->rowCount(); ++row) {
+                if (table->item(row, EventsView::EventTypeColumn)
+                        ->data(EventsView::EventTypeRole)
+                        .toString() == u"subscriber.created")
+                    return table->item(row, column)->data(Qt::DisplayRole).toLongLong();
+            }
+            return -1;
+        };
+        for (MainWindow *window : {receiving.get(), viewing.get()}) {
+            QTRY_COMPARE_WITH_TIMEOUT(learned(window, EventsView::DeliveriesColumn),
+                                      qint64(2 * Events + 2), 10000);
+            QCOMPARE(learned(window, EventsView::DriftedColumn), qint64(1));
+            QTRY_COMPARE_WITH_TIMEOUT(window->deliveryModel()->rowCount(), 2 * Events + 2, 1000);
+            const qint64 newest =
+                window->deliveryModel()->index(0, 0).data(DeliveryListModel::IdRole).toLongLong();
+            QTRY_VERIFY_WITH_TIMEOUT(window->deliveryModel()->isDrifted(newest), 5000);
+        }
     }
 };
 

@@ -21,6 +21,8 @@
 #include <QSqlQuery>
 #include <QThread>
 
+#include <functional>
+
 #include <algorithm>
 #include <future>
 #include <map>
@@ -574,15 +576,23 @@ bool DeliveryStore::open(const Options &options, QString *error)
         auto *watcher = new TeamWatcher(options.path);
         watcher->moveToThread(m_watchThread);
         connect(watcher, &TeamWatcher::stored, this, &DeliveryStore::stored);
+        connect(watcher, &TeamWatcher::schemasLearned, this, &DeliveryStore::schemasLearned);
         connect(m_watchThread, &QThread::started, watcher, &TeamWatcher::start);
         // Deleted on its own thread, with its connection, as the thread finishes.
         connect(m_watchThread, &QThread::finished, watcher, &QObject::deleteLater);
         m_watchThread->start();
     }
-    // A team database indexes and maps in the writer's own transactions.
-    if (openError.isEmpty() && !team) {
-        m_indexThread = QThread::create([this] { runAfterCommits(); });
-        m_indexThread->setObjectName(QStringLiteral("hookscope-search"));
+    // A team database indexes and maps in the writer's own transactions, and learns event
+    // schemas after them.
+    if (openError.isEmpty()) {
+        m_indexThread = QThread::create([this, team] {
+            if (team)
+                runTeamLearning();
+            else
+                runAfterCommits();
+        });
+        m_indexThread->setObjectName(team ? QStringLiteral("hookscope-schemas")
+                                          : QStringLiteral("hookscope-search"));
         m_indexThread->start(QThread::LowPriority);
     }
     if (!openError.isEmpty()) {
@@ -772,7 +782,97 @@ private:
     std::chrono::nanoseconds m_start;
 };
 
+struct Learned
+{
+    int deliveries = 0;
+    int drifted = 0;
+    bool failed = false;
+    bool behind = false; // stopped at `until` with more to learn
+};
+
+// Learns event schemas `chunk` deliveries at a time until caught up, `until`, or `stopping`.
+Learned learnSchemas(SchemaKeeper &keeper, int chunk, DeliveryStore::Clock::time_point until,
+                     const std::function<bool()> &stopping)
+{
+    Learned learned;
+    for (;;) {
+        QString error;
+        int drifting = 0;
+        StageTimer timer(StageCounters::Schemas, 0);
+        const ThreadCpuTimer cpu(StageCounters::Schemas);
+        const std::optional<int> read = keeper.catchUp(chunk, &error, &drifting);
+        timer.setUnits(quint64(read.value_or(0)));
+        if (!read) {
+            learned.failed = true;
+            return learned;
+        }
+        learned.deliveries += *read;
+        learned.drifted += drifting;
+        if (*read < chunk || stopping())
+            return learned;
+        if (DeliveryStore::Clock::now() >= until) {
+            learned.behind = true;
+            return learned;
+        }
+    }
+}
+
 } // namespace
+
+bool DeliveryStore::isStopping() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_stopping;
+}
+
+bool DeliveryStore::waitForCommits(std::chrono::milliseconds poll)
+{
+    std::unique_lock lock(m_mutex);
+    m_indexWake.wait_for(lock, poll, [this] { return m_indexDue || m_stopping; });
+    if (m_stopping)
+        return false;
+    m_indexDue = false;
+    return true;
+}
+
+void DeliveryStore::runTeamLearning()
+{
+    // Deliveries taken off the team database's queue per transaction (see SchemaKeeper).
+    constexpr int Chunk = 1000;
+    // Commits arriving faster than this are learned from together.
+    constexpr std::chrono::milliseconds Interval{50};
+    // Each receiver learns after its own commits, and so from every receiver's deliveries
+    // queued by then; this also finds what a receiver that stopped left queued.
+    constexpr std::chrono::seconds Poll{1};
+    constexpr std::chrono::seconds Reconnect{5};
+    Database database;
+    std::unique_ptr<SchemaKeeper> schemas;
+    auto nextOpen = Clock::now();
+    while (waitForCommits(Poll)) {
+        if (!database.isOpen()) {
+            if (Clock::now() < nextOpen)
+                continue;
+            nextOpen = Clock::now() + Reconnect;
+            if (QString error; !database.open(m_options.path, &error, m_options.busyTimeoutMs))
+                continue;
+            if (!Postgres::mayLearnSchemas(database.connection()))
+                return; // a viewer's login: the receivers learn
+            schemas = std::make_unique<SchemaKeeper>(database);
+        }
+        const Learned learned = learnSchemas(*schemas, Chunk, Clock::time_point::max(),
+                                             [this] { return isStopping(); });
+        if (learned.failed) {
+            // Tried again on a new connection: what was not committed stays queued.
+            schemas.reset();
+            database.close();
+        }
+        // A watching store hears of every receiver's learning, this one's among them.
+        if (learned.deliveries > 0 && !m_options.watchTeam)
+            Q_EMIT schemasLearned(learned.deliveries, learned.drifted);
+        std::unique_lock lock(m_mutex);
+        m_indexWake.wait_for(lock, Interval, [this] { return m_stopping; });
+    }
+}
 
 void DeliveryStore::runAfterCommits()
 {
@@ -800,17 +900,9 @@ void DeliveryStore::runAfterCommits()
     qint64 mappedUpTo = -1;
     auto nextOpen = Clock::now();
     const auto stopping = [this] {
-        std::lock_guard lock(m_mutex);
-        return m_stopping;
+        return isStopping();
     };
-    for (;;) {
-        {
-            std::unique_lock lock(m_mutex);
-            m_indexWake.wait_for(lock, Poll, [this] { return m_indexDue || m_stopping; });
-            if (m_stopping)
-                break;
-            m_indexDue = false;
-        }
+    while (waitForCommits(Poll)) {
         const quint64 opened = m_openGeneration.load();
         if (generation != opened) {
             // The writer opened the file again (a replaced file, a recovery).
@@ -861,28 +953,11 @@ void DeliveryStore::runAfterCommits()
         // A long backlog (a file from before schemas were learned, an index made again from
         // nothing) is worked through a slice at a time, so that the mapping and the other
         // keep up with new deliveries meanwhile.
-        bool behind = false;
         const auto sliceEnd = Clock::now() + Slice;
-        int learned = 0;
-        int drifted = 0;
-        for (;;) {
-            QString error;
-            int drifting = 0;
-            StageTimer timer(StageCounters::Schemas, 0);
-            const ThreadCpuTimer cpu(StageCounters::Schemas);
-            const std::optional<int> read = schemas->catchUp(SchemaChunk, &error, &drifting);
-            timer.setUnits(quint64(read.value_or(0)));
-            learned += read.value_or(0);
-            drifted += drifting;
-            if (!read || *read < SchemaChunk || stopping())
-                break;
-            if (Clock::now() >= sliceEnd) {
-                behind = true;
-                break;
-            }
-        }
-        if (learned > 0)
-            Q_EMIT schemasLearned(learned, drifted);
+        const Learned learned = learnSchemas(*schemas, SchemaChunk, sliceEnd, stopping);
+        bool behind = learned.behind;
+        if (learned.deliveries > 0)
+            Q_EMIT schemasLearned(learned.deliveries, learned.drifted);
         if (!index.isOpen())
             index.open(m_options.busyTimeoutMs, nullptr); // closed when found damaged
         while (index.isOpen()) {

@@ -156,6 +156,10 @@ private:
     // On a thread of its own, after the commits: keeps the subscriber mapping (see
     // SubscriberMapper) and the full-text index file (see SearchIndex) up to date.
     void runAfterCommits();
+    void runTeamLearning(); // the event schemas of a team database (see SchemaKeeper)
+    bool isStopping() const;
+    // Until commits are due (or `poll` passes): false once the store stops.
+    bool waitForCommits(std::chrono::milliseconds poll);
 
     Options m_options;
     QThread *m_thread = nullptr;

@@ -104,7 +104,8 @@ const char *const SchemaStatements[] = {
     " kind text NOT NULL DEFAULT 'replay')",
     "CREATE INDEX replays_delivery ON replays (delivery_id, id)",
     // What the file keeps of event schemas and drift (see SchemaKeeper), so that the same
-    // queries read them; receivers on the team database do not learn schemas yet.
+    // queries read them. A file learns up to a watermark; here learned_up_to counts what the
+    // learners committed, and the deliveries left to learn wait in schema_queue (version 2).
     "CREATE TABLE schema_state (id integer PRIMARY KEY CHECK (id = 1), learned_up_to bigint NOT "
     "NULL)",
     "INSERT INTO schema_state VALUES (1, 0)",
@@ -126,6 +127,21 @@ const char *const SchemaStatements[] = {
     "END $$",
 };
 
+// Version 1 -> 2: event schemas learned on the team database. Several receivers commit ids out
+// of order, so a watermark would pass over a lower id committed late: every new delivery is
+// queued instead, by a trigger in its own transaction (whoever inserts it, `db copy` too), and
+// learners take the queue in id order (see SchemaKeeper).
+const char *const LearningStatements[] = {
+    "CREATE TABLE schema_queue (delivery_id bigint PRIMARY KEY)",
+    "INSERT INTO schema_queue SELECT id FROM deliveries",
+    "CREATE FUNCTION hookscope_queue_schemas() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "INSERT INTO schema_queue (delivery_id) SELECT id FROM new_rows; RETURN NULL; END $$",
+    "CREATE TRIGGER deliveries_queue_schemas AFTER INSERT ON deliveries REFERENCING NEW TABLE "
+    "AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION hookscope_queue_schemas()",
+    // A delivery's drift in the order it was found (the file's rowid order).
+    "ALTER TABLE drift ADD COLUMN position integer NOT NULL DEFAULT 0",
+};
+
 // What each role may do. Column grants keep a viewer to the subscribers' own fields and a
 // receiver to what the mapping updates.
 const char *const GrantStatements[] = {
@@ -140,6 +156,11 @@ const char *const GrantStatements[] = {
     "GRANT SELECT ON hookscope_meta, endpoints, deliveries, subscribers, subscriber_events, "
     "replays, schema_state, event_schemas, schema_fields, drift TO hookscope_viewer",
     "GRANT SELECT ON schema_state, event_schemas, schema_fields, drift TO hookscope_receiver",
+    // Receivers learn the schemas (and may forget them, to learn them again).
+    "GRANT SELECT, INSERT, DELETE ON schema_queue TO hookscope_receiver",
+    "GRANT INSERT, UPDATE, DELETE ON event_schemas, schema_fields, drift TO hookscope_receiver",
+    "GRANT UPDATE ON schema_state TO hookscope_receiver",
+    "GRANT SELECT ON schema_queue TO hookscope_viewer",
     "GRANT UPDATE (local_reference, notes) ON subscribers TO hookscope_viewer",
 };
 
@@ -349,7 +370,7 @@ bool checkSchema(const QSqlDatabase &db, QString *error)
                            .arg(version)
                            .arg(SchemaVersion)
                      : QStringLiteral("the database's schema %1 is older than this HookScope's "
-                                      "(%2)")
+                                      "(%2); its owner upgrades it with: hookscope db init URL")
                            .arg(version)
                            .arg(SchemaVersion);
         return false;
@@ -383,20 +404,40 @@ bool initialize(const QSqlDatabase &db, const QStringList &receivers, const QStr
         *error = errorText(present.lastError());
         return fail();
     }
+    int version = 0;
     if (present.value(0).toBool()) {
-        if (!checkSchema(db, error))
+        QSqlQuery current(db);
+        if (!current.exec(QStringLiteral("SELECT value FROM hookscope_meta WHERE name = "
+                                         "'schema_version'")) ||
+            !current.next()) {
+            *error = QStringLiteral("the database has a hookscope_meta table without a schema "
+                                    "version; it was not set up by HookScope");
             return fail();
+        }
+        version = current.value(0).toInt();
+        if (version > SchemaVersion || version < 1) {
+            checkSchema(db, error); // says which
+            return fail();
+        }
     } else {
         for (const char *statement : SchemaStatements) {
             if (!exec(db, QLatin1String(statement), error))
                 return fail();
         }
-        if (!exec(db,
-                  QStringLiteral("INSERT INTO hookscope_meta VALUES ('schema_version', '%1')")
-                      .arg(SchemaVersion),
-                  error))
-            return fail();
+        version = 1;
     }
+    if (version < 2) {
+        for (const char *statement : LearningStatements) {
+            if (!exec(db, QLatin1String(statement), error))
+                return fail();
+        }
+    }
+    if (!exec(db,
+              QStringLiteral("INSERT INTO hookscope_meta VALUES ('schema_version', '%1') ON "
+                             "CONFLICT (name) DO UPDATE SET value = EXCLUDED.value")
+                  .arg(SchemaVersion),
+              error))
+        return fail();
     for (const char *statement : GrantStatements) {
         if (!exec(db, QLatin1String(statement), error))
             return fail();
@@ -484,6 +525,14 @@ bool removeEndpoint(const QSqlDatabase &db, const QString &name, QString *error)
         return false;
     }
     return true;
+}
+
+bool mayLearnSchemas(const QSqlDatabase &db)
+{
+    QSqlQuery query(db);
+    return query.exec(QStringLiteral("SELECT has_table_privilege('schema_queue', 'DELETE') AND "
+                                     "has_table_privilege('event_schemas', 'INSERT')")) &&
+           query.next() && query.value(0).toBool();
 }
 
 bool mayChangeEndpoints(const QSqlDatabase &db)

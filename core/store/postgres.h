@@ -18,12 +18,15 @@
 namespace Postgres {
 
 // The schema this HookScope writes and reads (table hookscope_meta, row schema_version).
-constexpr int SchemaVersion = 1;
+constexpr int SchemaVersion = 2;
 
 // The roles `db init` creates: receivers insert deliveries and keep the mapping; viewers read,
 // and change only the subscribers' own fields (local reference, notes).
 inline constexpr const char *ReceiverRole = "hookscope_receiver";
 inline constexpr const char *ViewerRole = "hookscope_viewer";
+
+// The advisory lock a team database's schema learners take, one at a time (see SchemaKeeper).
+constexpr qint64 LearningLock = 4867244;
 
 // Whether a --db value (or HOOKSCOPE_DB) names a PostgreSQL database rather than a file:
 // postgresql://user@host:port/name (postgres:// too).
@@ -56,6 +59,9 @@ std::optional<QList<Endpoint>> endpoints(const QSqlDatabase &db, QString *error)
 // fingerprints.
 bool publishEndpoint(const QSqlDatabase &db, const Endpoint &endpoint, QString *error);
 bool removeEndpoint(const QSqlDatabase &db, const QString &name, QString *error);
+// Whether this login may learn the event schemas (receivers and the owner may; viewers read
+// what they learned).
+bool mayLearnSchemas(const QSqlDatabase &db);
 // Whether this login may add and change the team's endpoints (their owner may; receivers and
 // viewers may not).
 bool mayChangeEndpoints(const QSqlDatabase &db);

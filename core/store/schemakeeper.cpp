@@ -1,6 +1,7 @@
 #include "schemakeeper.h"
 
 #include "database.h"
+#include "postgres.h"
 #include "sqlitestatement.h"
 #include "writeturns.h"
 
@@ -150,15 +151,21 @@ std::optional<qint64> SchemaKeeper::learnedUpTo(QString *error) const
 
 bool SchemaKeeper::load(QString *error)
 {
-    m_schemas.clear();
-    m_loadedAt.reset();
     QSqlDatabase db = m_database.connection();
     if (!db.transaction()) {
         *error = Database::errorText(db.lastError());
         return false;
     }
-    const auto finish = [&db](bool ok) {
-        db.commit();
+    const bool ok = readLearned(error);
+    db.commit();
+    return ok;
+}
+
+bool SchemaKeeper::readLearned(QString *error)
+{
+    m_schemas.clear();
+    m_loadedAt.reset();
+    const auto finish = [](bool ok) {
         return ok;
     };
     const std::optional<qint64> mark = learnedUpTo(error);
@@ -201,6 +208,8 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
     if (!drifted)
         drifted = &ignoredDrift;
     *drifted = 0;
+    if (m_database.isTeam())
+        return catchUpTeam(maxRows, error, drifted);
     const std::optional<qint64> from = learnedUpTo(error);
     if (!from)
         return std::nullopt;
@@ -359,14 +368,166 @@ std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drift
     return read;
 }
 
+std::optional<int> SchemaKeeper::catchUpTeam(int maxRows, QString *error, int *drifted)
+{
+    {
+        auto waiting =
+            m_database.run(QStringLiteral("SELECT EXISTS (SELECT 1 FROM schema_queue)"), {}, error);
+        if (!waiting || !waiting->next())
+            return std::nullopt;
+        if (!waiting->value(0).toBool())
+            return 0;
+    }
+    QSqlDatabase db = m_database.connection();
+    if (!db.transaction()) {
+        *error = Database::errorText(db.lastError());
+        return std::nullopt;
+    }
+    const auto failed = [&] {
+        db.rollback();
+        m_loadedAt.reset(); // what is in memory learned what was not committed
+        return std::nullopt;
+    };
+    const auto run = [&](const QString &sql, const QVariantList &bindings = {}) {
+        return m_database.run(sql, bindings, error);
+    };
+    // One learner at a time, across every receiver; the lock goes with the transaction.
+    // Without waiting for its commit to be flushed: the queue's rows are removed in the same
+    // transaction as what they taught, so a crash can only take both back, to be learned again.
+    if (!run(QStringLiteral("SELECT set_config('lock_timeout', '30s', true), "
+                            "set_config('synchronous_commit', 'off', true)")) ||
+        !run(QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(Postgres::LearningLock)))
+        return failed();
+    const std::optional<qint64> mark = learnedUpTo(error);
+    if (!mark)
+        return failed();
+    if (m_loadedAt != mark && !readLearned(error))
+        return failed();
+    m_loadedAt.reset();
+
+    std::map<std::pair<QString, QString>, quint64> touched; // each type's stamp before
+    std::vector<std::pair<qint64, SchemaDrift>> drift;
+    int read = 0;
+    {
+        // Taken off the queue in the transaction that writes what they taught.
+        auto rows = run(
+            QStringLiteral(
+                "WITH taken AS (DELETE FROM schema_queue WHERE delivery_id IN (SELECT delivery_id "
+                "FROM schema_queue ORDER BY delivery_id LIMIT ?) RETURNING delivery_id) SELECT "
+                "d.id, d.received_at, d.endpoint, d.event_type, CASE WHEN d.sample = 0 AND "
+                "d.truncated = 0 THEN d.body END FROM deliveries d JOIN taken t ON t.delivery_id "
+                "= d.id ORDER BY d.id"),
+            {maxRows});
+        if (!rows)
+            return failed();
+        while (rows->next()) {
+            ++read;
+            if (rows->isNull(4))
+                continue; // a sample, or a part of a body: not what the sender sends
+            const qint64 id = rows->value(0).toLongLong();
+            const std::pair key(rows->value(2).toString(), rows->value(3).toString());
+            SchemaLearner &learner = m_schemas[key];
+            const quint64 stamp = learner.stamp();
+            const QByteArray body = rows->value(4).toByteArray();
+            const std::optional<QList<SchemaDrift>> found =
+                learner.learn(body, id, rows->value(1).toLongLong());
+            if (!found)
+                continue;
+            touched.emplace(key, stamp);
+            for (const SchemaDrift &d : *found)
+                drift.emplace_back(id, d);
+            *drifted += found->isEmpty() ? 0 : 1;
+        }
+    }
+    // Text columns cannot hold U+0000 there (see Postgres::text()).
+    const auto pgText = [](const QString &value) {
+        return Postgres::text(value.toUtf8());
+    };
+    QSqlQuery types(db);
+    QSqlQuery fields(db);
+    QSqlQuery drifts(db);
+    if (!types.prepare(QStringLiteral(
+            "INSERT INTO event_schemas (endpoint, event_type, deliveries, drifted, first_seen, "
+            "last_seen, last_delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint, "
+            "event_type) DO UPDATE SET deliveries = EXCLUDED.deliveries, drifted = "
+            "EXCLUDED.drifted, first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, "
+            "last_delivery_id = EXCLUDED.last_delivery_id")) ||
+        !fields.prepare(QStringLiteral(
+            "INSERT INTO schema_fields (endpoint, event_type, path, types, deliveries, "
+            "occurrences, objects, strings, formats, first_seen, last_seen, first_delivery_id, "
+            "examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint, "
+            "event_type, path) DO UPDATE SET types = EXCLUDED.types, deliveries = "
+            "EXCLUDED.deliveries, occurrences = EXCLUDED.occurrences, objects = EXCLUDED.objects, "
+            "strings = EXCLUDED.strings, formats = EXCLUDED.formats, first_seen = "
+            "EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, first_delivery_id = "
+            "EXCLUDED.first_delivery_id, examples = EXCLUDED.examples")) ||
+        !drifts.prepare(QStringLiteral("INSERT INTO drift (delivery_id, path, kind, before, now, "
+                                       "position) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO "
+                                       "NOTHING"))) {
+        *error = Database::errorText(types.lastError().isValid()    ? types.lastError()
+                                     : fields.lastError().isValid() ? fields.lastError()
+                                                                    : drifts.lastError());
+        return failed();
+    }
+    const auto exec = [&](QSqlQuery &query, const QVariantList &values) {
+        for (qsizetype i = 0; i < values.size(); ++i)
+            query.bindValue(int(i), values.at(i));
+        if (query.exec())
+            return true;
+        *error = Database::errorText(query.lastError());
+        return false;
+    };
+    for (const auto &[key, stamp] : touched) {
+        const SchemaLearner &learner = m_schemas.at(key);
+        const EventSchema s = learner.summary(key.first, key.second);
+        const QString endpoint = pgText(key.first);
+        const QString eventType = pgText(key.second);
+        if (!exec(types, {endpoint, eventType, s.deliveries, s.drifted, s.firstSeenMs, s.lastSeenMs,
+                          s.lastDeliveryId}))
+            return failed();
+        for (const auto &[path, f] : learner.fieldsSince(stamp)) {
+            if (!exec(fields,
+                      {endpoint, eventType, pgText(path), qint64(f.types), f.deliveries,
+                       f.occurrences, f.objects, f.strings, qint64(f.formats), f.firstSeenMs,
+                       f.lastSeenMs, f.firstDeliveryId, pgText(joinedExamples(f.examples))}))
+                return failed();
+        }
+    }
+    qint64 previous = 0;
+    int position = 0;
+    for (const auto &[id, d] : drift) {
+        position = id == previous ? position + 1 : 0;
+        previous = id;
+        if (!exec(drifts, {id, pgText(d.path), SchemaDrift::kindName(d.kind), pgText(d.before),
+                           pgText(d.now), position}))
+            return failed();
+    }
+    auto counted = run(QStringLiteral("UPDATE schema_state SET learned_up_to = learned_up_to + 1 "
+                                      "RETURNING learned_up_to"));
+    if (!counted || !counted->next())
+        return failed();
+    const qint64 learned = counted->value(0).toLongLong();
+    counted.reset();
+    // Windows on the database hear of it as the transaction commits (see TeamWatcher).
+    if (read > 0 &&
+        !run(QStringLiteral("SELECT pg_notify('%1', ?)").arg(QLatin1String(TeamChannel)),
+             {QStringLiteral("%1 %2").arg(read).arg(*drifted)}))
+        return failed();
+    if (!db.commit()) {
+        *error = Database::errorText(db.lastError());
+        return failed();
+    }
+    m_loadedAt = learned;
+    return read;
+}
+
 std::optional<qint64> SchemaKeeper::backlog(const Database &database, QString *error)
 {
     // A range of the primary key: as quick as what is left is short.
-    // Receivers on a team database do not learn schemas yet: nothing waits to be learned.
-    if (database.isTeam())
-        return 0;
-    auto query = database.run(QStringLiteral("SELECT count(*) FROM deliveries WHERE id > (SELECT "
-                                             "learned_up_to FROM schema_state)"),
+    auto query = database.run(database.isTeam()
+                                  ? QStringLiteral("SELECT count(*) FROM schema_queue")
+                                  : QStringLiteral("SELECT count(*) FROM deliveries WHERE id > "
+                                                   "(SELECT learned_up_to FROM schema_state)"),
                               {}, error);
     if (!query || !query->next())
         return std::nullopt;
@@ -379,7 +540,10 @@ bool SchemaKeeper::bringUpToDate(const Database &reading, QString *error,
     QString ignored;
     if (!error)
         error = &ignored;
-    if (reading.isStandIn() || reading.isTeam())
+    if (reading.isStandIn())
+        return true;
+    // A viewer's login reads what the receivers learned.
+    if (reading.isTeam() && !Postgres::mayLearnSchemas(reading.connection()))
         return true;
     const auto left = backlog(reading, error);
     if (!left)
@@ -407,21 +571,38 @@ bool SchemaKeeper::bringUpToDate(const Database &reading, QString *error,
 
 bool SchemaKeeper::reset(const Database &database, QString *error)
 {
-    if (database.isTeam()) {
-        *error = QStringLiteral("event schemas are learned in HookScope files only, not yet on "
-                                "the team database");
+    if (database.isTeam() && !Postgres::mayLearnSchemas(database.connection())) {
+        *error = QStringLiteral("this login may only read the team database; a receiver's or "
+                                "its owner's may learn the event schemas again");
         return false;
     }
     QSqlDatabase db = database.connection();
     QSqlQuery begin(db);
-    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+    if (!begin.exec(database.isTeam() ? QStringLiteral("BEGIN")
+                                      : QStringLiteral("BEGIN IMMEDIATE"))) {
         *error = Database::errorText(begin.lastError());
         return false;
     }
-    for (const char *statement :
-         {"DELETE FROM drift", "DELETE FROM schema_fields", "DELETE FROM event_schemas",
-          "UPDATE schema_state SET learned_up_to = 0"}) {
-        if (!database.run(QString::fromLatin1(statement), {}, error)) {
+    const QStringList statements =
+        database.isTeam()
+            ? QStringList{QStringLiteral("SELECT pg_advisory_xact_lock(%1)")
+                              .arg(Postgres::LearningLock),
+                          QStringLiteral("DELETE FROM drift"),
+                          QStringLiteral("DELETE FROM schema_fields"),
+                          QStringLiteral("DELETE FROM event_schemas"),
+                          QStringLiteral("INSERT INTO schema_queue SELECT id FROM deliveries ON "
+                                         "CONFLICT DO NOTHING"),
+                          // Moved on, not back to 0: what learners hold in memory is stale.
+                          QStringLiteral("UPDATE schema_state SET learned_up_to = learned_up_to "
+                                         "+ 1"),
+                          QStringLiteral("SELECT pg_notify('%1', '0 0')")
+                              .arg(QLatin1String(TeamChannel))}
+            : QStringList{QStringLiteral("DELETE FROM drift"),
+                          QStringLiteral("DELETE FROM schema_fields"),
+                          QStringLiteral("DELETE FROM event_schemas"),
+                          QStringLiteral("UPDATE schema_state SET learned_up_to = 0")};
+    for (const QString &statement : statements) {
+        if (!database.run(statement, {}, error)) {
             db.rollback();
             return false;
         }
@@ -441,11 +622,12 @@ SchemaKeeper::eventTypes(const Database &database, const QString &endpoint, QStr
     if (database.isStandIn())
         return list;
     auto rows = database.run(
-        QStringLiteral("SELECT e.endpoint, e.event_type, e.deliveries, e.drifted, e.first_seen, "
-                       "e.last_seen, e.last_delivery_id, (SELECT count(*) FROM schema_fields f "
-                       "WHERE f.endpoint = e.endpoint AND f.event_type = e.event_type) FROM "
-                       "event_schemas e WHERE ? IS NULL OR e.endpoint = ? ORDER BY e.endpoint, "
-                       "e.event_type"),
+        QStringLiteral(
+            "SELECT e.endpoint, e.event_type, e.deliveries, e.drifted, e.first_seen, "
+            "e.last_seen, e.last_delivery_id, (SELECT count(*) FROM schema_fields f "
+            "WHERE f.endpoint = e.endpoint AND f.event_type = e.event_type) FROM "
+            "event_schemas e WHERE CAST(? AS text) IS NULL OR e.endpoint = ? ORDER BY e.endpoint, "
+            "e.event_type"),
         {endpoint.isNull() ? QVariant() : QVariant(endpoint),
          endpoint.isNull() ? QVariant() : QVariant(endpoint)},
         error);
@@ -499,11 +681,13 @@ std::optional<QList<SchemaDrift>> SchemaKeeper::driftOf(const Database &database
                                                         QString *error)
 {
     QList<SchemaDrift> list;
-    if (database.isStandIn() || database.isTeam())
-        return list; // a team database learns no schemas yet, so no drift
-    auto rows = database.run(QStringLiteral("SELECT path, kind, before, now FROM drift WHERE "
-                                            "delivery_id = ? ORDER BY rowid"),
-                             {deliveryId}, error);
+    if (database.isStandIn())
+        return list;
+    auto rows =
+        database.run(QStringLiteral("SELECT path, kind, before, now FROM drift WHERE "
+                                    "delivery_id = ? ORDER BY ") +
+                         (database.isTeam() ? QStringLiteral("position") : QStringLiteral("rowid")),
+                     {deliveryId}, error);
     if (!rows)
         return std::nullopt;
     while (rows->next()) {

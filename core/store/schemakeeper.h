@@ -19,6 +19,13 @@ class WriteTurns;
 // mapping (see SubscriberMapper), up to a watermark ("learned up to") moved in the same
 // transaction as what it learned, by whichever process gets there first. The 200 never waits
 // for it; a crash loses nothing, since what was not committed is learned again.
+//
+// On a team database (see Postgres) several receivers commit ids out of order, so a watermark
+// would pass over a lower id committed late: each new delivery is queued in its own
+// transaction instead, and learners take the queue in id order, one at a time (an advisory
+// lock), removing what they learned in the transaction that writes it. A delivery committed
+// late is learned after the ones learned before it came; schema_state.learned_up_to counts the
+// learners' commits there, so that what is in memory is known to be current.
 class SchemaKeeper
 {
 public:
@@ -66,8 +73,13 @@ public:
     // How many deliveries are left to learn.
     static std::optional<qint64> backlog(const Database &database, QString *error);
 
+    // The channel a team database's learners NOTIFY on as they commit ("LEARNED DRIFTED").
+    static constexpr const char *TeamChannel = "hookscope_schemas";
+
 private:
     bool load(QString *error);
+    bool readLearned(QString *error);
+    std::optional<int> catchUpTeam(int maxRows, QString *error, int *drifted);
     bool prepare(QString *error);
     struct Statements;
 

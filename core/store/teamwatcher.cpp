@@ -2,6 +2,7 @@
 
 #include "database.h"
 #include "deliveryreader.h"
+#include "schemakeeper.h"
 
 #include <QSqlDriver>
 #include <QSqlQuery>
@@ -66,12 +67,24 @@ bool TeamWatcher::connectNow()
         return false;
     }
     QSqlDriver *driver = m_database->connection().driver();
-    if (!driver->subscribeToNotification(QString::fromLatin1(Channel))) {
+    const QString schemas = QString::fromLatin1(SchemaKeeper::TeamChannel);
+    if (!driver->subscribeToNotification(QString::fromLatin1(Channel)) ||
+        !driver->subscribeToNotification(schemas)) {
         m_database.reset();
         Q_EMIT problem(QStringLiteral("cannot listen for new deliveries"));
         return false;
     }
-    connect(driver, &QSqlDriver::notification, this, [this] { readNew(); });
+    connect(driver, &QSqlDriver::notification, this,
+            [this, schemas](const QString &name, QSqlDriver::NotificationSource,
+                            const QVariant &payload) {
+                if (name != schemas) {
+                    readNew();
+                    return;
+                }
+                // "LEARNED DRIFTED" (see SchemaKeeper): 0 0 when what was learned was forgotten.
+                const QStringList counts = payload.toString().split(u' ');
+                Q_EMIT schemasLearned(counts.value(0).toInt(), counts.value(1).toInt());
+            });
     Q_EMIT problem(QString());
     return true;
 }

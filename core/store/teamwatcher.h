@@ -12,10 +12,10 @@
 class Database;
 class QTimer;
 
-// Learns of the deliveries any receiver stores in a team database (see Postgres) the moment
-// they are committed: the receivers NOTIFY on commit, and this LISTENs on a connection of its
-// own, on the thread it lives on (which needs an event loop), and reads what is new. The table
-// is never polled.
+// Learns of the deliveries any receiver stores in a team database (see Postgres), and of the
+// event schemas any receiver learns, the moment they are committed: the receivers NOTIFY on commit,
+// and this LISTENs on a connection of its own, on the thread it lives on (which needs an event
+// loop), and reads what is new. The table is never polled.
 //
 // Rows are announced in id order, each once. Ids are taken when a receiver inserts and become
 // visible when it commits, so with several receivers a lower id can appear after a higher
@@ -40,6 +40,9 @@ public:
 Q_SIGNALS:
     // New deliveries in id order, oldest first.
     void stored(const QList<DeliverySummary> &rows);
+    // A receiver learned event schemas from `deliveries` deliveries, of which `drifted` drifted
+    // (see SchemaKeeper); both 0 when what was learned was forgotten, to be learned again.
+    void schemasLearned(int deliveries, int drifted);
     // Why the team database cannot be watched now (it is tried again), or empty once it is.
     void problem(const QString &error);
 
