@@ -10,6 +10,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QFile>
+#include <QPushButton>
 #include <QStandardPaths>
 #include <QTableWidget>
 
@@ -144,6 +145,11 @@ private Q_SLOTS:
             const qint64 newest =
                 window->deliveryModel()->index(0, 0).data(DeliveryListModel::IdRole).toLongLong();
             QTRY_VERIFY_WITH_TIMEOUT(window->deliveryModel()->isDrifted(newest), 5000);
+            // Learning again is for the receivers.
+            auto *relearn =
+                window->eventsView()->findChild<QPushButton *>(QStringLiteral("relearnButton"));
+            QVERIFY(relearn);
+            QCOMPARE(relearn->isEnabled(), window == receiving.get());
         }
     }
 };

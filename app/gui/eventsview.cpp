@@ -194,10 +194,9 @@ EventsView::EventsView(QueryService &queries, QWidget *parent)
     connect(m_export, &QPushButton::clicked, this, &EventsView::chooseExportFile);
     auto *refresh = new QPushButton(tr("&Refresh"), this);
     connect(refresh, &QPushButton::clicked, this, &EventsView::reload);
-    auto *relearn = new QPushButton(tr("&Learn again"), this);
+    auto *relearn = m_relearn = new QPushButton(tr("&Learn again"), this);
     relearn->setObjectName(QStringLiteral("relearnButton"));
-    relearn->setToolTip(tr("Forget the learned schemas and drift, and learn them again from "
-                           "every stored delivery"));
+    setReadOnly(false);
     connect(relearn, &QPushButton::clicked, this, [this] {
         setStatus(tr("Learning every stored delivery again…"));
         m_queries.requestRelearnSchemas();
@@ -261,6 +260,15 @@ void EventsView::showEvent(QShowEvent *event)
 {
     QWidget::showEvent(event);
     reload();
+}
+
+void EventsView::setReadOnly(bool readOnly)
+{
+    m_relearn->setEnabled(!readOnly);
+    m_relearn->setToolTip(readOnly ? tr("This login may only read the team database: its "
+                                        "receivers learn the schemas")
+                                   : tr("Forget the learned schemas and drift, and learn them "
+                                        "again from every stored delivery"));
 }
 
 void EventsView::reload()

@@ -74,6 +74,9 @@ public:
     static QString filterFor(const QString &endpoint, const QString &eventType,
                              const QString &path = QString(), bool driftedOnly = false);
 
+    // A viewer's login on a team database: the receivers learn, and only they may learn again.
+    void setReadOnly(bool readOnly);
+
 public Q_SLOTS:
     // Asks for the event types (and the selected type's schema) again.
     void reload();
@@ -95,6 +98,7 @@ private:
     void setStatus(const QString &text);
 
     QueryService &m_queries;
+    QPushButton *m_relearn = nullptr;
     QTableWidget *m_types = nullptr;
     QTreeWidget *m_fields = nullptr;
     QLabel *m_heading = nullptr;

@@ -1430,6 +1430,7 @@ void MainWindow::showEventsView()
         return;
     if (!m_eventsView) {
         m_eventsView = new EventsView(*m_queries, this);
+        m_eventsView->setReadOnly(m_readOnly);
         connect(m_eventsView, &EventsView::filterRequested, this, [this](const QString &filter) {
             m_filter->setText(filter);
             applyFilter();

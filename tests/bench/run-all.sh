@@ -815,6 +815,9 @@ run_postgres() {
             load_serves "$name" "$run" 1
             stop_serves
             counts="$(pg_rows "hookscope_${run}_$name")"
+            # What the receivers' learners had left of the event schemas as the serves stopped.
+            add "pg_${name}_unlearned" "$(pg_sql -d "hookscope_${run}_$name" \
+                -c "SELECT count(*) FROM schema_queue")"
             check_rows "$name" "$([ "$name" = one ] && echo "serve" || echo "two serves") on PostgreSQL" \
                 "$run" "${counts% *}" "${counts#* }"
             pg_sql -d postgres -c "DROP DATABASE hookscope_${run}_$name" >/dev/null ||
@@ -824,6 +827,7 @@ run_postgres() {
         done
         # The one serve's own per-stage table (serve --stats), of the last round.
         pg_stage_table="$(sed -n '/deliveries stored in/,$p' "$work/serve-pg-one-$run.log-1.err")"
+        add pg_one_schemas_cpu_us "$(awk '/^schemas:/ { print $NF }' <<<"$pg_stage_table")"
         echo "$line; rows = 2xx: $([ -z "$pg_lost" ] && echo yes || echo NO)"
     done
     "$here/pg-cluster.sh" stop "$pg_dir" || fail "the PostgreSQL server did not stop"
@@ -987,6 +991,9 @@ row "postgres: serve on PostgreSQL, CPU time per delivery" pg_one_cpu_us "us"
 row "postgres: its PostgreSQL server, CPU per delivery" pg_one_server_cpu_us "us"
 row "postgres: two serves, their CPU time per delivery" pg_two_cpu_us "us"
 row "postgres: their PostgreSQL server, CPU per delivery" pg_two_server_cpu_us "us"
+row "postgres: serve on PostgreSQL, event schemas CPU per delivery" pg_one_schemas_cpu_us "us"
+row "postgres: one serve, deliveries left to learn as it stopped" pg_one_unlearned ""
+row "postgres: two serves, deliveries left to learn as they stopped" pg_two_unlearned ""
 
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 echo
