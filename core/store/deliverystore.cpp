@@ -21,9 +21,8 @@
 #include <QSqlQuery>
 #include <QThread>
 
-#include <functional>
-
 #include <algorithm>
+#include <functional>
 #include <future>
 #include <map>
 #include <optional>

@@ -165,16 +165,13 @@ bool SchemaKeeper::readLearned(QString *error)
 {
     m_schemas.clear();
     m_loadedAt.reset();
-    const auto finish = [](bool ok) {
-        return ok;
-    };
     const std::optional<qint64> mark = learnedUpTo(error);
     if (!mark)
-        return finish(false);
+        return false;
     auto types = m_database.run(
         QStringLiteral("SELECT ") + TypeColumns + QStringLiteral(" FROM event_schemas"), {}, error);
     if (!types)
-        return finish(false);
+        return false;
     std::map<std::pair<QString, QString>, EventSchema> schemas;
     while (types->next()) {
         EventSchema schema;
@@ -186,7 +183,7 @@ bool SchemaKeeper::readLearned(QString *error)
                                      FieldColumns + QStringLiteral(" FROM schema_fields"),
                                  {}, error);
     if (!fields)
-        return finish(false);
+        return false;
     while (fields->next()) {
         EventSchema &schema =
             schemas[std::pair(fields->value(0).toString(), fields->value(1).toString())];
@@ -196,7 +193,7 @@ bool SchemaKeeper::readLearned(QString *error)
     for (const auto &[key, schema] : schemas)
         m_schemas.emplace(key, SchemaLearner::from(schema));
     m_loadedAt = *mark;
-    return finish(true);
+    return true;
 }
 
 std::optional<int> SchemaKeeper::catchUp(int maxRows, QString *error, int *drifted)
