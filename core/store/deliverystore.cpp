@@ -358,11 +358,7 @@ private:
             bytes += item.delivery.bodySize() + 512;
         m_bytesSinceCheckpoint += bytes;
         m_lastWrite = Clock::now();
-        {
-            std::lock_guard lock(m_store.m_mutex);
-            m_store.m_indexDue = true;
-        }
-        m_store.m_indexWake.notify_one();
+        m_store.afterCommitsDue();
         Q_EMIT m_store.stored(written);
     }
 
@@ -817,6 +813,15 @@ Learned learnSchemas(SchemaKeeper &keeper, int chunk, DeliveryStore::Clock::time
 }
 
 } // namespace
+
+void DeliveryStore::afterCommitsDue()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_indexDue = true;
+    }
+    m_indexWake.notify_one();
+}
 
 bool DeliveryStore::isStopping() const
 {

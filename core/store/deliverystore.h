@@ -158,6 +158,8 @@ private:
     void runAfterCommits();
     void runTeamLearning(); // the event schemas of a team database (see SchemaKeeper)
     bool isStopping() const;
+    // Wakes the thread after the commits: there are new ones.
+    void afterCommitsDue();
     // Until commits are due (or `poll` passes): false once the store stops.
     bool waitForCommits(std::chrono::milliseconds poll);
 

@@ -294,11 +294,7 @@ private:
             m_failing = false;
             Q_EMIT m_store.storageRecovered();
         }
-        {
-            std::lock_guard lock(m_store.m_mutex);
-            m_store.m_indexDue = true; // their schemas are learned next
-        }
-        m_store.m_indexWake.notify_one();
+        m_store.afterCommitsDue(); // their schemas are learned next
         // A watching store announces every receiver's rows, these among them, in id order.
         if (!m_store.m_options.watchTeam)
             Q_EMIT m_store.stored(written);

@@ -76,6 +76,20 @@ const QString FieldColumns = QStringLiteral(
 const QString TypeColumns = QStringLiteral(
     "endpoint, event_type, deliveries, drifted, first_seen, last_seen, last_delivery_id");
 
+// A team database's upsert of `table`'s row by `keys`, setting `columns` (both lists of
+// names, ", "-separated), with a placeholder for each.
+QString upsert(const QString &table, const QString &keys, const QString &columns)
+{
+    QStringList set;
+    for (const QString &column : columns.split(QStringLiteral(", ")))
+        set.append(column + QStringLiteral(" = EXCLUDED.") + column);
+    const qsizetype count = keys.count(u',') + columns.count(u',') + 2;
+    QStringList placeholders(count, QStringLiteral("?"));
+    return QStringLiteral("INSERT INTO %1 (%2, %3) VALUES (%4) ON CONFLICT (%2) DO UPDATE SET %5")
+        .arg(table, keys, columns, placeholders.join(QStringLiteral(", ")),
+             set.join(QStringLiteral(", ")));
+}
+
 void typeFrom(const QSqlQuery &row, EventSchema &schema)
 {
     schema.endpoint = row.value(0).toString();
@@ -448,21 +462,11 @@ std::optional<int> SchemaKeeper::catchUpTeam(int maxRows, QString *error, int *d
     QSqlQuery types(db);
     QSqlQuery fields(db);
     QSqlQuery drifts(db);
-    if (!types.prepare(QStringLiteral(
-            "INSERT INTO event_schemas (endpoint, event_type, deliveries, drifted, first_seen, "
-            "last_seen, last_delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint, "
-            "event_type) DO UPDATE SET deliveries = EXCLUDED.deliveries, drifted = "
-            "EXCLUDED.drifted, first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, "
-            "last_delivery_id = EXCLUDED.last_delivery_id")) ||
-        !fields.prepare(QStringLiteral(
-            "INSERT INTO schema_fields (endpoint, event_type, path, types, deliveries, "
-            "occurrences, objects, strings, formats, first_seen, last_seen, first_delivery_id, "
-            "examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint, "
-            "event_type, path) DO UPDATE SET types = EXCLUDED.types, deliveries = "
-            "EXCLUDED.deliveries, occurrences = EXCLUDED.occurrences, objects = EXCLUDED.objects, "
-            "strings = EXCLUDED.strings, formats = EXCLUDED.formats, first_seen = "
-            "EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, first_delivery_id = "
-            "EXCLUDED.first_delivery_id, examples = EXCLUDED.examples")) ||
+    const QString typeKeys = QStringLiteral("endpoint, event_type");
+    if (!types.prepare(upsert(QStringLiteral("event_schemas"), typeKeys,
+                              TypeColumns.mid(typeKeys.size() + 2))) ||
+        !fields.prepare(upsert(QStringLiteral("schema_fields"), typeKeys + QStringLiteral(", path"),
+                               FieldColumns)) ||
         !drifts.prepare(QStringLiteral("INSERT INTO drift (delivery_id, path, kind, before, now, "
                                        "position) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO "
                                        "NOTHING"))) {
